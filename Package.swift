@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every Faultline target shares: Swift 6 language mode comes from the tools version; these add the
+/// upcoming features the codebases we follow turn on.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "faultline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "faultline", targets: ["faultline"]),
+        .library(name: "FaultlineCore", targets: ["FaultlineCore"]),
+        .library(name: "FaultlineServer", targets: ["FaultlineServer"]),
+        .library(name: "FaultlineTesting", targets: ["FaultlineTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The scenario model, loader, validator and rule engine: pure Swift, no networking.
+        .target(
+            name: "FaultlineCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SwiftNIO channel handlers that carry out the engine's decisions over HTTP/1.1.
+        .target(
+            name: "FaultlineServer",
+            dependencies: [
+                "FaultlineCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Starts an in-process server from a test; imports neither XCTest nor Testing.
+        .target(
+            name: "FaultlineTesting",
+            dependencies: [
+                "FaultlineCore",
+                "FaultlineServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "faultline",
+            dependencies: [
+                "FaultlineCore",
+                "FaultlineServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FaultlineCoreTests",
+            dependencies: ["FaultlineCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FaultlineServerTests",
+            dependencies: [
+                "FaultlineCore",
+                "FaultlineServer",
+                "FaultlineTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Drives the built `faultline` executable and real clients (curl) over loopback sockets.
+        .testTarget(
+            name: "FaultlineEndToEndTests",
+            dependencies: [
+                "faultline",
+                "FaultlineTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

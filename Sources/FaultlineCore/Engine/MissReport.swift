@@ -1,0 +1,50 @@
+/// The body of the 404 for an unmatched request: the rules that came closest, and why each missed.
+struct MissReport {
+    /// How many rules the report names at most.
+    static let limit = 3
+
+    let text: String
+
+    /// - Parameter answered: how many requests each rule has answered, to explain a rule that matched but stepped aside.
+    init(request: IncomingRequest, rules: [Rule], answered: [Int]) {
+        var text = "Faultline: no rule matched \(request.method) \(request.target)\n"
+        guard !rules.isEmpty else {
+            self.text = text + "\nThe scenario has no rules.\n"
+            return
+        }
+        var candidates: [(rule: Rule, reasons: [String], score: Double)] = []
+        for rule in rules {
+            let misses = RequestMatcher.misses(rule, request)
+            if misses.isEmpty {
+                // Every condition holds: the rule stepped aside.
+                var reasons: [String] = []
+                if let times = rule.times, answered[rule.index] >= times {
+                    reasons.append("it matches but has already answered its \(times) time\(times == 1 ? "" : "s")")
+                } else if let probability = rule.probability {
+                    reasons.append("it matches but its probability \(probability) did not fire this time")
+                }
+                candidates.append((rule, reasons, 0))
+            } else {
+                candidates.append((rule, misses, Double(misses.count) + Self.pathDistance(rule, request)))
+            }
+        }
+        let closest = candidates.enumerated()
+            .sorted { ($0.element.score, $0.offset) < ($1.element.score, $1.offset) }
+            .prefix(Self.limit)
+            .map(\.element)
+        text += "\nClosest rules:\n"
+        for candidate in closest {
+            let reasons = candidate.reasons.isEmpty ? "no reason recorded" : candidate.reasons.joined(separator: "; ")
+            text += "- \(candidate.rule.label) (\(candidate.rule.sourceLocation)): \(reasons)\n"
+        }
+        self.text = text
+    }
+
+    /// A number from 0 to 1 saying how far the request path is from the rule's path, to rank near misses first.
+    private static func pathDistance(_ rule: Rule, _ request: IncomingRequest) -> Double {
+        guard let path = rule.path, path.match(request.path) == nil else { return 0 }
+        let pattern = path.source
+        let distance = KeySuggester.editDistance(pattern, request.path)
+        return Double(distance) / Double(max(pattern.count, request.path.count, 1))
+    }
+}

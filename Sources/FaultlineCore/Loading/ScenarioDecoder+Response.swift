@@ -1,0 +1,232 @@
+import Foundation
+import Yams
+
+extension ScenarioDecoder {
+    /// The statuses that must carry a `Location` (RFC 9110 section 15.4).
+    static let statusesNeedingLocation: Set<Int> = [301, 302, 303, 305, 307, 308]
+
+    /// Decodes the response keys of a rule or a sequence step; `node` is where the response starts, for problems
+    /// about a missing key.
+    mutating func decodeResponse(_ entries: [Entry], at node: Node, captures: Set<String>) -> ResponseSpec {
+        var response = ResponseSpec(sourceLocation: self.location(of: node))
+        var bodyEntries: [Entry] = []
+        var statusEntry: Entry?
+        for entry in entries {
+            switch entry.key {
+            case "status":
+                statusEntry = entry
+                response.status = self.decodeStatus(entry.value, captures: captures) ?? .fixed(200)
+            case "reason":
+                if let reason = self.scalar(entry.value, expected: "a reason phrase") {
+                    if HTTPSyntax.isFieldValue(reason) {
+                        response.reason = reason
+                    } else {
+                        self.error("A reason phrase cannot contain a line break or a control character.", at: entry.value)
+                    }
+                }
+            case "headers":
+                for field in self.headerFields(entry.value, place: "response headers") ?? [] {
+                    response.headers.append((field.name, TemplateString(parsing: field.value, captures: captures)))
+                }
+            case "body", "bodyFile", "bodySize", "json":
+                bodyEntries.append(entry)
+                response.body = self.decodeBody(entry, captures: captures) ?? response.body
+            case "retryAfter":
+                response.retryAfter = self.decodeRetryAfter(entry.value, captures: captures)
+            case "location":
+                if let location = self.string(entry.value, expected: "a URI for the Location header") {
+                    if HTTPSyntax.isFieldValue(location) {
+                        response.location = TemplateString(parsing: location, captures: captures)
+                    } else {
+                        self.error("A location cannot contain a line break or a control character.", at: entry.value)
+                    }
+                }
+            case "delay":
+                response.delay = self.decodeDelay(entry.value, captures: captures)
+            default:
+                break
+            }
+        }
+
+        if bodyEntries.count > 1 {
+            let names = bodyEntries.map { "'\($0.key)'" }.joined(separator: " and ")
+            self.error("A response has one body, but \(names) each give one; keep one of them.", at: bodyEntries[1].keyNode)
+        }
+        if let status = response.status.fixedValue {
+            if let bodyEntry = bodyEntries.first, status < 200 || status == 204 || status == 304 {
+                self.error(
+                    "A \(status) response never carries a body; remove '\(bodyEntry.key)' or choose another status.",
+                    at: bodyEntry.keyNode
+                )
+            }
+            if Self.statusesNeedingLocation.contains(status), response.location == nil {
+                self.error(
+                    "A \(status) response needs a 'location' saying where the resource moved.",
+                    at: statusEntry?.keyNode ?? node
+                )
+            }
+        }
+        return response
+    }
+
+    mutating func decodeStatus(_ node: Node, captures: Set<String>) -> Templated<Int>? {
+        let expected = "a status code from 100 to 599"
+        guard let text = self.scalar(node, expected: expected) else { return nil }
+        if let code = Int(text.trimmingSpaces()) {
+            guard (100...599).contains(code) else {
+                self.error("Expected \(expected), found \(code).", at: node)
+                return nil
+            }
+            return .fixed(code)
+        }
+        let template = TemplateString(parsing: text, captures: captures)
+        guard template.isTemplate else {
+            self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+            return nil
+        }
+        return .template(template)
+    }
+
+    mutating func decodeRetryAfter(_ node: Node, captures: Set<String>) -> Templated<RetryAfter>? {
+        let expected = "Retry-After as a number of seconds or an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT'"
+        guard let text = self.scalar(node, expected: expected) else { return nil }
+        if let seconds = Int(text.trimmingSpaces()), seconds >= 0 {
+            return .fixed(.seconds(seconds))
+        }
+        if HTTPDate.parse(text) != nil {
+            return .fixed(.date(text))
+        }
+        let template = TemplateString(parsing: text, captures: captures)
+        if template.isTemplate { return .template(template) }
+        self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+        return nil
+    }
+
+    mutating func decodeDelay(_ node: Node, captures: Set<String>) -> Templated<DelaySpec>? {
+        switch node {
+        case .scalar(let scalar):
+            if let duration = DurationSyntax.parse(scalar.string) {
+                return .fixed(.fixed(duration))
+            }
+            let template = TemplateString(parsing: scalar.string, captures: captures)
+            if template.isTemplate { return .template(template) }
+            self.error(
+                "Expected a delay as a duration with a unit (500ms, 2s), {uniform: [MIN, MAX]} or "
+                    + "{lognormal: {median: DURATION, sigma: NUMBER}}, found \(self.describe(node)).",
+                at: node
+            )
+            return nil
+        case .mapping(let mapping):
+            guard mapping.count == 1, let (keyNode, value) = mapping.first, let kind = keyNode.string else {
+                self.error("A delay mapping holds one key: 'uniform' or 'lognormal'.", at: node)
+                return nil
+            }
+            switch kind {
+            case "uniform":
+                guard case .sequence(let bounds) = value, bounds.count == 2 else {
+                    self.error("Expected 'uniform' as a list of two durations [MIN, MAX].", at: value)
+                    return nil
+                }
+                guard let low = self.duration(bounds[0], what: "the shortest delay"),
+                    let high = self.duration(bounds[1], what: "the longest delay")
+                else { return nil }
+                guard low <= high else {
+                    self.error("The shortest delay must not be longer than the longest.", at: value)
+                    return nil
+                }
+                return .fixed(.uniform(low, high))
+            case "lognormal":
+                return self.decodeLognormal(value)
+            default:
+                var message = "Unknown delay distribution '\(kind)'"
+                if let suggestion = KeySuggester.suggestion(for: kind, among: ["uniform", "lognormal"]) {
+                    message += "; did you mean '\(suggestion)'?"
+                } else {
+                    message += "; expected 'uniform' or 'lognormal'."
+                }
+                self.error(message, at: keyNode)
+                return nil
+            }
+        default:
+            self.error("Expected a delay as a duration or a distribution, found \(self.describe(node)).", at: node)
+            return nil
+        }
+    }
+
+    private mutating func decodeLognormal(_ node: Node) -> Templated<DelaySpec>? {
+        let keys = KeySet(place: "a lognormal delay", supported: ["median", "sigma"], notYetSupported: [])
+        guard let entries = self.entries(of: node, keys) else { return nil }
+        var median: Duration?
+        var sigma: Double?
+        for entry in entries {
+            if entry.key == "median" {
+                median = self.duration(entry.value, what: "the median delay")
+            } else {
+                sigma = self.number(entry.value, in: 0...10, expected: "sigma as a number from 0 to 10")
+            }
+        }
+        let given = Set(entries.map(\.key))
+        guard given.count == 2 else {
+            self.error("A lognormal delay needs both 'median' and 'sigma'.", at: node)
+            return nil
+        }
+        guard let median, let sigma else { return nil }
+        return .fixed(.lognormal(median: median, sigma: sigma))
+    }
+
+    mutating func decodeBody(_ entry: Entry, captures: Set<String>) -> BodySpec? {
+        switch entry.key {
+        case "body":
+            guard let text = self.scalar(entry.value, expected: "the body as a string") else { return nil }
+            return .text(TemplateString(parsing: text, captures: captures))
+        case "bodyFile":
+            guard let path = self.string(entry.value, expected: "a file path relative to the scenario") else {
+                return nil
+            }
+            return self.resolveBodyFile(path, at: entry.value).map { .file(path: $0) }
+        case "bodySize":
+            if case .scalar(let scalar) = entry.value {
+                let template = TemplateString(parsing: scalar.string, captures: captures)
+                if template.isTemplate { return .generated(size: .template(template)) }
+            }
+            return self.size(entry.value, what: "the body size").map { .generated(size: .fixed($0)) }
+        case "json":
+            do {
+                return .json(Array(try JSONWriter.render(entry.value).utf8))
+            } catch {
+                let mark = error.mark ?? entry.value.mark
+                self.error(error.message, at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1))
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Resolves a `bodyFile` path against the scenario's folder, refusing files that are missing, unreadable or
+    /// outside that folder (symbolic links are followed before the check).
+    mutating func resolveBodyFile(_ path: String, at node: Node) -> String? {
+        let base = URL(fileURLWithPath: self.baseDirectory, isDirectory: true).standardizedFileURL
+            .resolvingSymlinksInPath()
+        let url = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.resolvingSymlinksInPath()
+        let basePath = base.path.hasSuffix("/") ? base.path : base.path + "/"
+        guard url.path.hasPrefix(basePath) else {
+            self.error("The body file '\(path)' lies outside the scenario's folder \(base.path).", at: node)
+            return nil
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            self.error("The body file '\(path)' does not exist (looked for \(url.path)).", at: node)
+            return nil
+        }
+        guard !isDirectory.boolValue else {
+            self.error("The body file '\(path)' is a folder, not a file.", at: node)
+            return nil
+        }
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            self.error("The body file '\(path)' cannot be read (check its permissions).", at: node)
+            return nil
+        }
+        return url.path
+    }
+}

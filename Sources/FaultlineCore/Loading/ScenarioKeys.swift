@@ -1,0 +1,51 @@
+/// The keys each level of a scenario file accepts. A key that is part of the format but not implemented yet is
+/// refused with a message saying so, rather than silently ignored.
+struct KeySet {
+    let place: String
+    let supported: [String]
+    let notYetSupported: [String]
+
+    var all: [String] { self.supported + self.notYetSupported }
+}
+
+enum ScenarioKeys {
+    static let topLevel = KeySet(
+        place: "the top level of a scenario",
+        supported: ["version", "name", "seed", "listeners", "defaults", "rules"],
+        notYetSupported: ["limits", "expect"]
+    )
+    static let listener = KeySet(
+        place: "a listener",
+        supported: ["port", "host"],
+        notYetSupported: ["tls", "hosts", "clientAuth", "minVersion", "maxVersion"]
+    )
+    static let defaults = KeySet(place: "defaults", supported: ["headers"], notYetSupported: [])
+    static let match = KeySet(place: "match", supported: ["headers", "query"], notYetSupported: ["clientCert"])
+
+    /// Keys that say which requests a rule takes and when it answers.
+    static let ruleConditions = [
+        "name", "method", "path", "pathRegex", "match", "probability", "times", "sequence", "cycle",
+    ]
+    static let ruleConditionsNotYetSupported = [
+        "after", "active", "auth", "rateLimit", "produces", "consumes", "requireContentLength",
+    ]
+    /// Keys that say what is answered, on a rule or in a sequence step.
+    static let response = [
+        "status", "reason", "headers", "body", "bodyFile", "bodySize", "json", "retryAfter", "location", "delay",
+    ]
+    static let responseNotYetSupported = [
+        "bodyDelay", "throttle", "fault", "chunked", "chunkSize", "interim", "etag", "lastModified",
+    ]
+    static let rule = KeySet(
+        place: "a rule",
+        supported: ruleConditions + response,
+        notYetSupported: ruleConditionsNotYetSupported + responseNotYetSupported
+    )
+    static let step = KeySet(
+        place: "a sequence step",
+        supported: response + ["times"],
+        notYetSupported: responseNotYetSupported
+    )
+    /// The keys that hold a body; a response takes at most one.
+    static let bodyKinds = ["body", "bodyFile", "bodySize", "json"]
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Yams
+
+/// Reads scenario files (format version 1) into a validated `Scenario`.
+///
+/// Every problem in every file is reported, each with its file, line and column; a scenario with any problem is
+/// refused as a whole.
+public enum ScenarioLoader {
+    /// Loads and merges scenario files: their rules are tried in the order the files are given; listeners are
+    /// concatenated; the first file that sets `name` or `seed` sets it; each file's `defaults` apply to its own rules.
+    public static func load(files: [String]) throws(ScenarioError) -> Scenario {
+        var parts: [(file: String, contents: ScenarioDecoder.FileContents)] = []
+        var diagnostics: [Diagnostic] = []
+        for file in files {
+            let yaml: String
+            do {
+                yaml = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text" : "does not exist"
+                diagnostics.append(Diagnostic("The scenario file \(reason).", at: SourceLocation(file: file, line: 1, column: 1)))
+                continue
+            }
+            let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            switch self.decode(yaml: yaml, name: file, baseDirectory: directory) {
+            case .success(let contents): parts.append((file, contents))
+            case .failure(let error): diagnostics += error.diagnostics
+            }
+        }
+        guard diagnostics.isEmpty else { throw ScenarioError(diagnostics: diagnostics) }
+        return self.merge(parts)
+    }
+
+    /// Loads a scenario from YAML text.
+    ///
+    /// - Parameters:
+    ///   - name: what messages call the text: a file name, or `<control-api>` for a scenario sent to the server.
+    ///   - baseDirectory: the folder `bodyFile` paths are relative to.
+    public static func load(yaml: String, name: String, baseDirectory: String) throws(ScenarioError) -> Scenario {
+        switch self.decode(yaml: yaml, name: name, baseDirectory: baseDirectory) {
+        case .success(let contents): return self.merge([(name, contents)])
+        case .failure(let error): throw error
+        }
+    }
+
+    static func decode(
+        yaml: String,
+        name: String,
+        baseDirectory: String
+    ) -> Result<ScenarioDecoder.FileContents, ScenarioError> {
+        let start = SourceLocation(file: name, line: 1, column: 1)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                return .failure(ScenarioError(diagnostics: [
+                    Diagnostic("The scenario is empty; it needs at least 'version: 1' and some 'rules'.", at: start)
+                ]))
+            }
+            root = node
+        } catch let error as YamlError {
+            return .failure(ScenarioError(diagnostics: [self.diagnostic(for: error, file: name)]))
+        } catch {
+            return .failure(ScenarioError(diagnostics: [Diagnostic("The YAML cannot be read: \(error).", at: start)]))
+        }
+        var decoder = ScenarioDecoder(file: name, baseDirectory: baseDirectory)
+        let contents = decoder.decodeScenario(root)
+        guard decoder.diagnostics.isEmpty else { return .failure(ScenarioError(diagnostics: decoder.diagnostics)) }
+        return .success(contents)
+    }
+
+    static func merge(_ parts: [(file: String, contents: ScenarioDecoder.FileContents)]) -> Scenario {
+        var scenario = Scenario()
+        scenario.sources = parts.map(\.file)
+        for (_, contents) in parts {
+            scenario.name = scenario.name ?? contents.name
+            scenario.seed = scenario.seed ?? contents.seed
+            scenario.listeners += contents.listeners
+            for header in contents.defaultHeaders where !scenario.defaultHeaders.contains(named: header.name) {
+                scenario.defaultHeaders.append(header)
+            }
+            for var rule in contents.rules {
+                rule.index = scenario.rules.count
+                scenario.rules.append(rule)
+            }
+        }
+        return scenario
+    }
+
+    /// Turns a Yams parse error into a diagnostic at the place libyaml reported.
+    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            var message = "The YAML is malformed: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            return Diagnostic(message + ".", at: at(mark))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return Diagnostic("The key \(keys) appears more than once in one mapping.", at: at(context.mark))
+        case .reader(let problem, _, _, _):
+            return Diagnostic("The file cannot be read as YAML: \(problem).", at: SourceLocation(file: file, line: 1, column: 1))
+        default:
+            return Diagnostic("The YAML cannot be read: \(error).", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+    }
+}

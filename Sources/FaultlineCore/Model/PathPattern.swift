@@ -1,0 +1,189 @@
+import Foundation
+
+/// How a rule matches the request path: exactly, by a glob (`*` one segment or part of one, `**` any depth,
+/// `{name}` one segment captured for templates), or by a regular expression with optional named groups.
+public enum PathPattern: Sendable {
+    case exact(String)
+    case glob(GlobPattern)
+    case regex(PathRegex)
+
+    /// Parses the value of a rule's `path` key.
+    public init(path: String) {
+        let glob = GlobPattern(path)
+        self = glob.isLiteral ? .exact(path) : .glob(glob)
+    }
+
+    /// The names this pattern captures, usable as `{name}` in the rule's response.
+    public var captureNames: Set<String> {
+        switch self {
+        case .exact: []
+        case .glob(let glob): glob.captureNames
+        case .regex(let regex): regex.captureNames
+        }
+    }
+
+    /// Matches `path` (percent-decoded, without the query), returning the captures, or `nil` when it does not match.
+    public func match(_ path: String) -> [String: String]? {
+        switch self {
+        case .exact(let expected): expected == path ? [:] : nil
+        case .glob(let glob): glob.match(path)
+        case .regex(let regex): regex.match(path)
+        }
+    }
+
+    /// The pattern as the scenario wrote it.
+    public var source: String {
+        switch self {
+        case .exact(let path): path
+        case .glob(let glob): glob.source
+        case .regex(let regex): regex.source
+        }
+    }
+
+    /// The literal text every matching path starts with, used to index rules by path.
+    public var literalPrefix: String {
+        switch self {
+        case .exact(let path): path
+        case .glob(let glob): glob.literalPrefix
+        case .regex: ""
+        }
+    }
+}
+
+/// A path glob: segments separated by `/`; `**` matches any number of segments, `*` inside a segment any run of
+/// characters other than `/`, `{name}` a whole segment that is captured.
+public struct GlobPattern: Sendable {
+    enum Segment: Sendable {
+        case literal(String)
+        case wildcard([Substring])  // the literal pieces between `*`s
+        case capture(String)
+        case anyDepth
+    }
+
+    let segments: [Segment]
+    public let source: String
+
+    init(_ source: String) {
+        self.source = source
+        self.segments = source.split(separator: "/", omittingEmptySubsequences: false).map { piece in
+            if piece == "**" { return .anyDepth }
+            if piece.hasPrefix("{"), piece.hasSuffix("}"), piece.count > 2 {
+                return .capture(String(piece.dropFirst().dropLast()))
+            }
+            if piece.contains("*") {
+                return .wildcard(piece.split(separator: "*", omittingEmptySubsequences: false))
+            }
+            return .literal(String(piece))
+        }
+    }
+
+    var isLiteral: Bool {
+        self.segments.allSatisfy { if case .literal = $0 { true } else { false } }
+    }
+
+    var captureNames: Set<String> {
+        Set(self.segments.compactMap { if case .capture(let name) = $0 { name } else { nil } })
+    }
+
+    var literalPrefix: String {
+        var prefix: [String] = []
+        for segment in self.segments {
+            guard case .literal(let text) = segment else {
+                return prefix.joined(separator: "/") + "/"
+            }
+            prefix.append(text)
+        }
+        return prefix.joined(separator: "/")
+    }
+
+    func match(_ path: String) -> [String: String]? {
+        let pieces = path.split(separator: "/", omittingEmptySubsequences: false)
+        var captures: [String: String] = [:]
+        return Self.match(self.segments[...], pieces[...], &captures) ? captures : nil
+    }
+
+    private static func match(
+        _ segments: ArraySlice<Segment>,
+        _ pieces: ArraySlice<Substring>,
+        _ captures: inout [String: String]
+    ) -> Bool {
+        guard let segment = segments.first else { return pieces.isEmpty }
+        if case .anyDepth = segment {
+            // `**` takes zero or more segments; try the shortest first.
+            var rest = pieces
+            while true {
+                if match(segments.dropFirst(), rest, &captures) { return true }
+                guard !rest.isEmpty else { return false }
+                rest = rest.dropFirst()
+            }
+        }
+        guard let piece = pieces.first else { return false }
+        switch segment {
+        case .literal(let text):
+            guard piece == text else { return false }
+        case .wildcard(let literals):
+            guard Self.wildcardMatch(literals, piece) else { return false }
+        case .capture(let name):
+            guard !piece.isEmpty else { return false }
+            captures[name] = String(piece)
+        case .anyDepth:
+            return false
+        }
+        return match(segments.dropFirst(), pieces.dropFirst(), &captures)
+    }
+
+    /// Matches one segment against `a*b*c`, given as the literals `[a, b, c]`.
+    private static func wildcardMatch(_ literals: [Substring], _ piece: Substring) -> Bool {
+        guard let first = literals.first, let last = literals.last, literals.count >= 2 else { return false }
+        guard piece.hasPrefix(first), piece.dropFirst(first.count).hasSuffix(last) else { return false }
+        var rest = piece.dropFirst(first.count).dropLast(last.count)
+        for literal in literals.dropFirst().dropLast() where !literal.isEmpty {
+            guard let range = rest.range(of: literal) else { return false }
+            rest = rest[range.upperBound...]
+        }
+        return true
+    }
+}
+
+/// A rule's `pathRegex`: a regular expression matched against the whole path, with named groups as captures.
+public struct PathRegex: @unchecked Sendable {
+    // NSRegularExpression is immutable and documented as safe to share between threads.
+    let expression: NSRegularExpression
+    public let source: String
+    public let captureNames: Set<String>
+
+    /// Compiles `source`, throwing Foundation's error when it is not a valid regular expression.
+    public init(_ source: String) throws {
+        self.source = source
+        self.expression = try NSRegularExpression(pattern: source)
+        self.captureNames = Self.groupNames(in: source)
+    }
+
+    func match(_ path: String) -> [String: String]? {
+        let range = NSRange(path.startIndex..., in: path)
+        guard let result = self.expression.firstMatch(in: path, range: range) else { return nil }
+        var captures: [String: String] = [:]
+        for name in self.captureNames {
+            let groupRange = result.range(withName: name)
+            if groupRange.location != NSNotFound, let swiftRange = Range(groupRange, in: path) {
+                captures[name] = String(path[swiftRange])
+            }
+        }
+        return captures
+    }
+
+    /// The names of `(?<name>...)` groups in a pattern.
+    static func groupNames(in pattern: String) -> Set<String> {
+        var names: Set<String> = []
+        var rest = pattern[...]
+        while let start = rest.range(of: "(?<") {
+            let after = rest[start.upperBound...]
+            // `(?<=` and `(?<!` are lookbehinds, not groups.
+            if let first = after.first, first != "=", first != "!", let close = after.firstIndex(of: ">") {
+                names.insert(String(after[..<close]))
+            }
+            rest = after
+        }
+        return names
+    }
+}

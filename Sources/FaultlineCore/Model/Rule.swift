@@ -1,0 +1,59 @@
+/// One entry of a scenario's `rules`: the conditions a request must meet and what the rule answers.
+public struct Rule: Sendable {
+    /// The rule's position among all loaded rules, 0-based.
+    public var index: Int
+    /// The rule's `name`, if it has one.
+    public var name: String?
+    /// Where the rule starts in its scenario file.
+    public var sourceLocation: SourceLocation
+
+    // MARK: - Request conditions
+
+    /// The methods the rule takes, upper-cased; `nil` takes any method.
+    public var methods: [String]?
+    /// The path condition; `nil` takes any path.
+    public var path: PathPattern?
+    /// Request header fields that must be present with exactly these values (names case-insensitive).
+    public var headerConditions: [HeaderField]
+    /// Query parameters that must be present with exactly these values.
+    public var queryConditions: [QueryItem]
+
+    // MARK: - When the rule answers
+
+    /// The share of matching requests the rule answers; the others fall through to the next rule.
+    public var probability: Double?
+    /// The rule answers only its first `times` matching requests.
+    public var times: Int?
+
+    // MARK: - The answer
+
+    /// One response, or a sequence of them.
+    public var response: RuleResponse
+    /// Header fields from the scenario's `defaults`, sent before the rule's own.
+    public var defaultHeaders: [HeaderField]
+
+    /// The name the journal and the control API use: the rule's `name`, or `rules[N]`.
+    public var label: String { self.name ?? "rules[\(self.index)]" }
+
+    /// A rule that answers every request with an empty 200.
+    public init(index: Int, sourceLocation: SourceLocation) {
+        self.index = index
+        self.name = nil
+        self.sourceLocation = sourceLocation
+        self.methods = nil
+        self.path = nil
+        self.headerConditions = []
+        self.queryConditions = []
+        self.probability = nil
+        self.times = nil
+        self.response = .single(ResponseSpec(sourceLocation: sourceLocation))
+        self.defaultHeaders = []
+    }
+}
+
+/// What a rule answers: the same response each time, or a sequence that advances with each answer.
+public enum RuleResponse: Sendable {
+    case single(ResponseSpec)
+    /// Steps answered in order, each `times` times (default 1); the last repeats unless `cycle` starts over.
+    case sequence([ResponseSpec], cycle: Bool)
+}

@@ -1,0 +1,179 @@
+public import FaultlineCore
+public import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A running Faultline server: one or more listeners sharing one event loop group and one live scenario.
+///
+/// Start it with `start(scenario:configuration:)`, read `listeners` for the real ports, and stop it with
+/// `shutdown(gracePeriod:)`, which stops accepting, lets responses in flight finish, then closes what is left.
+public final class FaultlineServer: Sendable {
+    /// How to run the server.
+    public struct Configuration: Sendable {
+        /// Where to listen; empty means one plaintext listener on 127.0.0.1:8080.
+        public var listeners: [ListenerSpec]
+        /// Event loop threads; `nil` means one per core.
+        public var eventLoopThreads: Int?
+        public var logger: Logger
+
+        public init(
+            listeners: [ListenerSpec] = [],
+            eventLoopThreads: Int? = nil,
+            logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) {
+            self.listeners = listeners
+            self.eventLoopThreads = eventLoopThreads
+            self.logger = logger
+        }
+    }
+
+    /// The scenario being served; replace its engine to reload.
+    public let live: LiveScenario
+    /// The listeners as bound, in the order configured, with their real ports.
+    public let listeners: [BoundListener]
+
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    /// Emptied at shutdown: a quiescing helper must go before its event loops do, since its deinit touches them.
+    private let quiescers: Mutex<[ServerQuiescingHelper]>
+    private let logger: Logger
+
+    private init(
+        live: LiveScenario,
+        listeners: [BoundListener],
+        group: MultiThreadedEventLoopGroup,
+        threadPool: NIOThreadPool,
+        quiescers: [ServerQuiescingHelper],
+        logger: Logger
+    ) {
+        self.live = live
+        self.listeners = listeners
+        self.group = group
+        self.threadPool = threadPool
+        self.quiescers = Mutex(quiescers)
+        self.logger = logger
+    }
+
+    /// Binds every listener and starts serving `live`. Nothing is left running when it throws.
+    public static func start(live: LiveScenario, configuration: Configuration) async throws -> FaultlineServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads ?? System.coreCount))
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let fileIO = NonBlockingFileIO(threadPool: threadPool)
+        let specs = configuration.listeners.isEmpty ? [ListenerSpec()] : configuration.listeners
+        var bound: [BoundListener] = []
+        var quiescers: [ServerQuiescingHelper] = []
+        var channels: [any Channel] = []
+        do {
+            for spec in specs {
+                let quiescer = ServerQuiescingHelper(group: group)
+                let logger = configuration.logger
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 4096)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(quiescer.makeServerChannelHandler(channel: channel))
+                        }
+                    }
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try Self.configurePipeline(channel, live: live, fileIO: fileIO, logger: logger)
+                        }
+                    }
+                    .bind(host: spec.host, port: spec.port)
+                    .get()
+                channels.append(channel)
+                quiescers.append(quiescer)
+                bound.append(BoundListener(spec: spec, port: channel.localAddress?.port ?? spec.port))
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw ServerError.cannotBind(host: specs[bound.count].host, port: specs[bound.count].port, reason: "\(error)")
+        }
+        return FaultlineServer(
+            live: live,
+            listeners: bound,
+            group: group,
+            threadPool: threadPool,
+            quiescers: quiescers,
+            logger: configuration.logger
+        )
+    }
+
+    static func configurePipeline(
+        _ channel: any Channel,
+        live: LiveScenario,
+        fileIO: NonBlockingFileIO,
+        logger: Logger
+    ) throws {
+        var encoderConfiguration = HTTPResponseEncoder.Configuration()
+        // Faultline frames responses itself: the planner decides Content-Length, and a lying scenario must be able
+        // to send exactly the headers it asks for.
+        encoderConfiguration.automaticallySetFramingHeaders = false
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try sync.addHandler(HTTPExchangeHandler(live: live, fileIO: fileIO, logger: logger))
+    }
+
+    /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every
+    /// connection and stops the event loops.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+        await self.quiesce(gracePeriod: gracePeriod)
+        try? await self.threadPool.shutdownGracefully()
+        try? await self.group.shutdownGracefully()
+    }
+
+    /// Closes the listeners, then waits until every connection has closed or `gracePeriod` has passed.
+    private func quiesce(gracePeriod: Duration) async {
+        let quiescers = self.quiescers.withLock { quiescers in
+            defer { quiescers = [] }
+            return quiescers
+        }
+        let loop = self.group.next()
+        let quiesced = quiescers.map { quiescer in
+            let promise = loop.makePromise(of: Void.self)
+            quiescer.initiateShutdown(promise: promise)
+            return promise.futureResult
+        }
+        let deadline = loop.makePromise(of: Void.self)
+        let timer = loop.scheduleTask(in: .nanoseconds(gracePeriod.nanoseconds)) { deadline.succeed() }
+        EventLoopFuture.andAllComplete(quiesced, on: loop).cascade(to: deadline)
+        try? await deadline.futureResult.get()
+        timer.cancel()
+    }
+}
+
+/// A listener as bound.
+public struct BoundListener: Sendable {
+    /// The listener as configured.
+    public let spec: ListenerSpec
+    /// The real port (the one the system chose for port 0).
+    public let port: Int
+
+    /// The base URL without a trailing slash, such as `http://127.0.0.1:8080`.
+    public var url: String {
+        let host = self.spec.host.contains(":") ? "[\(self.spec.host)]" : self.spec.host
+        return "http://\(host):\(self.port)"
+    }
+}
+
+/// Why the server could not start.
+public enum ServerError: Error, CustomStringConvertible {
+    case cannotBind(host: String, port: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotBind(let host, let port, let reason):
+            "Cannot listen on \(host):\(port): \(reason)."
+        }
+    }
+}

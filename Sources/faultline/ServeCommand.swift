@@ -1,0 +1,122 @@
+import ArgumentParser
+import FaultlineCore
+import FaultlineServer
+import Foundation
+import Logging
+
+/// `faultline serve`: serves scenario files (or the built-in scenario) until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve scenario files, or the built-in scenario when none is given.",
+        discussion: """
+            Prints one line per listener on standard output once it accepts connections:
+              faultline listening on http://127.0.0.1:PORT
+            SIGINT and SIGTERM stop accepting, let responses in flight finish (up to --grace-period), and exit 0.
+            """
+    )
+
+    @Argument(help: "Scenario files; their rules are tried in the order given.", completion: .file(extensions: ["yaml", "yml"]))
+    var files: [String] = []
+
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws {
+        let signals = TerminationSignal()
+        let scenario = try ScenarioFiles.load(self.files)
+        let engine = RuleEngine(scenario: scenario, seed: self.options.seed)
+        let logger = self.options.makeLogger()
+        if engine.usesRandomness, engine.seedWasDrawn {
+            Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
+        }
+        let server: FaultlineServer
+        do {
+            server = try await FaultlineServer.start(
+                live: LiveScenario(engine),
+                configuration: FaultlineServer.Configuration(
+                    listeners: self.options.listeners(for: scenario),
+                    eventLoopThreads: self.options.threads,
+                    logger: logger
+                )
+            )
+        } catch {
+            Console.error("faultline: \(error)")
+            throw ExitCode(1)
+        }
+        if let portFile = self.options.portFile {
+            do {
+                try PortFile.write(server.listeners.map(\.port), to: portFile)
+            } catch {
+                Console.error("faultline: cannot write the port file \(portFile): \(error.localizedDescription)")
+                await server.shutdown(gracePeriod: .zero)
+                throw ExitCode(1)
+            }
+        }
+        for listener in server.listeners {
+            Console.output("faultline listening on \(listener.url)")
+        }
+        let signal = await signals.wait()
+        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        await server.shutdown(gracePeriod: self.options.gracePeriodDuration)
+    }
+}
+
+/// Options shared by the commands that run a server.
+struct ServeOptions: ParsableArguments {
+    @Option(help: "The address every listener binds (default: the scenario's, else 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port of the first listener; 0 picks a free one (default: the scenario's, else 8080).")
+    var port: Int?
+
+    @Option(name: .customLong("port-file"), help: "Write the real port of each listener, one per line, to this file.")
+    var portFile: String?
+
+    @Option(help: "The seed for every random choice (overrides the scenario's seed).")
+    var seed: UInt64?
+
+    @Option(help: "Event loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(name: .customLong("grace-period"), help: "How long SIGTERM waits for responses in flight, such as 10s.")
+    var gracePeriod: String = "10s"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) {
+            throw ValidationError("--port must be from 0 to 65535.")
+        }
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1.")
+        }
+        if DurationSyntax.parse(self.gracePeriod) == nil {
+            throw ValidationError("--grace-period takes a duration with a unit, such as 10s or 500ms.")
+        }
+        if Logger.Level(rawValue: self.logLevel) == nil {
+            throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical.")
+        }
+    }
+
+    var gracePeriodDuration: Duration {
+        DurationSyntax.parse(self.gracePeriod) ?? .seconds(10)
+    }
+
+    /// The scenario's listeners with the command line's overrides applied.
+    func listeners(for scenario: Scenario) -> [ListenerSpec] {
+        var listeners = scenario.listeners.isEmpty ? [ListenerSpec()] : scenario.listeners
+        if let port { listeners[0].port = port }
+        if let host {
+            for index in listeners.indices { listeners[index].host = host }
+        }
+        return listeners
+    }
+
+    func makeLogger() -> Logger {
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        var logger = Logger(label: "faultline") { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = level
+        return logger
+    }
+}
