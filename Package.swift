@@ -67,6 +67,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Raw-socket, curl and child-process helpers shared by the test targets; not a product.
+        .target(
+            name: "FaultlineTestSupport",
+            path: "Tests/FaultlineTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FaultlineCoreTests",
             dependencies: ["FaultlineCore"],
@@ -78,6 +84,7 @@ let package = Package(
                 "FaultlineCore",
                 "FaultlineServer",
                 "FaultlineTesting",
+                "FaultlineTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -89,7 +96,7 @@ let package = Package(
             name: "FaultlineEndToEndTests",
             dependencies: [
                 "faultline",
-                "FaultlineTesting",
+                "FaultlineTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

@@ -34,6 +34,8 @@ public final class FaultlineServer: Sendable {
     public let live: LiveScenario
     /// The listeners as bound, in the order configured, with their real ports.
     public let listeners: [BoundListener]
+    /// Live counters: open connections, pending delays.
+    public let statistics: ServerStatistics
 
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
@@ -44,6 +46,7 @@ public final class FaultlineServer: Sendable {
     private init(
         live: LiveScenario,
         listeners: [BoundListener],
+        statistics: ServerStatistics,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
         quiescers: [ServerQuiescingHelper],
@@ -51,6 +54,7 @@ public final class FaultlineServer: Sendable {
     ) {
         self.live = live
         self.listeners = listeners
+        self.statistics = statistics
         self.group = group
         self.threadPool = threadPool
         self.quiescers = Mutex(quiescers)
@@ -63,6 +67,7 @@ public final class FaultlineServer: Sendable {
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let fileIO = NonBlockingFileIO(threadPool: threadPool)
+        let statistics = ServerStatistics()
         let specs = configuration.listeners.isEmpty ? [ListenerSpec()] : configuration.listeners
         var bound: [BoundListener] = []
         var quiescers: [ServerQuiescingHelper] = []
@@ -83,7 +88,13 @@ public final class FaultlineServer: Sendable {
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try Self.configurePipeline(channel, live: live, fileIO: fileIO, logger: logger)
+                            try Self.configurePipeline(
+                                channel,
+                                live: live,
+                                fileIO: fileIO,
+                                statistics: statistics,
+                                logger: logger
+                            )
                         }
                     }
                     .bind(host: spec.host, port: spec.port)
@@ -101,6 +112,7 @@ public final class FaultlineServer: Sendable {
         return FaultlineServer(
             live: live,
             listeners: bound,
+            statistics: statistics,
             group: group,
             threadPool: threadPool,
             quiescers: quiescers,
@@ -112,6 +124,7 @@ public final class FaultlineServer: Sendable {
         _ channel: any Channel,
         live: LiveScenario,
         fileIO: NonBlockingFileIO,
+        statistics: ServerStatistics,
         logger: Logger
     ) throws {
         var encoderConfiguration = HTTPResponseEncoder.Configuration()
@@ -121,7 +134,7 @@ public final class FaultlineServer: Sendable {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try sync.addHandler(HTTPExchangeHandler(live: live, fileIO: fileIO, logger: logger))
+        try sync.addHandler(HTTPExchangeHandler(live: live, fileIO: fileIO, statistics: statistics, logger: logger))
     }
 
     /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every

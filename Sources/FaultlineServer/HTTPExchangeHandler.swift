@@ -22,6 +22,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let live: LiveScenario
     private let fileIO: NonBlockingFileIO
     private let logger: Logger
+    private let statistics: ServerStatistics
 
     // MARK: - Connection state
 
@@ -42,10 +43,16 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isActive = true
     private var dateCache = HTTPDateCache()
 
-    init(live: LiveScenario, fileIO: NonBlockingFileIO, logger: Logger) {
+    init(live: LiveScenario, fileIO: NonBlockingFileIO, statistics: ServerStatistics, logger: Logger) {
         self.live = live
         self.fileIO = fileIO
+        self.statistics = statistics
         self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.statistics.connectionOpened()
+        context.fireChannelActive()
     }
 
     // MARK: - Inbound
@@ -108,8 +115,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isActive = false
+        self.statistics.connectionClosed()
         if let exchange = self.exchange {
-            exchange.cancel()
+            exchange.cancel(statistics: self.statistics)
             self.logger.debug("client left before its response was complete", metadata: ["target": "\(exchange.request.target)"])
         }
         self.exchange = nil
@@ -201,8 +209,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.send(exchange, context: context)
             return
         }
+        self.statistics.delayScheduled()
         exchange.delayTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
             exchange.delayTask = nil
+            self.statistics.delayEnded()
             guard self.exchange === exchange else { return }
             self.send(exchange, context: context)
         }
@@ -213,7 +223,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch plan.action {
         case .drop:
             self.logger.debug("dropping the connection without a response", metadata: ["target": "\(exchange.request.target)"])
-            exchange.cancel()
+            exchange.cancel(statistics: self.statistics)
             self.exchange = nil
             context.close(promise: nil)
         case .respond:
@@ -262,7 +272,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func finish(_ exchange: Exchange, succeeded: Bool, context: ChannelHandlerContext) {
-        exchange.cancel()
+        exchange.cancel(statistics: self.statistics)
         guard self.exchange === exchange else { return }
         self.exchange = nil
         guard succeeded, self.isActive else { return }
@@ -317,9 +327,12 @@ extension HTTPExchangeHandler {
         }
 
         /// Cancels the timer and closes the file; safe to call more than once.
-        func cancel() {
-            self.delayTask?.cancel()
-            self.delayTask = nil
+        func cancel(statistics: ServerStatistics) {
+            if let delayTask = self.delayTask {
+                delayTask.cancel()
+                statistics.delayEnded()
+                self.delayTask = nil
+            }
             if let (handle, _) = self.file {
                 try? handle.close()
                 self.file = nil
