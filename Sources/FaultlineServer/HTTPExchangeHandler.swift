@@ -36,7 +36,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     /// The decoder failed; nothing more is read.
     private var stoppedReading = false
-    /// The client shut down its sending side; close once the queue is answered.
+    /// The client shut down its sending side; close once the response in flight is sent.
     private var inputClosed = false
     /// The server is shutting down; close once the queue is answered.
     private var quiescing = false
@@ -97,6 +97,13 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch event {
         case let event as ChannelEvent where event == .inputClosed:
             self.inputClosed = true
+            // A client that closes while its response has not started (a delay, a file opening) has given up, as
+            // nginx judges it (499): drop the pending work now rather than answer nobody later.
+            if let exchange = self.exchange, !exchange.headSent {
+                self.logger.debug("client closed before its response started", metadata: ["target": "\(exchange.request.target)"])
+                context.close(promise: nil)
+                return
+            }
             self.closeIfIdle(context: context)
         case is ChannelShouldQuiesceEvent:
             self.quiescing = true
@@ -228,6 +235,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
         case .respond:
             context.write(self.wrapOutboundOut(.head(plan.nioHead)), promise: nil)
+            exchange.headSent = true
             exchange.remaining = plan.bodyLength
             self.pumpBody(context: context)
         }
@@ -319,6 +327,7 @@ extension HTTPExchangeHandler {
         var delayTask: Scheduled<Void>?
         var file: (NIOFileHandle, FileRegion)?
         var remaining: Int64 = 0
+        var headSent = false
         var bodyFinished = false
 
         init(request: IncomingRequest, plan: ResponsePlan?) {
