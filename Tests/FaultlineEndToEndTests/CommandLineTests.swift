@@ -1,0 +1,164 @@
+import FaultlineTestSupport
+import Foundation
+import Testing
+
+/// A temporary folder removed when the test ends.
+final class TemporaryFolder {
+    let url: URL
+
+    init() throws {
+        self.url = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-e2e-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: self.url)
+    }
+
+    /// Writes `text` to `name` in the folder and returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = self.url.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func path(_ name: String) -> String { self.url.appendingPathComponent(name).path }
+}
+
+/// The `faultline` executable driven as a user drives it: readiness line, port file, exit codes, signals.
+@Suite("faultline command line", .serialized)
+struct CommandLineTests {
+    @Test func serveWithoutAFileUsesTheBuiltInScenarioAndPrintsTheReadinessLine() throws {
+        let folder = try TemporaryFolder()
+        let portFile = folder.path("ports")
+        let server = try FaultlineProcess(["serve", "--port", "0", "--port-file", portFile])
+        let urls = try server.waitUntilListening()
+        let url = try #require(urls.first)
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let port = try #require(Int(url.split(separator: ":").last ?? ""))
+        #expect(port > 0)
+        let portFileText = try String(contentsOfFile: portFile, encoding: .utf8)
+        #expect(portFileText == "\(port)\n")
+
+        let status = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/status/418"])
+        #expect(status.stdout == "418")
+        let index = try Curl.run(["-s", "\(url)/"])
+        #expect(index.stdout.contains("/status/{code}"))
+        server.signal(SIGTERM)
+        #expect(server.waitForExit() == 0)
+    }
+
+    @Test func sigtermLetsAResponseInFlightFinishThenExitsZero() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("slow.yaml", "version: 1\nrules:\n  - {path: /slow, delay: 1s, body: done}\n")
+        let server = try FaultlineProcess(["serve", scenario, "--port", "0"])
+        let url = try #require(try server.waitUntilListening().first)
+        let client = try RawHTTPClient(port: Int(url.split(separator: ":").last ?? "") ?? 0)
+        try client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.2)
+        server.signal(SIGTERM)
+        let response = try client.readResponse()
+        #expect(response.text == "done")
+        #expect(server.waitForExit() == 0)
+        // No new connections once it has stopped.
+        #expect(throws: (any Error).self) { try RawHTTPClient(port: Int(url.split(separator: ":").last ?? "") ?? 0) }
+    }
+
+    @Test func sigintAlsoStopsCleanly() throws {
+        let server = try FaultlineProcess(["serve", "--port", "0"])
+        _ = try server.waitUntilListening()
+        server.signal(SIGINT)
+        #expect(server.waitForExit() == 0)
+    }
+
+    @Test func aBadScenarioStopsServeBeforeItBindsAnything() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("bad.yaml", "version: 1\nrules:\n  - path: /x\n    stauts: 200\n")
+        let portFile = folder.path("ports")
+        let result = try FaultlineProcess.run(["serve", scenario, "--port", "0", "--port-file", portFile])
+        #expect(result.status == 1)
+        #expect(result.stderr == "\(scenario):4:5: error: Unknown key 'stauts' in a rule; did you mean 'status'?\n")
+        #expect(!result.stdout.contains("listening"))
+        #expect(!FileManager.default.fileExists(atPath: portFile))
+    }
+
+    @Test func checkPrintsEveryErrorOrASummary() throws {
+        let folder = try TemporaryFolder()
+        let good = try folder.write("good.yaml", "version: 1\nname: demo\nseed: 3\nrules:\n  - {path: /a}\n  - {path: /b}\n")
+        let bad = try folder.write("bad.yaml", "version: 1\nrules:\n  - {path: /a, status: 700}\n  - {path: /b, delay: fast}\n")
+        let ok = try FaultlineProcess.run(["check", good])
+        #expect(ok.status == 0)
+        #expect(ok.stdout == "\(good): ok, 'demo', 2 rules, seed 3\n")
+        let failed = try FaultlineProcess.run(["check", good, bad])
+        #expect(failed.status == 1)
+        #expect(failed.stdout == "\(good): ok, 'demo', 2 rules, seed 3\n")
+        let lines = failed.stderr.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0] == "\(bad):3:24: error: Expected a status code from 100 to 599, found 700.")
+        #expect(lines[1].hasPrefix("\(bad):4:23: error: Expected a delay"))
+    }
+
+    @Test func severalFilesMergeTheirRulesInOrder() throws {
+        let folder = try TemporaryFolder()
+        let first = try folder.write("a.yaml", "version: 1\nrules:\n  - {path: /x, body: from-a, times: 1}\n")
+        let second = try folder.write("b.yaml", "version: 1\nrules:\n  - {path: /x, body: from-b}\n")
+        let server = try FaultlineProcess(["serve", first, second, "--port", "0"])
+        let url = try #require(try server.waitUntilListening().first)
+        #expect(try Curl.run(["-s", "\(url)/x"]).stdout == "from-a")
+        #expect(try Curl.run(["-s", "\(url)/x"]).stdout == "from-b")
+        server.signal()
+        #expect(server.waitForExit() == 0)
+    }
+
+    @Test func listenersFromTheScenarioAndPortOverride() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("two.yaml", "version: 1\nlisteners:\n  - port: 0\n  - port: 0\nrules:\n  - {path: /x, body: hi}\n")
+        let portFile = folder.path("ports")
+        let server = try FaultlineProcess(["serve", scenario, "--port-file", portFile])
+        let urls = try server.waitUntilListening(count: 2)
+        #expect(urls.count == 2)
+        let ports = try String(contentsOfFile: portFile, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(ports.count == 2)
+        #expect(urls.map { String($0.split(separator: ":").last ?? "") } == ports)
+        for url in urls {
+            #expect(try Curl.run(["-s", "\(url)/x"]).stdout == "hi")
+        }
+        server.signal()
+        #expect(server.waitForExit() == 0)
+    }
+
+    @Test func aPortInUseIsAClearError() throws {
+        let holder = try FaultlineProcess(["serve", "--port", "0"])
+        let url = try #require(try holder.waitUntilListening().first)
+        let port = String(url.split(separator: ":").last ?? "")
+        let result = try FaultlineProcess.run(["serve", "--port", port])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Cannot listen on 127.0.0.1:\(port)"))
+        holder.signal()
+        holder.waitForExit()
+    }
+
+    @Test func versionHelpAndTheDefaultScenario() throws {
+        let version = try FaultlineProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let help = try FaultlineProcess.run(["--help"])
+        #expect(help.status == 0)
+        for command in ["serve", "check", "default-scenario"] {
+            #expect(help.stdout.contains(command))
+        }
+        let serveHelp = try FaultlineProcess.run(["serve", "--help"])
+        #expect(serveHelp.stdout.contains("--port-file"))
+        let printed = try FaultlineProcess.run(["default-scenario"])
+        let folder = try TemporaryFolder()
+        let copy = try folder.write("copy.yaml", printed.stdout)
+        #expect(try FaultlineProcess.run(["check", copy]).status == 0)
+    }
+
+    @Test func badOptionsAreRefused() throws {
+        let result = try FaultlineProcess.run(["serve", "--port", "70000"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--port must be from 0 to 65535"))
+    }
+}
