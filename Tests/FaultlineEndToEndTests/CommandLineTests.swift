@@ -162,3 +162,30 @@ struct CommandLineTests {
         #expect(result.stderr.contains("--port must be from 0 to 65535"))
     }
 }
+
+/// The example scenarios shipped in `Scenarios/` all load.
+@Suite("Example scenarios")
+struct ExampleScenarioTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func everyExampleScenarioChecksOut() throws {
+        let folder = Self.root.appendingPathComponent("Scenarios")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".yaml") }
+            .sorted()
+            .map { folder.appendingPathComponent($0).path }
+        #expect(files.count >= 5)
+        let result = try FaultlineProcess.run(["check"] + files)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == files.count)
+    }
+
+    @Test func everyExampleStartsWithACommentSayingWhatItTests() throws {
+        let folder = Self.root.appendingPathComponent("Scenarios")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            #expect(text.hasPrefix("# Tests "), "\(name) should start with a comment saying which client behaviour it tests")
+        }
+    }
+}
