@@ -23,11 +23,16 @@ public enum DefaultScenario {
                 /delay/{duration}   answer 200 after a delay: /delay/2 (seconds) or /delay/250ms
                 /redirect/{n}       a chain of n 302 redirects ending at /get
                 /bytes/{size}       deterministic bytes: /bytes/1024 or /bytes/10MiB
+                /range/{size}       the same bytes, for Range requests (206, multipart/byteranges, 416)
+                /etag/{tag}         a body with ETag "tag": If-None-Match gives 304, If-Match 412
+                /cache              a cacheable body: If-Modified-Since or If-None-Match gives 304
+                /basic-auth/{user}/{pass}   200 with those Basic credentials, else 401
                 /get                a plain 200
 
               Any other path gets a 404 naming the closest rules and why each missed.
 
-          # Redirects carry a Location; 429 and 503 a Retry-After; 401, 405, 407 and 416 the header each requires.
+          # Redirects carry a Location, 429 and 503 a Retry-After; Faultline adds WWW-Authenticate to a 401,
+          # Proxy-Authenticate to a 407 and Content-Range to a 416 by itself.
           - name: status-redirect
             pathRegex: '^/status/(?<code>30[123578])$'
             status: "{code}"
@@ -36,22 +41,10 @@ public enum DefaultScenario {
             pathRegex: '^/status/(?<code>429|503)$'
             status: "{code}"
             retryAfter: 1
-          - name: status-unauthorized
-            path: /status/401
-            status: 401
-            headers: {WWW-Authenticate: 'Basic realm="faultline"'}
           - name: status-method-not-allowed
             path: /status/405
             status: 405
             headers: {Allow: "GET, HEAD"}
-          - name: status-proxy-unauthorized
-            path: /status/407
-            status: 407
-            headers: {Proxy-Authenticate: 'Basic realm="faultline"'}
-          - name: status-range-not-satisfiable
-            path: /status/416
-            status: 416
-            headers: {Content-Range: "bytes */0"}
           - name: status
             pathRegex: '^/status/(?<code>[1-5][0-9][0-9])$'
             status: "{code}"
@@ -77,6 +70,26 @@ public enum DefaultScenario {
           - name: bytes
             path: /bytes/{size}
             bodySize: "{size}"
+          - name: range
+            method: GET
+            path: /range/{size}
+            bodySize: "{size}"
+
+          - name: etag
+            method: GET
+            path: /etag/{tag}
+            etag: "{tag}"
+            body: "etag {tag}\n"
+          - name: cache
+            method: GET
+            path: /cache
+            headers: {Cache-Control: "public, max-age=60"}
+            body: "cacheable\n"
+          - name: basic-auth
+            method: GET
+            path: /basic-auth/{user}/{pass}
+            auth: {basic: "{user}:{pass}"}
+            json: {authenticated: true}
 
         """
 

@@ -15,16 +15,20 @@ public final class FaultlineServer: Sendable {
     public struct Configuration: Sendable {
         /// Where to listen; empty means one plaintext listener on 127.0.0.1:8080.
         public var listeners: [ListenerSpec]
+        /// Limits from the command line, overriding the scenario's.
+        public var limitOverrides: LimitOverrides
         /// Event loop threads; `nil` means one per core.
         public var eventLoopThreads: Int?
         public var logger: Logger
 
         public init(
             listeners: [ListenerSpec] = [],
+            limitOverrides: LimitOverrides = LimitOverrides(),
             eventLoopThreads: Int? = nil,
             logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.listeners = listeners
+            self.limitOverrides = limitOverrides
             self.eventLoopThreads = eventLoopThreads
             self.logger = logger
         }
@@ -76,6 +80,7 @@ public final class FaultlineServer: Sendable {
             for spec in specs {
                 let quiescer = ServerQuiescingHelper(group: group)
                 let logger = configuration.logger
+                let overrides = configuration.limitOverrides
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -92,6 +97,7 @@ public final class FaultlineServer: Sendable {
                                 channel,
                                 live: live,
                                 fileIO: fileIO,
+                                limits: overrides.applied(to: live.engine.scenario.limits),
                                 statistics: statistics,
                                 logger: logger
                             )
@@ -105,6 +111,8 @@ public final class FaultlineServer: Sendable {
             }
         } catch {
             for channel in channels { try? await channel.close() }
+            // A quiescing helper touches its event loop when it goes, so it must go before the loops do.
+            quiescers.removeAll()
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw ServerError.cannotBind(host: specs[bound.count].host, port: specs[bound.count].port, reason: "\(error)")
@@ -124,6 +132,7 @@ public final class FaultlineServer: Sendable {
         _ channel: any Channel,
         live: LiveScenario,
         fileIO: NonBlockingFileIO,
+        limits: Limits,
         statistics: ServerStatistics,
         logger: Logger
     ) throws {
@@ -133,8 +142,20 @@ public final class FaultlineServer: Sendable {
         encoderConfiguration.automaticallySetFramingHeaders = false
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try sync.addHandler(HTTPExchangeHandler(live: live, fileIO: fileIO, statistics: statistics, logger: logger))
+        // The decoder's own caps only bound memory; the handler enforces the configured limits itself, so that a
+        // long target gets 414 and a large header section 431 rather than the decoder's one error for both.
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        let (sum, sumOverflowed) = limits.maxURILength.addingReportingOverflow(limits.maxHeaderSize)
+        let (scaled, scaleOverflowed) = sum.multipliedReportingOverflow(by: 4)
+        let cap = sumOverflowed || scaleOverflowed ? Int.max : Int(clamping: max(1 << 20, scaled))
+        decoderLimits.maxHeaderFieldSize = cap
+        decoderLimits.maxHeaderListSize = cap
+        try sync.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
+        )
+        try sync.addHandler(
+            HTTPExchangeHandler(live: live, fileIO: fileIO, limits: limits, statistics: statistics, logger: logger)
+        )
     }
 
     /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every

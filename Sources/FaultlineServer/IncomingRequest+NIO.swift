@@ -28,3 +28,18 @@ extension ResponsePlan {
         )
     }
 }
+
+extension InterimResponse {
+    /// The informational head as NIO's encoder takes it.
+    var nioHead: HTTPResponseHead {
+        var headers = HTTPHeaders()
+        for field in self.headers {
+            headers.add(name: field.name, value: field.value)
+        }
+        return HTTPResponseHead(
+            version: .http1_1,
+            status: .custom(code: UInt(self.status), reasonPhrase: StatusReason.phrase(for: self.status)),
+            headers: headers
+        )
+    }
+}

@@ -35,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
                 live: LiveScenario(engine),
                 configuration: FaultlineServer.Configuration(
                     listeners: self.options.listeners(for: scenario),
+                    limitOverrides: self.options.limitOverrides,
                     eventLoopThreads: self.options.threads,
                     logger: logger
                 )
@@ -75,6 +76,18 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "The seed for every random choice (overrides the scenario's seed).")
     var seed: UInt64?
 
+    @Option(name: .customLong("max-body-size"), help: "The largest request body (413 beyond), such as 10MiB.")
+    var maxBodySize: String?
+
+    @Option(name: .customLong("max-uri-length"), help: "The longest request target (414 beyond), such as 8KiB.")
+    var maxURILength: String?
+
+    @Option(name: .customLong("max-header-size"), help: "The largest request header section (431 beyond), such as 64KiB.")
+    var maxHeaderSize: String?
+
+    @Option(name: .customLong("request-timeout"), help: "How long a request head may take to arrive (408 beyond), such as 30s.")
+    var requestTimeout: String?
+
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
@@ -94,9 +107,27 @@ struct ServeOptions: ParsableArguments {
         if DurationSyntax.parse(self.gracePeriod) == nil {
             throw ValidationError("--grace-period takes a duration with a unit, such as 10s or 500ms.")
         }
+        for (flag, value) in [("--max-body-size", self.maxBodySize), ("--max-uri-length", self.maxURILength), ("--max-header-size", self.maxHeaderSize)] {
+            if let value, ByteCount.parse(value) == nil {
+                throw ValidationError("\(flag) takes a size such as 512, 16KiB or 10MiB.")
+            }
+        }
+        if let requestTimeout, (DurationSyntax.parse(requestTimeout) ?? .zero) <= .zero {
+            throw ValidationError("--request-timeout takes a duration longer than zero, such as 30s.")
+        }
         if Logger.Level(rawValue: self.logLevel) == nil {
             throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical.")
         }
+    }
+
+    /// The limits given on the command line.
+    var limitOverrides: LimitOverrides {
+        LimitOverrides(
+            maxBodySize: self.maxBodySize.flatMap(ByteCount.parse),
+            maxURILength: self.maxURILength.flatMap(ByteCount.parse),
+            maxHeaderSize: self.maxHeaderSize.flatMap(ByteCount.parse),
+            requestTimeout: self.requestTimeout.flatMap { DurationSyntax.parse($0) }
+        )
     }
 
     var gracePeriodDuration: Duration {

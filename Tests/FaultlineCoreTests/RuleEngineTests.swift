@@ -253,9 +253,10 @@ struct RuleEngineTests {
         let text = decision.bodyText
         #expect(text.hasPrefix("Faultline: no rule matched GET /api/orders?page=3\n"))
         #expect(text.contains(#"- orders (s.yaml:4:5): the header X-Tenant is "umbrella", not "acme"; the query parameter page is "3", not "2""#))
-        let wrongMethod = engine.decide(request("/api/pay")).bodyText
-        #expect(wrongMethod.contains("- pay (s.yaml:5:5): the method GET is not POST\n"))
-        #expect(wrongMethod.components(separatedBy: "\n- ").count - 1 == 3, "names at most three rules")
+        let far = engine.decide(request("/nothing/like/it")).bodyText
+        #expect(far.components(separatedBy: "\n- ").count - 1 == 3, "names at most three rules")
+        let wrongMethodAndPath = engine.decide(request("/api/payy")).bodyText
+        #expect(wrongMethodAndPath.contains("- pay (s.yaml:5:5): the method GET is not POST; the path /api/payy does not match the path /api/pay\n"))
     }
 
     @Test func explainsRulesThatSteppedAside() throws {

@@ -117,8 +117,9 @@ struct ScenarioLoaderTests {
                 "4:5: Unknown key 'stauts' in a rule; did you mean 'status'?",
                 "5:5: Unknown key 'retry_after' in a rule; did you mean 'retryAfter'?",
                 "6:5: Unknown key 'colour' in a rule; expected one of: name, method, path, pathRegex, match, "
-                    + "probability, times, sequence, cycle, status, reason, headers, body, bodyFile, bodySize, json, "
-                    + "retryAfter, location, delay.",
+                    + "produces, consumes, probability, times, sequence, cycle, requireContentLength, auth, rateLimit, "
+                    + "status, reason, headers, body, bodyFile, bodySize, json, retryAfter, location, delay, etag, "
+                    + "lastModified, interim.",
             ]
         )
     }
@@ -339,7 +340,7 @@ struct ScenarioLoaderTests {
                 "7:5: 'cycle' applies to a 'sequence'; this rule has none.",
                 "9:15: Expected 'sequence' as a non-empty list of responses, found a list.",
                 "12:36: Unknown key 'name' in a sequence step; expected one of: status, reason, headers, body, "
-                    + "bodyFile, bodySize, json, retryAfter, location, delay, times.",
+                    + "bodyFile, bodySize, json, retryAfter, location, delay, etag, lastModified, interim, times.",
                 "12:30: Expected a number of times of at least 1, found 'many'.",
             ]
         )

@@ -194,11 +194,20 @@ struct HTTPServerTests {
             "version: 1\ndefaults: {headers: {Server: faultline}}\nrules:\n  - {name: orders, method: POST, path: /orders}\n"
         ) { server in
             let client = try RawHTTPClient(port: server.port)
-            try client.send("GET /orders HTTP/1.1\r\nHost: x\r\n\r\n")
+            try client.send("GET /order HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.statusLine == "HTTP/1.1 404 Not Found")
             #expect(response.header("Server") == "faultline")
-            #expect(response.text == "Faultline: no rule matched GET /orders\n\nClosest rules:\n- orders (<test>:4:5): the method GET is not POST\n")
+            #expect(
+                response.text
+                    == "Faultline: no rule matched GET /order\n\nClosest rules:\n- orders (<test>:4:5): the method GET is not POST; "
+                    + "the path /order does not match the path /orders\n"
+            )
+            try client.send("GET /orders HTTP/1.1\r\nHost: x\r\n\r\n")
+            let wrongMethod = try client.readResponse()
+            #expect(wrongMethod.statusLine == "HTTP/1.1 405 Method Not Allowed")
+            #expect(wrongMethod.header("Allow") == "POST")
+            #expect(wrongMethod.header("Server") == "faultline")
         }
     }
 
@@ -213,7 +222,7 @@ struct HTTPServerTests {
     @Test func malformedRequestsGet400AndAClose() async throws {
         try await withServer("version: 1\nrules:\n  - {path: /x}\n") { server in
             let client = try RawHTTPClient(port: server.port)
-            try client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\nthis is not http\r\n\r\n")
+            try client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nthis header has no colon\r\n\r\n")
             #expect(try client.readResponse().status == 200)
             let error = try client.readResponse()
             #expect(error.statusLine == "HTTP/1.1 400 Bad Request")

@@ -14,7 +14,7 @@ struct MissReport {
         }
         var candidates: [(rule: Rule, reasons: [String], score: Double)] = []
         for rule in rules {
-            let misses = RequestMatcher.misses(rule, request)
+            let misses = RequestMatcher.misses(rule, request).map(\.description)
             if misses.isEmpty {
                 // Every condition holds: the rule stepped aside.
                 var reasons: [String] = []
@@ -43,8 +43,10 @@ struct MissReport {
     /// A number from 0 to 1 saying how far the request path is from the rule's path, to rank near misses first.
     private static func pathDistance(_ rule: Rule, _ request: IncomingRequest) -> Double {
         guard let path = rule.path, path.match(request.path) == nil else { return 0 }
-        let pattern = path.source
-        let distance = KeySuggester.editDistance(pattern, request.path)
-        return Double(distance) / Double(max(pattern.count, request.path.count, 1))
+        // Only the start of a long path matters for ranking, and the distance is quadratic in its length.
+        let pattern = String(path.source.prefix(256))
+        let sent = String(request.path.prefix(256))
+        let distance = KeySuggester.editDistance(pattern, sent)
+        return Double(distance) / Double(max(pattern.count, sent.count, 1))
     }
 }

@@ -25,7 +25,7 @@ enum ResponseResolver {
 
         var headers: [HeaderField] = []
         for (name, value) in spec.headers {
-            headers.append(HeaderField(name, try value.render(in: context)))
+            headers.append(HeaderField(name, try self.fieldValue(value, in: context, name: name)))
         }
         // The rule's own headers win over the scenario's defaults of the same name.
         response.headers = defaultHeaders.filter { field in !headers.contains(named: field.name) } + headers
@@ -62,7 +62,21 @@ enum ResponseResolver {
             response.retryAfter = text
         }
 
-        response.location = try spec.location?.render(in: context)
+        if let location = spec.location {
+            response.location = try self.fieldValue(location, in: context, name: "Location")
+        }
+        if let etag = spec.etag {
+            let tag = EntityTag.quoted(try etag.render(in: context))
+            guard EntityTag.isWellFormed(tag) else {
+                throw TemplateError(message: "'\(tag)' is not an entity tag.")
+            }
+            response.etag = tag
+        }
+        if let lastModified = spec.lastModified {
+            response.lastModified = lastModified
+            response.lastModifiedIsExplicit = true
+        }
+        response.interim = spec.interim
 
         switch spec.delay {
         case .none:
@@ -77,5 +91,14 @@ enum ResponseResolver {
             response.delay = delay
         }
         return response
+    }
+
+    /// Renders a header value, refusing request data that would break the head (a line break is a header injection).
+    static func fieldValue(_ template: TemplateString, in context: TemplateContext, name: String) throws(TemplateError) -> String {
+        let value = try template.render(in: context)
+        guard HTTPSyntax.isFieldValue(value) else {
+            throw TemplateError(message: "The value for \(name) would contain a line break or a control character.")
+        }
+        return value
     }
 }

@@ -20,9 +20,16 @@ public enum HTTPSyntax {
         }
     }
 
-    /// The methods HTTP defines (RFC 9110 and the registered extensions a client library is likely to send).
+    /// The methods HTTP defines: RFC 9110's, PATCH, and those of the IANA method registry (WebDAV and friends).
     public static let knownMethods: Set<String> = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "QUERY",
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY",
+        "ACL", "BIND", "CHECKOUT", "COPY", "LINK", "LOCK", "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MOVE",
+        "PROPFIND", "PROPPATCH", "REBIND", "REPORT", "SEARCH", "UNBIND", "UNLINK", "UNLOCK",
     ]
+
+    /// Every method the HTTP parser (llhttp, through SwiftNIO) accepts: the defined ones and a few common
+    /// extensions. A request with any other method is refused by the parser with 501 before a rule can see it.
+    public static let receivableMethods: Set<String> = knownMethods.union([
+        "PURGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "SOURCE",
+    ])
 }

@@ -1,85 +1,269 @@
-/// Applies HTTP's rules (RFC 9110, RFC 9112) to a resolved response: the headers Faultline sets by itself, which
-/// statuses and methods carry a body, and whether the connection stays open.
+/// Applies HTTP's rules (RFC 9110, RFC 9112) to a resolved response: the headers Faultline sets by itself,
+/// conditional requests (304, 412), ranges (206, multipart/byteranges, 416), which statuses and methods carry a
+/// body, and whether the connection stays open.
 ///
 /// A header the scenario sets explicitly replaces the automatic one of the same name: a server that lies is a valid
 /// test, and the scenario asks for it on purpose.
 public enum ResponsePlanner {
     /// The statuses whose answers carry a `Location` and, for non-HEAD requests, a short HTML body.
     static let redirectStatuses: Set<Int> = [300, 301, 302, 303, 305, 307, 308]
+    /// The headers a 304 keeps from the 200 it stands for (RFC 9110 section 15.4.5).
+    static let notModifiedHeaders = ["Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"]
+    /// Headers that describe a body, dropped when Faultline answers 412 or 416 instead of the rule's body.
+    static let representationHeaders = ["Content-Type", "Content-Length", "Content-Range", "Content-Encoding", "Transfer-Encoding", "ETag", "Last-Modified", "Accept-Ranges"]
+
+    /// What the caller learnt about a `.file` body when it opened the file.
+    public struct FileFacts: Sendable {
+        public var length: Int64
+        /// Modification time in seconds since 1970.
+        public var modified: Int64
+
+        public init(length: Int64, modified: Int64) {
+            self.length = length
+            self.modified = modified
+        }
+    }
 
     /// Plans the response to `request`.
     ///
     /// - Parameters:
-    ///   - fileLength: the size of a `.file` body, measured by the caller when it opened the file.
+    ///   - file: the size and time of a `.file` body, measured by the caller when it opened the file.
     ///   - date: the `Date` header value for now.
     ///   - serverIsClosing: the server is shutting down, so the connection closes after this response.
     public static func plan(
         _ response: ResolvedResponse,
         for request: IncomingRequest,
-        fileLength: Int64? = nil,
+        file: FileFacts? = nil,
         date: String,
         serverIsClosing: Bool = false
     ) -> ResponsePlan {
-        let status = response.status
+        var status = response.status
         if status == 499 {
             return ResponsePlan(
-                action: .drop, delay: response.delay, status: 499, reason: "", headers: [], body: .none,
-                bodyLength: 0, closeAfter: true
+                action: .drop, delay: response.delay, interim: [], status: 499, reason: "", headers: [], source: .none,
+                segments: [], closeAfter: true
             )
         }
 
-        var body = response.body
-        if case .none = body, self.redirectStatuses.contains(status), let location = response.location {
-            body = .bytes(Array(self.redirectPage(status: status, location: location).utf8), contentType: "text/html; charset=utf-8")
+        var source = response.body
+        if case .none = source, self.redirectStatuses.contains(status), let location = response.location {
+            source = .bytes(Array(self.redirectPage(status: status, location: location).utf8), contentType: "text/html; charset=utf-8")
         }
-        let length: Int64 =
-            switch body {
-            case .none: 0
-            case .bytes(let bytes, _): Int64(bytes.count)
-            case .file: fileLength ?? 0
-            case .generated(_, let size): size
+        let length = source.knownLength ?? file?.length ?? 0
+        let hasBody = length > 0
+        var explicit = response.headers
+        var automatic: [HeaderField] = [HeaderField("Date", date)]
+        var contentType = source.contentType
+        var segments: [ResponsePlan.BodySegment] = hasBody ? [.slice(offset: 0, length: length)] : []
+        var reason = response.reason
+
+        // Validators describe a representation: 2xx answers with a body, or a rule that names one.
+        let isSuccess = (200...299).contains(status)
+        var etag: String?
+        var lastModified: Int64?
+        if isSuccess && (hasBody || response.etag != nil || response.lastModifiedIsExplicit) {
+            etag = explicit.first(named: "ETag") ?? response.etag ?? (hasBody ? self.entityTag(for: source, length: length, file: file) : nil)
+            let ruleTime = response.lastModifiedIsExplicit ? response.lastModified : nil
+            lastModified = ruleTime ?? file?.modified ?? response.lastModified
+            if let explicitDate = explicit.first(named: "Last-Modified") { lastModified = HTTPDate.parse(explicitDate) ?? lastModified }
+        }
+
+        if isSuccess {
+            switch Preconditions.evaluate(request, etag: etag, lastModified: lastModified) {
+            case .proceed:
+                break
+            case .notModified:
+                return self.notModified(response, request: request, date: date, etag: etag, lastModified: lastModified, serverIsClosing: serverIsClosing)
+            case .failed:
+                status = 412
+                reason = nil
+                explicit = explicit.filter { field in !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
+                source = self.textBody("Faultline: a precondition of the request failed.\n")
+                segments = [.slice(offset: 0, length: source.knownLength ?? 0)]
+                contentType = source.contentType
+                etag = nil
+                lastModified = nil
             }
+        }
+
+        // Ranges apply to what a 200 (or a rule's 206) would send in full.
+        var contentRange: String?
+        var acceptRanges = false
+        if (status == 200 || status == 206), hasBody {
+            acceptRanges = status == 200
+            let rangeHeader = request.headers.first(named: "Range")
+            let ifRange = request.headers.first(named: "If-Range")
+            let rangeApplies = rangeHeader != nil && (request.method == "GET" || request.method == "HEAD")
+                && (ifRange.map { Preconditions.ifRangeHolds($0, etag: etag, lastModified: lastModified) } ?? true)
+            let outcome = rangeApplies ? RangeRequest.resolve(rangeHeader ?? "", length: length) : .ignore
+            switch outcome {
+            case .ignore:
+                if status == 206 {
+                    // A rule that says 206 answers the whole body as one range.
+                    contentRange = "bytes 0-\(length - 1)/\(length)"
+                    acceptRanges = false
+                }
+            case .ranges(let ranges) where ranges.count == 1:
+                status = 206
+                reason = response.status == 206 ? response.reason : nil
+                acceptRanges = false
+                contentRange = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(length)"
+                segments = [.slice(offset: ranges[0].lowerBound, length: ranges[0].upperBound - ranges[0].lowerBound + 1)]
+            case .ranges(let ranges):
+                status = 206
+                reason = response.status == 206 ? response.reason : nil
+                acceptRanges = false
+                let boundary = self.boundary(for: etag ?? "\(length)")
+                segments = self.multipart(ranges, length: length, contentType: contentType, boundary: boundary)
+                contentType = "multipart/byteranges; boundary=\(boundary)"
+            case .unsatisfiable:
+                status = 416
+                reason = nil
+                acceptRanges = false
+                contentRange = "bytes */\(length)"
+                explicit = explicit.filter { field in !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
+                source = self.textBody("Faultline: the requested range is not satisfiable; the body has \(length) bytes.\n")
+                segments = [.slice(offset: 0, length: source.knownLength ?? 0)]
+                contentType = source.contentType
+                etag = nil
+                lastModified = nil
+            }
+        } else if status == 416 {
+            // A rule that answers 416 itself still says how long the representation is.
+            contentRange = "bytes */\(length)"
+        }
 
         // 1xx, 204 and 304 never carry a body or Content-Length; 205 says Content-Length: 0 (RFC 9110 15.3.6).
         let bodiless = status < 200 || status == 204 || status == 304
-        var automatic: [HeaderField] = [HeaderField("Date", date)]
+        let bodyLength = segments.reduce(0) { $0 + $1.length }
+        let sendsBody = !bodiless && status != 205 && request.method != "HEAD"
+        if bodiless || !sendsBody {
+            // The encoder frames a response whose headers say chunked; with no body that would put a stray
+            // terminator on the wire and desynchronise the connection, so a bodiless answer never says chunked.
+            explicit = explicit.filter { !$0.name.equalsIgnoringASCIICase("Transfer-Encoding") }
+        }
         if !bodiless {
-            if status != 205, length > 0, let contentType = body.contentType {
+            if status != 205, bodyLength > 0, let contentType {
                 automatic.append(HeaderField("Content-Type", contentType))
             }
-            automatic.append(HeaderField("Content-Length", status == 205 ? "0" : String(length)))
+            // A rule that sets Transfer-Encoding gets a chunked body (the encoder frames it) and no Content-Length.
+            if !explicit.contains(named: "Transfer-Encoding") {
+                automatic.append(HeaderField("Content-Length", status == 205 ? "0" : String(bodyLength)))
+            }
         }
-        if let location = response.location {
-            automatic.append(HeaderField("Location", location))
+        if let contentRange { automatic.append(HeaderField("Content-Range", contentRange)) }
+        if acceptRanges { automatic.append(HeaderField("Accept-Ranges", "bytes")) }
+        if let etag { automatic.append(HeaderField("ETag", etag)) }
+        if let lastModified { automatic.append(HeaderField("Last-Modified", HTTPDate.format(secondsSince1970: lastModified))) }
+        if let location = response.location { automatic.append(HeaderField("Location", location)) }
+        if let retryAfter = response.retryAfter { automatic.append(HeaderField("Retry-After", retryAfter)) }
+        if status == 405 {
+            automatic.append(HeaderField("Allow", (response.allow ?? ["GET", "HEAD"]).joined(separator: ", ")))
         }
-        if let retryAfter = response.retryAfter {
-            automatic.append(HeaderField("Retry-After", retryAfter))
-        }
+        if status == 401 { automatic.append(HeaderField("WWW-Authenticate", "Basic realm=\"faultline\"")) }
+        if status == 407 { automatic.append(HeaderField("Proxy-Authenticate", "Basic realm=\"faultline\"")) }
 
         // A final 1xx leaves the client waiting for a response that never comes; close so it finds out.
-        var closeAfter = !request.wantsKeepAlive || serverIsClosing || status < 200
-        if let connection = response.headers.first(named: "Connection"), HTTPTokens.contains("close", in: connection) {
-            closeAfter = true
-        }
-        if closeAfter {
-            automatic.append(HeaderField("Connection", "close"))
-        } else if request.version == (1, 0) {
-            automatic.append(HeaderField("Connection", "keep-alive"))
-        }
+        let closeAfter = self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
+        self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
 
-        let explicit = response.headers
-        let headers = automatic.filter { !explicit.contains(named: $0.name) } + explicit
-        let sendsBody = !bodiless && status != 205 && request.method != "HEAD" && length > 0
         return ResponsePlan(
             action: .respond,
             delay: response.delay,
+            interim: self.interim(response, for: request),
             status: status,
-            reason: response.reason ?? StatusReason.phrase(for: status),
-            headers: headers,
-            body: sendsBody ? body : .none,
-            bodyLength: sendsBody ? length : 0,
+            reason: reason ?? StatusReason.phrase(for: status),
+            headers: automatic.filter { !explicit.contains(named: $0.name) } + explicit,
+            source: sendsBody ? source : .none,
+            segments: sendsBody ? segments : [],
             closeAfter: closeAfter
         )
+    }
+
+    /// The 304 standing for the 200 the rule would send: only the headers a cache updates (RFC 9110 15.4.5).
+    static func notModified(
+        _ response: ResolvedResponse,
+        request: IncomingRequest,
+        date: String,
+        etag: String?,
+        lastModified: Int64?,
+        serverIsClosing: Bool
+    ) -> ResponsePlan {
+        var automatic = [HeaderField("Date", date)]
+        if let etag { automatic.append(HeaderField("ETag", etag)) }
+        if let lastModified { automatic.append(HeaderField("Last-Modified", HTTPDate.format(secondsSince1970: lastModified))) }
+        let explicit = response.headers.filter { field in self.notModifiedHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
+        let closeAfter = self.closes(request: request, explicit: response.headers, serverIsClosing: serverIsClosing)
+        self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
+        return ResponsePlan(
+            action: .respond,
+            delay: response.delay,
+            interim: self.interim(response, for: request),
+            status: 304,
+            reason: StatusReason.phrase(for: 304),
+            headers: automatic.filter { !explicit.contains(named: $0.name) } + explicit,
+            source: .none,
+            segments: [],
+            closeAfter: closeAfter
+        )
+    }
+
+    /// Informational responses go to HTTP/1.1 clients only (RFC 9110 section 15.2).
+    static func interim(_ response: ResolvedResponse, for request: IncomingRequest) -> [InterimResponse] {
+        request.version == (1, 0) ? [] : response.interim
+    }
+
+    static func closes(request: IncomingRequest, explicit: [HeaderField], serverIsClosing: Bool) -> Bool {
+        // After CONNECT or an Upgrade request the parser has stopped (the connection would change protocols), so
+        // the connection cannot carry another request.
+        if !request.wantsKeepAlive || serverIsClosing || request.asksToSwitchProtocols { return true }
+        return explicit.values(named: "Connection").contains { HTTPTokens.contains("close", in: $0) }
+    }
+
+    static func appendConnection(to headers: inout [HeaderField], closeAfter: Bool, request: IncomingRequest) {
+        if closeAfter {
+            headers.append(HeaderField("Connection", "close"))
+        } else if request.version == (1, 0) {
+            headers.append(HeaderField("Connection", "keep-alive"))
+        }
+    }
+
+    static func entityTag(for source: ResolvedBody, length: Int64, file: FileFacts?) -> String {
+        switch source {
+        case .none: return EntityTag.forBytes([])
+        case .bytes(let bytes, _): return EntityTag.forBytes(bytes)
+        case .file: return EntityTag.forFile(modified: file?.modified ?? 0, size: length)
+        case .generated(_, let size): return EntityTag.forGenerated(size: size)
+        }
+    }
+
+    static func textBody(_ text: String) -> ResolvedBody {
+        .bytes(Array(text.utf8), contentType: "text/plain; charset=utf-8")
+    }
+
+    /// A boundary that cannot occur in the body by accident and is the same for the same representation.
+    static func boundary(for seed: String) -> String {
+        "faultline-" + String(EntityTag.forBytes(Array(seed.utf8)).dropFirst().dropLast())
+    }
+
+    /// The parts of a multipart/byteranges body (RFC 9110 section 14.6).
+    static func multipart(
+        _ ranges: [ClosedRange<Int64>],
+        length: Int64,
+        contentType: String?,
+        boundary: String
+    ) -> [ResponsePlan.BodySegment] {
+        var segments: [ResponsePlan.BodySegment] = []
+        for (index, range) in ranges.enumerated() {
+            var partHead = index == 0 ? "" : "\r\n"
+            partHead += "--\(boundary)\r\n"
+            if let contentType { partHead += "Content-Type: \(contentType)\r\n" }
+            partHead += "Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(length)\r\n\r\n"
+            segments.append(.bytes(Array(partHead.utf8)))
+            segments.append(.slice(offset: range.lowerBound, length: range.upperBound - range.lowerBound + 1))
+        }
+        segments.append(.bytes(Array("\r\n--\(boundary)--\r\n".utf8)))
+        return segments
     }
 
     /// The short HTML page a redirect carries, as nginx and Apache send one.
@@ -124,5 +308,24 @@ extension IncomingRequest {
         if connection.contains(where: { HTTPTokens.contains("close", in: $0) }) { return false }
         if self.version.major == 1 && self.version.minor >= 1 { return true }
         return connection.contains { HTTPTokens.contains("keep-alive", in: $0) }
+    }
+
+    /// Whether the request is CONNECT or asks to upgrade the connection, after which NIO's parser reads no more
+    /// requests on it.
+    public var asksToSwitchProtocols: Bool {
+        if self.method == "CONNECT" { return true }
+        return self.headers.contains(named: "Upgrade")
+            && self.headers.values(named: "Connection").contains { HTTPTokens.contains("upgrade", in: $0) }
+    }
+
+    /// Whether the request carries a body without a `Content-Length` (a chunked one).
+    public var hasBodyWithoutLength: Bool {
+        self.headers.contains(named: "Transfer-Encoding") && !self.headers.contains(named: "Content-Length")
+    }
+
+    /// Whether the request carries a body at all.
+    public var hasBody: Bool {
+        if self.hasBodyWithoutLength { return true }
+        return self.headers.first(named: "Content-Length").flatMap { Int64($0.trimmingSpaces()) }.map { $0 > 0 } ?? false
     }
 }

@@ -43,6 +43,27 @@ extension ScenarioDecoder {
                 }
             case "delay":
                 response.delay = self.decodeDelay(entry.value, captures: captures)
+            case "etag":
+                if let tag = self.string(entry.value, expected: "an entity tag such as \"v1\" or W/\"v1\"") {
+                    if EntityTag.isWellFormed(EntityTag.quoted(tag)) || TemplateString(parsing: tag, captures: captures).isTemplate {
+                        response.etag = TemplateString(parsing: tag, captures: captures)
+                    } else {
+                        self.error("'\(tag)' is not an entity tag; it cannot contain quotes or spaces inside.", at: entry.value)
+                    }
+                }
+            case "lastModified":
+                if let text = self.string(entry.value, expected: "an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT'") {
+                    if let seconds = HTTPDate.parse(text) {
+                        response.lastModified = seconds
+                    } else {
+                        self.error(
+                            "Expected lastModified as an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT', found '\(text)'.",
+                            at: entry.value
+                        )
+                    }
+                }
+            case "interim":
+                response.interim = self.decodeInterim(entry.value)
             default:
                 break
             }
@@ -67,6 +88,40 @@ extension ScenarioDecoder {
             }
         }
         return response
+    }
+
+    mutating func decodeInterim(_ node: Node) -> [InterimResponse] {
+        guard case .sequence(let sequence) = node else {
+            self.error(
+                "Expected 'interim' as a list of informational responses such as [{status: 103, headers: {Link: ...}}], "
+                    + "found \(self.describe(node)).",
+                at: node
+            )
+            return []
+        }
+        var responses: [InterimResponse] = []
+        for element in sequence {
+            guard let entries = self.entries(of: element, ScenarioKeys.interim) else { continue }
+            var interim = InterimResponse(status: 0, headers: [])
+            for entry in entries {
+                if entry.key == "status" {
+                    interim.status =
+                        self.integer(entry.value, in: 100...199, expected: "an informational status from 100 to 199") ?? 0
+                    if interim.status == 101 {
+                        self.error("101 Switching Protocols cannot be an interim response; it ends HTTP on the connection.", at: entry.value)
+                    }
+                } else {
+                    interim.headers = (self.headerFields(entry.value, place: "interim headers") ?? []).map {
+                        HeaderField($0.name, $0.value)
+                    }
+                }
+            }
+            if !entries.contains(where: { $0.key == "status" }) {
+                self.error("An interim response needs a 'status' from 100 to 199.", at: element)
+            }
+            responses.append(interim)
+        }
+        return responses
     }
 
     mutating func decodeStatus(_ node: Node, captures: Set<String>) -> Templated<Int>? {

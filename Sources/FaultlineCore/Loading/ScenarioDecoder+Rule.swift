@@ -54,6 +54,16 @@ extension ScenarioDecoder {
                 rule.probability = self.number(entry.value, in: 0...1, expected: "a probability from 0 to 1")
             case "times":
                 rule.times = self.integer(entry.value, in: 1...Int.max, expected: "a number of times of at least 1")
+            case "produces":
+                rule.produces = self.decodeMediaTypes(entry.value)
+            case "consumes":
+                rule.consumes = self.decodeMediaTypes(entry.value)
+            case "requireContentLength":
+                rule.requireContentLength = self.bool(entry.value) ?? false
+            case "auth":
+                rule.auth = self.decodeAuth(entry.value, captures: rule.path?.captureNames ?? [])
+            case "rateLimit":
+                rule.rateLimit = self.decodeRateLimit(entry.value)
             default:
                 break
             }
@@ -91,9 +101,99 @@ extension ScenarioDecoder {
                 self.error("'\(value)' is not a valid HTTP method.", at: element)
                 continue
             }
+            guard HTTPSyntax.receivableMethods.contains(method) else {
+                self.error(
+                    "Faultline cannot receive the method \(method): its HTTP parser answers such requests with 501 "
+                        + "before any rule sees them.",
+                    at: element
+                )
+                continue
+            }
             methods.append(method)
         }
         return methods
+    }
+
+    mutating func decodeMediaTypes(_ node: Node) -> [String]? {
+        guard let values = self.stringList(node, expected: "a media type such as application/json, or a list of them")
+        else { return nil }
+        var types: [String] = []
+        for (value, element) in values {
+            guard let range = MediaRange(value), range.type != "*" || range.subtype == "*" else {
+                self.error("'\(value)' is not a media type; expected TYPE/SUBTYPE such as application/json.", at: element)
+                continue
+            }
+            types.append(value)
+        }
+        return types
+    }
+
+    mutating func decodeAuth(_ node: Node, captures: Set<String>) -> AuthSpec? {
+        guard let entries = self.entries(of: node, ScenarioKeys.auth) else { return nil }
+        var scheme: AuthSpec.Scheme?
+        var proxy = false
+        var realm = "faultline"
+        for entry in entries {
+            switch entry.key {
+            case "basic":
+                guard let text = self.string(entry.value, expected: "credentials as user:password") else { continue }
+                let template = TemplateString(parsing: text, captures: captures)
+                if !template.isTemplate, !text.contains(":") {
+                    self.error("Expected Basic credentials as user:password, found '\(text)'.", at: entry.value)
+                    continue
+                }
+                if scheme != nil {
+                    self.error("An auth takes 'basic' or 'bearer', not both.", at: entry.keyNode)
+                }
+                scheme = .basic(template)
+            case "bearer":
+                guard let text = self.string(entry.value, expected: "a bearer token") else { continue }
+                if scheme != nil {
+                    self.error("An auth takes 'basic' or 'bearer', not both.", at: entry.keyNode)
+                }
+                scheme = .bearer(TemplateString(parsing: text, captures: captures))
+            case "proxy":
+                proxy = self.bool(entry.value) ?? false
+            case "realm":
+                guard let text = self.string(entry.value, expected: "a realm name") else { continue }
+                if text.contains("\"") || !HTTPSyntax.isFieldValue(text) {
+                    self.error("A realm cannot contain quotes, line breaks or control characters.", at: entry.value)
+                } else {
+                    realm = text
+                }
+            default:
+                break
+            }
+        }
+        guard let scheme else {
+            self.error("An auth needs 'basic: \"user:password\"' or 'bearer: TOKEN'.", at: node)
+            return nil
+        }
+        return AuthSpec(scheme: scheme, proxy: proxy, realm: realm)
+    }
+
+    mutating func decodeRateLimit(_ node: Node) -> RateLimit? {
+        guard let entries = self.entries(of: node, ScenarioKeys.rateLimit) else { return nil }
+        var requests: Int?
+        var per: Duration?
+        for entry in entries {
+            if entry.key == "requests" {
+                requests = self.integer(entry.value, in: 1...Int.max, expected: "a number of requests of at least 1")
+            } else {
+                per = self.duration(entry.value, what: "the rate limit's window")
+                if let window = per, window <= .zero {
+                    self.error("The rate limit's window must be longer than zero.", at: entry.value)
+                    per = nil
+                }
+            }
+        }
+        let given = Set(entries.map(\.key))
+        guard given.count == 2 else {
+            self.error("A rate limit needs both 'requests' and 'per', such as {requests: 10, per: 1s}.", at: node)
+            return nil
+        }
+        guard let requests, let per else { return nil }
+        return RateLimit(requests: requests, per: per)
     }
 
     mutating func decodeMatch(_ node: Node, into rule: inout Rule) {

@@ -7,6 +7,7 @@ extension ScenarioDecoder {
         var seed: UInt64?
         var listeners: [ListenerSpec] = []
         var defaultHeaders: [HeaderField] = []
+        var limits: Limits?
         var rules: [Rule] = []
     }
 
@@ -37,6 +38,8 @@ extension ScenarioDecoder {
                 }
             case "listeners":
                 contents.listeners = self.decodeListeners(entry.value)
+            case "limits":
+                contents.limits = self.decodeLimits(entry.value)
             case "rules":
                 contents.rules = self.decodeRules(entry.value, defaultHeaders: contents.defaultHeaders)
             default:
@@ -58,6 +61,32 @@ extension ScenarioDecoder {
             }
         }
         return headers
+    }
+
+    mutating func decodeLimits(_ node: Node) -> Limits {
+        var limits = Limits()
+        guard let entries = self.entries(of: node, ScenarioKeys.limits) else { return limits }
+        for entry in entries {
+            switch entry.key {
+            case "maxBodySize":
+                limits.maxBodySize = self.size(entry.value, what: "the largest request body") ?? limits.maxBodySize
+            case "maxURILength":
+                limits.maxURILength = self.size(entry.value, what: "the longest request target") ?? limits.maxURILength
+            case "maxHeaderSize":
+                limits.maxHeaderSize = self.size(entry.value, what: "the largest header section") ?? limits.maxHeaderSize
+            case "requestTimeout":
+                if let timeout = self.duration(entry.value, what: "the request timeout") {
+                    if timeout > .zero {
+                        limits.requestTimeout = timeout
+                    } else {
+                        self.error("The request timeout must be longer than zero.", at: entry.value)
+                    }
+                }
+            default:
+                break
+            }
+        }
+        return limits
     }
 
     mutating func decodeListeners(_ node: Node) -> [ListenerSpec] {

@@ -53,9 +53,12 @@ struct ScenarioDecoder {
             }
             let key = keyScalar.string
             if key == "<<" {
+                // With several sources, the first one that has a key wins (YAML's merge key type).
                 let sources: [Node] = value.sequence.map(Array.init) ?? [value]
                 for source in sources {
-                    merged += self.entries(of: source, keys) ?? []
+                    for entry in self.entries(of: source, keys) ?? [] where !merged.contains(where: { $0.key == entry.key }) {
+                        merged.append(entry)
+                    }
                 }
                 continue
             }
@@ -191,7 +194,22 @@ struct ScenarioDecoder {
             return nil
         }
         var fields: [(name: String, value: String, node: Node)] = []
+        var pairs: [(Node, Node)] = []
         for (keyNode, value) in mapping {
+            if keyNode.string == "<<" {
+                // A merge key: headers shared through an anchor, such as `headers: {<<: *common, X-Extra: 1}`.
+                for source in value.sequence.map(Array.init) ?? [value] {
+                    guard case .mapping(let shared) = source else {
+                        self.error("A merge key in \(place) takes a mapping of headers, found \(self.describe(source)).", at: source)
+                        continue
+                    }
+                    pairs += shared.map { ($0.key, $0.value) }
+                }
+            } else {
+                pairs.append((keyNode, value))
+            }
+        }
+        for (keyNode, value) in pairs {
             guard let name = self.string(keyNode, expected: "a header name") else { continue }
             guard HTTPSyntax.isToken(name) else {
                 self.error("'\(name)' is not a valid header name; use letters, digits and - only.", at: keyNode)

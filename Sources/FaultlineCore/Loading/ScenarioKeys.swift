@@ -11,8 +11,8 @@ struct KeySet {
 enum ScenarioKeys {
     static let topLevel = KeySet(
         place: "the top level of a scenario",
-        supported: ["version", "name", "seed", "listeners", "defaults", "rules"],
-        notYetSupported: ["limits", "expect"]
+        supported: ["version", "name", "seed", "listeners", "defaults", "limits", "rules"],
+        notYetSupported: ["expect"]
     )
     static let listener = KeySet(
         place: "a listener",
@@ -24,18 +24,16 @@ enum ScenarioKeys {
 
     /// Keys that say which requests a rule takes and when it answers.
     static let ruleConditions = [
-        "name", "method", "path", "pathRegex", "match", "probability", "times", "sequence", "cycle",
+        "name", "method", "path", "pathRegex", "match", "produces", "consumes", "probability", "times", "sequence",
+        "cycle", "requireContentLength", "auth", "rateLimit",
     ]
-    static let ruleConditionsNotYetSupported = [
-        "after", "active", "auth", "rateLimit", "produces", "consumes", "requireContentLength",
-    ]
+    static let ruleConditionsNotYetSupported = ["after", "active"]
     /// Keys that say what is answered, on a rule or in a sequence step.
     static let response = [
         "status", "reason", "headers", "body", "bodyFile", "bodySize", "json", "retryAfter", "location", "delay",
+        "etag", "lastModified", "interim",
     ]
-    static let responseNotYetSupported = [
-        "bodyDelay", "throttle", "fault", "chunked", "chunkSize", "interim", "etag", "lastModified",
-    ]
+    static let responseNotYetSupported = ["bodyDelay", "throttle", "fault", "chunked", "chunkSize"]
     static let rule = KeySet(
         place: "a rule",
         supported: ruleConditions + response,
@@ -46,6 +44,15 @@ enum ScenarioKeys {
         supported: response + ["times"],
         notYetSupported: responseNotYetSupported
     )
+    static let limits = KeySet(
+        place: "limits",
+        supported: ["maxBodySize", "maxURILength", "maxHeaderSize", "requestTimeout"],
+        notYetSupported: []
+    )
+    static let auth = KeySet(place: "auth", supported: ["basic", "bearer", "proxy", "realm"], notYetSupported: [])
+    static let rateLimit = KeySet(place: "rateLimit", supported: ["requests", "per"], notYetSupported: [])
+    static let interim = KeySet(place: "an interim response", supported: ["status", "headers"], notYetSupported: [])
+
     /// The keys that hold a body; a response takes at most one.
     static let bodyKinds = ["body", "bodyFile", "bodySize", "json"]
 }

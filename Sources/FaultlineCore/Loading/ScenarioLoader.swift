@@ -7,7 +7,7 @@ import Yams
 /// refused as a whole.
 public enum ScenarioLoader {
     /// Loads and merges scenario files: their rules are tried in the order the files are given; listeners are
-    /// concatenated; the first file that sets `name` or `seed` sets it; each file's `defaults` apply to its own rules.
+    /// concatenated; the first file that sets `name`, `seed` or `limits` sets it; each file's `defaults` apply to its own rules.
     public static func load(files: [String]) throws(ScenarioError) -> Scenario {
         var parts: [(file: String, contents: ScenarioDecoder.FileContents)] = []
         var diagnostics: [Diagnostic] = []
@@ -70,9 +70,14 @@ public enum ScenarioLoader {
     static func merge(_ parts: [(file: String, contents: ScenarioDecoder.FileContents)]) -> Scenario {
         var scenario = Scenario()
         scenario.sources = parts.map(\.file)
+        var limitsSet = false
         for (_, contents) in parts {
             scenario.name = scenario.name ?? contents.name
             scenario.seed = scenario.seed ?? contents.seed
+            if let limits = contents.limits, !limitsSet {
+                scenario.limits = limits
+                limitsSet = true
+            }
             scenario.listeners += contents.listeners
             for header in contents.defaultHeaders where !scenario.defaultHeaders.contains(named: header.name) {
                 scenario.defaultHeaders.append(header)

@@ -65,7 +65,7 @@ public struct GlobPattern: Sendable {
 
     init(_ source: String) {
         self.source = source
-        self.segments = source.split(separator: "/", omittingEmptySubsequences: false).map { piece in
+        let parsed: [Segment] = source.split(separator: "/", omittingEmptySubsequences: false).map { piece in
             if piece == "**" { return .anyDepth }
             if piece.hasPrefix("{"), piece.hasSuffix("}"), piece.count > 2 {
                 return .capture(String(piece.dropFirst().dropLast()))
@@ -75,6 +75,13 @@ public struct GlobPattern: Sendable {
             }
             return .literal(String(piece))
         }
+        // `**/**` means no more than `**`.
+        var segments: [Segment] = []
+        for segment in parsed {
+            if case .anyDepth = segment, case .anyDepth? = segments.last { continue }
+            segments.append(segment)
+        }
+        self.segments = segments
     }
 
     var isLiteral: Bool {
@@ -99,20 +106,38 @@ public struct GlobPattern: Sendable {
     func match(_ path: String) -> [String: String]? {
         let pieces = path.split(separator: "/", omittingEmptySubsequences: false)
         var captures: [String: String] = [:]
-        return Self.match(self.segments[...], pieces[...], &captures) ? captures : nil
+        var failed: Set<Int> = []
+        return self.match(0, pieces[...], &captures, &failed) ? captures : nil
     }
 
-    private static func match(
-        _ segments: ArraySlice<Segment>,
+    /// Matches segments from `segmentIndex` against `pieces`. `failed` remembers (segment, piece) pairs already
+    /// known not to match, so patterns with several `**` stay linear in the path's length instead of exponential.
+    private func match(
+        _ segmentIndex: Int,
         _ pieces: ArraySlice<Substring>,
-        _ captures: inout [String: String]
+        _ captures: inout [String: String],
+        _ failed: inout Set<Int>
     ) -> Bool {
-        guard let segment = segments.first else { return pieces.isEmpty }
+        let key = segmentIndex &* 1_000_003 &+ pieces.startIndex
+        if failed.contains(key) { return false }
+        let result = self.matchUncached(segmentIndex, pieces, &captures, &failed)
+        if !result { failed.insert(key) }
+        return result
+    }
+
+    private func matchUncached(
+        _ segmentIndex: Int,
+        _ pieces: ArraySlice<Substring>,
+        _ captures: inout [String: String],
+        _ failed: inout Set<Int>
+    ) -> Bool {
+        guard segmentIndex < self.segments.count else { return pieces.isEmpty }
+        let segment = self.segments[segmentIndex]
         if case .anyDepth = segment {
             // `**` takes zero or more segments; try the shortest first.
             var rest = pieces
             while true {
-                if match(segments.dropFirst(), rest, &captures) { return true }
+                if self.match(segmentIndex + 1, rest, &captures, &failed) { return true }
                 guard !rest.isEmpty else { return false }
                 rest = rest.dropFirst()
             }
@@ -129,7 +154,7 @@ public struct GlobPattern: Sendable {
         case .anyDepth:
             return false
         }
-        return match(segments.dropFirst(), pieces.dropFirst(), &captures)
+        return self.match(segmentIndex + 1, pieces.dropFirst(), &captures, &failed)
     }
 
     /// Matches one segment against `a*b*c`, given as the literals `[a, b, c]`.

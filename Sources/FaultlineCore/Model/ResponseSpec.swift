@@ -15,6 +15,12 @@ public struct ResponseSpec: Sendable {
     public var location: TemplateString?
     /// The wait before the status line.
     public var delay: Templated<DelaySpec>?
+    /// The entity tag, replacing the hash Faultline computes (`etag:`); quoted when the scenario did not quote it.
+    public var etag: TemplateString?
+    /// The `Last-Modified` time in seconds since 1970 (`lastModified:`), replacing the file's or the load time.
+    public var lastModified: Int64?
+    /// Informational (1xx) responses sent before the final one (`interim:`).
+    public var interim: [InterimResponse]
     /// In a sequence: how many consecutive requests this step answers (1 when not given).
     public var times: Int?
     /// Where the response's keys start in the scenario file.
@@ -29,8 +35,23 @@ public struct ResponseSpec: Sendable {
         self.retryAfter = nil
         self.location = nil
         self.delay = nil
+        self.etag = nil
+        self.lastModified = nil
+        self.interim = []
         self.times = nil
         self.sourceLocation = sourceLocation
+    }
+}
+
+/// An informational response (such as `103 Early Hints`) sent before the final one.
+public struct InterimResponse: Sendable, Equatable {
+    /// 100 to 199, but not 101 (which switches protocols).
+    public var status: Int
+    public var headers: [HeaderField]
+
+    public init(status: Int, headers: [HeaderField]) {
+        self.status = status
+        self.headers = headers
     }
 }
 

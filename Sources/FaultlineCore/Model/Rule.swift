@@ -17,6 +17,21 @@ public struct Rule: Sendable {
     public var headerConditions: [HeaderField]
     /// Query parameters that must be present with exactly these values.
     public var queryConditions: [QueryItem]
+    /// Media types the rule answers with (`produces:`): a request whose `Accept` takes none of them gets 406 when
+    /// no other rule answers it.
+    public var produces: [String]?
+    /// Media types the rule takes (`consumes:`): a request whose `Content-Type` is none of them gets 415 when no
+    /// other rule answers it.
+    public var consumes: [String]?
+
+    // MARK: - Checks before the rule answers
+
+    /// A request body sent without `Content-Length` (chunked) gets 411 (`requireContentLength: true`).
+    public var requireContentLength: Bool
+    /// Credentials the request must carry (`auth:`), else 401 (or 407 for a proxy).
+    public var auth: AuthSpec?
+    /// At most `requests` answers per `per` (`rateLimit:`); beyond, 429 with `Retry-After`.
+    public var rateLimit: RateLimit?
 
     // MARK: - When the rule answers
 
@@ -44,6 +59,11 @@ public struct Rule: Sendable {
         self.path = nil
         self.headerConditions = []
         self.queryConditions = []
+        self.produces = nil
+        self.consumes = nil
+        self.requireContentLength = false
+        self.auth = nil
+        self.rateLimit = nil
         self.probability = nil
         self.times = nil
         self.response = .single(ResponseSpec(sourceLocation: sourceLocation))
@@ -56,4 +76,38 @@ public enum RuleResponse: Sendable {
     case single(ResponseSpec)
     /// Steps answered in order, each `times` times (default 1); the last repeats unless `cycle` starts over.
     case sequence([ResponseSpec], cycle: Bool)
+}
+
+/// Credentials a rule checks (`auth: {basic: "user:pass"}` or `auth: {bearer: TOKEN}`).
+public struct AuthSpec: Sendable {
+    /// The kind of credentials.
+    public enum Scheme: Sendable {
+        /// `Authorization: Basic base64(user:pass)`; the value is `user:pass`.
+        case basic(TemplateString)
+        /// `Authorization: Bearer TOKEN`.
+        case bearer(TemplateString)
+    }
+
+    public var scheme: Scheme
+    /// Check `Proxy-Authorization` and answer 407 with `Proxy-Authenticate` instead of 401.
+    public var proxy: Bool
+    /// The realm named in the challenge.
+    public var realm: String
+
+    public init(scheme: Scheme, proxy: Bool = false, realm: String = "faultline") {
+        self.scheme = scheme
+        self.proxy = proxy
+        self.realm = realm
+    }
+}
+
+/// A rule's rate limit: at most `requests` answers in any window of `per`.
+public struct RateLimit: Sendable, Equatable {
+    public var requests: Int
+    public var per: Duration
+
+    public init(requests: Int, per: Duration) {
+        self.requests = requests
+        self.per = per
+    }
 }

@@ -129,7 +129,9 @@ public struct TemplateVariable: Sendable, Hashable {
         guard let number = Int(raw) else {
             throw TemplateError(message: "'\(raw)' is not a whole number.")
         }
-        return String(number + offset)
+        let (result, overflow) = number.addingReportingOverflow(offset)
+        guard !overflow else { throw TemplateError(message: "'\(raw)' is too large a number.") }
+        return String(result)
     }
 }
 
