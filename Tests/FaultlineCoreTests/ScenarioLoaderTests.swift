@@ -423,3 +423,99 @@ struct ScenarioLoaderTests {
         #expect(scenario.rules.allSatisfy { $0.name != nil })
     }
 }
+
+@Suite("Scenario loading: HTTP semantics keys")
+struct ScenarioSemanticsKeysTests {
+    @Test func loadsTheSemanticsKeys() throws {
+        let scenario = try load(
+            """
+            version: 1
+            limits: {maxBodySize: 1MiB, maxURILength: 2KiB, maxHeaderSize: 16KiB, requestTimeout: 5s}
+            rules:
+              - path: /a
+                method: POST
+                consumes: application/json
+                produces: [application/json, text/plain]
+                requireContentLength: true
+                auth: {bearer: t0k3n, realm: api}
+                rateLimit: {requests: 10, per: 1s}
+                etag: v1
+                lastModified: "Wed, 21 Oct 2026 07:28:00 GMT"
+                interim:
+                  - {status: 103, headers: {Link: "</style.css>; rel=preload; as=style"}}
+            """
+        )
+        #expect(scenario.limits.maxBodySize == 1 << 20)
+        #expect(scenario.limits.maxURILength == 2048)
+        #expect(scenario.limits.maxHeaderSize == 16384)
+        #expect(scenario.limits.requestTimeout == .seconds(5))
+        let rule = scenario.rules[0]
+        #expect(rule.consumes == ["application/json"])
+        #expect(rule.produces == ["application/json", "text/plain"])
+        #expect(rule.requireContentLength)
+        #expect(rule.auth?.realm == "api")
+        #expect(rule.rateLimit == RateLimit(requests: 10, per: .seconds(1)))
+        guard case .single(let response) = rule.response else {
+            Issue.record("expected a single response")
+            return
+        }
+        #expect(response.etag?.literalText == "v1")
+        #expect(response.interim == [InterimResponse(status: 103, headers: [HeaderField("Link", "</style.css>; rel=preload; as=style")])])
+    }
+
+    @Test func reportsProblemsInTheSemanticsKeys() {
+        #expect(
+            problems(
+                """
+                version: 1
+                limits: {maxBodySize: big, requestTimeout: 0s, maxHeaders: 1}
+                rules:
+                  - {path: /a, auth: {basic: nocolon}}
+                  - {path: /b, auth: {realm: x}}
+                  - {path: /c, rateLimit: {requests: 0, per: 1s}}
+                  - {path: /d, rateLimit: {requests: 5}}
+                  - {path: /e, produces: json}
+                  - {path: /f, lastModified: yesterday}
+                  - {path: /g, etag: 'a"b'}
+                  - {path: /h, interim: [{status: 200}, {status: 101}, {headers: {}}]}
+                  - {path: /i, method: FOO}
+                """
+            ) == [
+                "2:48: Unknown key 'maxHeaders' in limits; did you mean 'maxHeaderSize'?",
+                "2:23: Expected the largest request body as a size, such as 512, 16KiB or 10MiB, found 'big'.",
+                "2:44: The request timeout must be longer than zero.",
+                "4:30: Expected Basic credentials as user:password, found 'nocolon'.",
+                "5:22: An auth needs 'basic: \"user:password\"' or 'bearer: TOKEN'.",
+                "6:38: Expected a number of requests of at least 1, found '0'.",
+                "7:27: A rate limit needs both 'requests' and 'per', such as {requests: 10, per: 1s}.",
+                "8:26: 'json' is not a media type; expected TYPE/SUBTYPE such as application/json.",
+                "9:30: Expected lastModified as an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT', found 'yesterday'.",
+                "10:22: 'a\"b' is not an entity tag; it cannot contain quotes or spaces inside.",
+                "11:35: Expected an informational status from 100 to 199, found '200'.",
+                "11:50: 101 Switching Protocols cannot be an interim response; it ends HTTP on the connection.",
+                "11:56: An interim response needs a 'status' from 100 to 199.",
+                "12:24: Faultline cannot receive the method FOO: its HTTP parser answers such requests with 501 before any rule sees them.",
+            ]
+        )
+    }
+
+    @Test func mergeKeysShareHeadersAndFirstSourceWins() throws {
+        let scenario = try load(
+            """
+            version: 1
+            rules:
+              - &base {path: /a, status: 201, headers: &common {X-A: "1"}}
+              - <<: [{path: /b, body: first}, {path: /c, status: 202, body: second}]
+                headers: {<<: *common, X-B: "2"}
+            """
+        )
+        #expect(scenario.rules.count == 2)
+        #expect(scenario.rules[1].path?.source == "/b")
+        guard case .single(let response) = scenario.rules[1].response else {
+            Issue.record("expected a single response")
+            return
+        }
+        #expect(response.status == .fixed(202))
+        #expect(response.headers.map(\.name) == ["X-A", "X-B"])
+    }
+}

@@ -166,7 +166,9 @@ extension ScenarioDecoder {
             }
         }
         guard let scheme else {
-            self.error("An auth needs 'basic: \"user:password\"' or 'bearer: TOKEN'.", at: node)
+            if !entries.contains(where: { $0.key == "basic" || $0.key == "bearer" }) {
+                self.error("An auth needs 'basic: \"user:password\"' or 'bearer: TOKEN'.", at: node)
+            }
             return nil
         }
         return AuthSpec(scheme: scheme, proxy: proxy, realm: realm)
