@@ -117,6 +117,16 @@ public final class RawHTTPClient {
         return response
     }
 
+    /// Reads exactly `count` bytes (fewer if the server closes first).
+    public func readBytes(count: Int) throws -> [UInt8] {
+        while self.pending.count < count {
+            guard try self.fill() else { break }
+        }
+        let take = min(count, self.pending.count)
+        defer { self.pending.removeFirst(take) }
+        return Array(self.pending[..<take])
+    }
+
     /// Reads everything until the server closes, or throws the error that ended the connection.
     public func readToEnd() throws -> [UInt8] {
         while try self.fill() {}
