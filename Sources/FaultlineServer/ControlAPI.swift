@@ -6,7 +6,17 @@ enum ControlAPI {
     /// The path prefix every control endpoint shares.
     static let prefix = "/__faultline/"
 
-    static func respond(to request: IncomingRequest, remoteAddress: SocketAddress?, live: LiveScenario) -> ResolvedResponse {
+    /// Whether a request is for the control API rather than the rules.
+    static func handles(_ request: IncomingRequest) -> Bool {
+        request.path.hasPrefix(self.prefix)
+    }
+
+    static func respond(
+        to request: IncomingRequest,
+        remoteAddress: SocketAddress?,
+        live: LiveScenario,
+        recorder: ServerRecorder
+    ) -> ResolvedResponse {
         guard remoteAddress?.isLoopback ?? false else {
             return self.json(status: 403, #"{"error":"the control API answers loopback clients only"}"#)
         }
@@ -15,6 +25,20 @@ enum ControlAPI {
         case ("GET", "health"), ("HEAD", "health"):
             let engine = live.engine
             return self.json(status: 200, #"{"status":"ok","rules":\#(engine.scenario.rules.count),"seed":\#(engine.seed)}"#)
+        case ("GET", "journal"), ("HEAD", "journal"):
+            let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+            for name in ["since", "limit"] where query[name].map({ Int($0) == nil }) ?? false {
+                return self.json(status: 400, #"{"error":"\#(name) takes a whole number"}"#)
+            }
+            let entries = recorder.journal.entries(
+                rule: query["rule"],
+                since: query["since"].flatMap { Int($0) },
+                limit: query["limit"].flatMap { Int($0) }
+            )
+            return ResolvedResponse(status: 200, body: .bytes(Array(JournalEntry.jsonArray(entries).utf8), contentType: "application/json"))
+        case ("DELETE", "journal"):
+            recorder.journal.clear()
+            return ResolvedResponse(status: 204)
         default:
             return self.json(status: 404, #"{"error":"no control endpoint \#(request.method) \#(request.path)"}"#)
         }

@@ -17,6 +17,8 @@ public final class FaultlineServer: Sendable {
         public var listeners: [ListenerSpec]
         /// Limits from the command line, overriding the scenario's.
         public var limitOverrides: LimitOverrides
+        /// Where finished exchanges go: the in-memory journal and the `--journal` and `--access-log` files.
+        public var recorder: ServerRecorder
         /// Event loop threads; `nil` means one per core.
         public var eventLoopThreads: Int?
         public var logger: Logger
@@ -24,11 +26,13 @@ public final class FaultlineServer: Sendable {
         public init(
             listeners: [ListenerSpec] = [],
             limitOverrides: LimitOverrides = LimitOverrides(),
+            recorder: ServerRecorder = ServerRecorder(),
             eventLoopThreads: Int? = nil,
             logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.listeners = listeners
             self.limitOverrides = limitOverrides
+            self.recorder = recorder
             self.eventLoopThreads = eventLoopThreads
             self.logger = logger
         }
@@ -40,6 +44,8 @@ public final class FaultlineServer: Sendable {
     public let listeners: [BoundListener]
     /// Live counters: open connections, pending delays.
     public let statistics: ServerStatistics
+    /// The journal and log files.
+    public let recorder: ServerRecorder
 
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
@@ -51,6 +57,7 @@ public final class FaultlineServer: Sendable {
         live: LiveScenario,
         listeners: [BoundListener],
         statistics: ServerStatistics,
+        recorder: ServerRecorder,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
         quiescers: [ServerQuiescingHelper],
@@ -59,6 +66,7 @@ public final class FaultlineServer: Sendable {
         self.live = live
         self.listeners = listeners
         self.statistics = statistics
+        self.recorder = recorder
         self.group = group
         self.threadPool = threadPool
         self.quiescers = Mutex(quiescers)
@@ -81,6 +89,7 @@ public final class FaultlineServer: Sendable {
                 let quiescer = ServerQuiescingHelper(group: group)
                 let logger = configuration.logger
                 let overrides = configuration.limitOverrides
+                let recorder = configuration.recorder
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -99,6 +108,7 @@ public final class FaultlineServer: Sendable {
                                 fileIO: fileIO,
                                 limits: overrides.applied(to: live.engine.scenario.limits),
                                 statistics: statistics,
+                                recorder: recorder,
                                 logger: logger
                             )
                         }
@@ -121,6 +131,7 @@ public final class FaultlineServer: Sendable {
             live: live,
             listeners: bound,
             statistics: statistics,
+            recorder: configuration.recorder,
             group: group,
             threadPool: threadPool,
             quiescers: quiescers,
@@ -134,6 +145,7 @@ public final class FaultlineServer: Sendable {
         fileIO: NonBlockingFileIO,
         limits: Limits,
         statistics: ServerStatistics,
+        recorder: ServerRecorder = ServerRecorder(),
         logger: Logger
     ) throws {
         var encoderConfiguration = HTTPResponseEncoder.Configuration()
@@ -154,7 +166,14 @@ public final class FaultlineServer: Sendable {
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
         )
         try sync.addHandler(
-            HTTPExchangeHandler(live: live, fileIO: fileIO, limits: limits, statistics: statistics, logger: logger)
+            HTTPExchangeHandler(
+                live: live,
+                fileIO: fileIO,
+                limits: limits,
+                statistics: statistics,
+                recorder: recorder,
+                logger: logger
+            )
         )
     }
 
@@ -164,6 +183,7 @@ public final class FaultlineServer: Sendable {
         await self.quiesce(gracePeriod: gracePeriod)
         try? await self.threadPool.shutdownGracefully()
         try? await self.group.shutdownGracefully()
+        self.recorder.flush()
     }
 
     /// Closes the listeners, then waits until every connection has closed or `gracePeriod` has passed.

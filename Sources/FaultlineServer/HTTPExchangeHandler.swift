@@ -1,4 +1,5 @@
 import FaultlineCore
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -11,10 +12,9 @@ import Darwin
 #endif
 
 /// Serves one connection: reads requests (pipelined ones are queued and answered in order), asks the rule engine
-/// for each answer, and carries out the plan on the event loop: the delay as a scheduled task, informational
-/// responses, then the head and the body, streamed with back-pressure. A client that leaves cancels whatever was
-/// pending. Requests over the limits, with an unsupported version or a failed expectation are refused here, before
-/// any rule sees them.
+/// for each answer, and carries out the plan on the event loop (the sending half lives in
+/// `HTTPExchangeHandler+Sending.swift`). Requests over the limits, with an unsupported version or a failed
+/// expectation are refused here, before any rule sees them. Every exchange ends in the journal, however it ends.
 final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -22,25 +22,34 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// How many complete requests may wait behind the one being answered before reading stops.
     static let maxQueuedRequests = 16
-    /// The largest piece of an in-memory or generated body written at once.
-    static let chunkSize: Int64 = 64 * 1024
+    /// How long a refused client may keep sending before the connection is closed for good.
+    static let lingerTime: TimeAmount = .seconds(2)
 
     // MARK: - Collaborators
 
-    private let live: LiveScenario
-    private let fileIO: NonBlockingFileIO
-    private let limits: Limits
-    private let statistics: ServerStatistics
-    private let logger: Logger
+    let live: LiveScenario
+    let fileIO: NonBlockingFileIO
+    let limits: Limits
+    let statistics: ServerStatistics
+    let recorder: ServerRecorder
+    let logger: Logger
 
     // MARK: - Connection state
 
+    /// The connection's number, for the journal.
+    private(set) var connectionID = 0
+    /// The listener's address, such as `127.0.0.1:8080`.
+    private(set) var listenerName = ""
+    /// The client's address.
+    private(set) var clientAddress = "-"
+    /// The context of the response encoder: writes through it go below the encoder, as raw bytes on the wire.
+    var rawContext: ChannelHandlerContext?
     /// The request whose head has arrived but not its end.
     private var receiving: ReceivedRequest?
     /// Complete requests (or a refusal) waiting for their turn.
     private var queue = CircularBuffer<QueuedItem>()
     /// The response being sent.
-    private var exchange: Exchange?
+    var exchange: Exchange?
     /// A read the channel asked for while the queue was full.
     private var readPending = false
     /// A request was refused or malformed: nothing more is read, and the connection closes after the answers.
@@ -49,10 +58,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inputClosed = false
     /// The server is shutting down; close once the queue is answered.
     private var quiescing = false
-    private var isActive = true
     /// After a refusal the output is closed and what the client still sends is read and thrown away for a while,
     /// so that its unread bytes do not make the kernel reset the connection before it has read the answer.
     private var lingering = false
+    var isActive = true
     /// Fires when a request head takes longer than `requestTimeout` to arrive, or a lingering close is over.
     private var headTimer: Scheduled<Void>?
     private var dateCache = HTTPDateCache()
@@ -62,22 +71,51 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         fileIO: NonBlockingFileIO,
         limits: Limits,
         statistics: ServerStatistics,
+        recorder: ServerRecorder,
         logger: Logger
     ) {
         self.live = live
         self.fileIO = fileIO
         self.limits = limits
         self.statistics = statistics
+        self.recorder = recorder
         self.logger = logger
     }
 
-    // MARK: - Inbound
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         self.statistics.connectionOpened()
+        self.connectionID = self.statistics.nextConnectionID()
+        if let local = context.channel.localAddress {
+            let host = local.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "-"
+            self.listenerName = "\(host):\(local.port ?? 0)"
+        }
+        self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
         self.startHeadTimer(context: context)
         context.fireChannelActive()
     }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isActive = false
+        self.statistics.connectionClosed()
+        self.cancelHeadTimer()
+        if let exchange = self.exchange {
+            let outcome: JournalEntry.Outcome = exchange.bodyFinished ? .completed : .clientClosed
+            self.journal(exchange, outcome: outcome)
+            exchange.cancel(statistics: self.statistics)
+            self.logger.debug("connection closed with a response in flight", metadata: ["target": "\(exchange.request.target)"])
+        }
+        self.exchange = nil
+        self.queue.removeAll()
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.stoppedReading, !self.lingering else { return }
@@ -88,11 +126,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let buffer):
             guard var received = self.receiving else { return }
             received.bodyBytes += Int64(buffer.readableBytes)
-            if received.bodyBytes > self.limits.maxBodySize {
-                self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", context: context)
-                return
-            }
             self.receiving = received
+            if received.bodyBytes > self.limits.maxBodySize {
+                self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", received, context: context)
+            }
         case .end:
             guard let received = self.receiving else { return }
             self.receiving = nil
@@ -105,39 +142,40 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Checks a new request head against the limits and its `Expect`, before any rule sees it.
     private func received(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let request = IncomingRequest(head)
+        var received = ReceivedRequest(request: IncomingRequest(head))
+        let request = received.request
         if head.version.major != 1 || head.version.minor > 1 {
-            self.refuse(505, "HTTP/\(head.version.major).\(head.version.minor) is not supported; use HTTP/1.1 or HTTP/1.0", context: context)
+            let version = "HTTP/\(head.version.major).\(head.version.minor)"
+            self.refuse(505, "\(version) is not supported; use HTTP/1.1 or HTTP/1.0", received, context: context)
             return
         }
         if Int64(head.uri.utf8.count) > self.limits.maxURILength {
-            self.refuse(414, "the request target is longer than \(ByteCount.format(self.limits.maxURILength))", context: context)
+            self.refuse(414, "the request target is longer than \(ByteCount.format(self.limits.maxURILength))", received, context: context)
             return
         }
         let headerBytes = head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         if Int64(headerBytes) > self.limits.maxHeaderSize {
-            self.refuse(431, "the header section is larger than \(ByteCount.format(self.limits.maxHeaderSize))", context: context)
+            self.refuse(431, "the header section is larger than \(ByteCount.format(self.limits.maxHeaderSize))", received, context: context)
             return
         }
         if let length = request.headers.first(named: "Content-Length").flatMap({ Int64($0) }), length > self.limits.maxBodySize {
-            self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", context: context)
+            self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", received, context: context)
             return
         }
-        var received = ReceivedRequest(request: request)
         if let expectation = request.headers.first(named: "Expect") {
             guard expectation.lowercased().split(separator: " ").joined() == "100-continue" else {
-                self.refuse(417, "the expectation '\(expectation)' cannot be met", context: context)
+                self.refuse(417, "the expectation '\(expectation)' cannot be met", received, context: context)
                 return
             }
             // RFC 9110 section 10.1.1: an HTTP/1.0 client's 100-continue is ignored; otherwise the rule is chosen
             // now, before the body, when nothing else is queued ahead of this request.
-            if request.version == (1, 1), self.exchange == nil, self.queue.isEmpty, !self.isControlRequest(request) {
+            if request.version == (1, 1), self.exchange == nil, self.queue.isEmpty, !ControlAPI.handles(request) {
                 let decision = self.live.engine.decide(request)
                 if decision.response.status >= 400 {
                     // The rule refuses without reading the body (401, 417, ...): answer now and close, since the
                     // body the client may still send is not read.
                     self.stoppedReading = true
-                    self.queue.append(.decided(request, decision))
+                    self.queue.append(.decided(received, decision))
                     self.answerNext(context: context)
                     return
                 }
@@ -170,15 +208,16 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         // Answer what came before the malformed request, then the error, then close.
+        let received = self.receiving
         switch parserError {
         case .headerOverflow:
-            self.refuse(431, "the request head is too large", context: context)
+            self.refuse(431, "the request head is too large", received, context: context)
         case .invalidVersion:
-            self.refuse(505, "only HTTP/1.1 and HTTP/1.0 are supported", context: context)
+            self.refuse(505, "only HTTP/1.1 and HTTP/1.0 are supported", received, context: context)
         case .invalidMethod:
-            self.refuse(501, "the request's method is not implemented", context: context)
+            self.refuse(501, "the request's method is not implemented", received, context: context)
         default:
-            self.refuse(400, "the request is malformed (\(parserError))", context: context)
+            self.refuse(400, "the request is malformed (\(parserError))", received, context: context)
         }
     }
 
@@ -186,14 +225,14 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch event {
         case let event as ChannelEvent where event == .inputClosed:
             self.inputClosed = true
-            // A client that closes while its response waits out a delay has given up, as nginx judges it (499):
-            // drop the pending work now rather than answer nobody later. Otherwise answer what it asked for.
             if self.lingering {
                 context.close(promise: nil)
                 return
             }
-            if let exchange = self.exchange, exchange.delayTask != nil {
-                self.logger.debug("client closed during a delay", metadata: ["target": "\(exchange.request.target)"])
+            // A client that closes while its response waits out a delay or a hang has given up, as nginx judges it
+            // (499): drop the pending work now rather than answer nobody later. Otherwise answer what it asked for.
+            if let exchange = self.exchange, exchange.isWaiting {
+                self.logger.debug("client closed while its response waited", metadata: ["target": "\(exchange.request.target)"])
                 context.close(promise: nil)
                 return
             }
@@ -213,35 +252,19 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        self.isActive = false
-        self.statistics.connectionClosed()
-        self.cancelHeadTimer()
-        if let exchange = self.exchange {
-            exchange.cancel(statistics: self.statistics)
-            self.logger.debug("client left before its response was complete", metadata: ["target": "\(exchange.request.target)"])
-        }
-        self.exchange = nil
-        self.queue.removeAll()
-        context.fireChannelInactive()
-    }
-
     // MARK: - Refusals and timeouts
 
     /// Stops reading and queues a refusal, answered after the requests before it, then the connection closes.
-    private func refuse(_ status: Int, _ message: String, context: ChannelHandlerContext) {
+    private func refuse(_ status: Int, _ message: String, _ received: ReceivedRequest?, context: ChannelHandlerContext) {
         self.stoppedReading = true
         self.receiving = nil
-        self.queue.append(.refusal(status: status, message: message))
+        self.queue.append(.refusal(status: status, message: message, received))
         self.answerNext(context: context)
     }
 
-    /// How long a refused client may keep sending before the connection is closed for good.
-    static let lingerTime: TimeAmount = .seconds(2)
-
     /// Closes the output, then reads and discards input until the client closes or `lingerTime` passes, as
     /// nginx's lingering close does.
-    private func linger(context: ChannelHandlerContext) {
+    private func lingerThenClose(context: ChannelHandlerContext) {
         self.lingering = true
         self.cancelHeadTimer()
         context.close(mode: .output, promise: nil)
@@ -254,11 +277,12 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func startHeadTimer(context: ChannelHandlerContext) {
         self.cancelHeadTimer()
-        let timeout = self.limits.requestTimeout.nanoseconds
-        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout)) {
+        let timeout = self.limits.requestTimeout
+        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
             self.headTimer = nil
             guard self.isActive, self.exchange == nil, self.queue.isEmpty else { return }
-            self.refuse(408, "no complete request head arrived within \(DurationSyntax.format(self.limits.requestTimeout))", context: context)
+            let message = "no complete request head arrived within \(DurationSyntax.format(timeout))"
+            self.refuse(408, message, self.receiving, context: context)
         }
     }
 
@@ -267,13 +291,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.headTimer = nil
     }
 
-    // MARK: - Answering
+    // MARK: - Choosing the answer
 
-    private func isControlRequest(_ request: IncomingRequest) -> Bool {
-        request.path.hasPrefix(ControlAPI.prefix)
-    }
-
-    private func answerNext(context: ChannelHandlerContext) {
+    func answerNext(context: ChannelHandlerContext) {
         guard self.isActive, self.exchange == nil, let item = self.queue.popFirst() else { return }
         if self.readPending, self.queue.count < Self.maxQueuedRequests {
             self.readPending = false
@@ -281,33 +301,41 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch item {
         case .request(let received):
-            if self.isControlRequest(received.request) {
-                let response = ControlAPI.respond(to: received.request, remoteAddress: context.channel.remoteAddress, live: self.live)
-                self.start(Exchange(request: received.request, plan: self.plan(response, for: received.request)), context: context)
+            if ControlAPI.handles(received.request) {
+                let response = ControlAPI.respond(
+                    to: received.request,
+                    remoteAddress: context.channel.remoteAddress,
+                    live: self.live,
+                    recorder: self.recorder
+                )
+                self.start(Exchange(received: received, plan: self.plan(response, for: received.request), isControl: true), context: context)
                 return
             }
             let decision = received.decision ?? self.live.engine.decide(received.request)
-            self.answer(received.request, decision: decision, context: context)
-        case .decided(let request, let decision):
-            self.answer(request, decision: decision, context: context)
-        case .refusal(let status, let message):
+            self.answer(received, decision: decision, context: context)
+        case .decided(let received, let decision):
+            self.answer(received, decision: decision, context: context)
+        case .refusal(let status, let message, let received):
             let response = ResolvedResponse(
                 status: status,
                 headers: self.live.engine.scenario.defaultHeaders,
                 body: .bytes(Array("Faultline: \(message).\n".utf8), contentType: "text/plain; charset=utf-8")
             )
-            let request = IncomingRequest(method: "GET", target: "/", headers: [HeaderField("Connection", "close")])
-            self.start(Exchange(request: request, plan: self.plan(response, for: request)), context: context)
+            let record = received ?? ReceivedRequest(request: IncomingRequest(method: "", target: "", version: (1, 1)))
+            var closing = record.request
+            closing.headers.append(HeaderField("Connection", "close"))
+            self.start(Exchange(received: record, plan: self.plan(response, for: closing)), context: context)
         }
     }
 
-    private func answer(_ request: IncomingRequest, decision: Decision, context: ChannelHandlerContext) {
+    private func answer(_ received: ReceivedRequest, decision: Decision, context: ChannelHandlerContext) {
+        let request = received.request
         guard case .file(let path, _) = decision.response.body else {
-            self.start(Exchange(request: request, plan: self.plan(decision.response, for: request)), context: context)
+            self.start(Exchange(received: received, plan: self.plan(decision.response, for: request), decision: decision), context: context)
             return
         }
         // Mark the connection busy while the file opens (off the event loop), so the next request waits its turn.
-        let placeholder = Exchange(request: request, plan: nil)
+        let placeholder = Exchange(received: received, plan: nil, decision: decision)
         self.exchange = placeholder
         self.fileIO.openFile(_deprecatedPath: path, eventLoop: context.eventLoop).assumeIsolated().whenComplete { result in
             switch result {
@@ -316,17 +344,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     try? handle.close()
                     return
                 }
-                let modified = (try? handle.withUnsafeFileDescriptor { descriptor -> Int64 in
-                    var status = stat()
-                    guard fstat(descriptor, &status) == 0 else { return 0 }
-                    #if canImport(Darwin)
-                    return Int64(status.st_mtimespec.tv_sec)
-                    #else
-                    return Int64(status.st_mtim.tv_sec)
-                    #endif
-                }) ?? 0
-                let facts = ResponsePlanner.FileFacts(length: Int64(region.readableBytes), modified: modified)
-                let exchange = Exchange(request: request, plan: self.plan(decision.response, for: request, file: facts))
+                let facts = ResponsePlanner.FileFacts(length: Int64(region.readableBytes), modified: Self.modificationTime(of: handle))
+                let exchange = Exchange(received: received, plan: self.plan(decision.response, for: request, file: facts), decision: decision)
                 exchange.file = handle
                 self.start(exchange, context: context)
             case .failure(let error):
@@ -336,9 +355,21 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     status: 500,
                     body: .bytes(Array("Faultline: the body file \(path) cannot be read.\n".utf8), contentType: "text/plain; charset=utf-8")
                 )
-                self.start(Exchange(request: request, plan: self.plan(response, for: request)), context: context)
+                self.start(Exchange(received: received, plan: self.plan(response, for: request), decision: decision), context: context)
             }
         }
+    }
+
+    private static func modificationTime(of handle: NIOFileHandle) -> Int64 {
+        (try? handle.withUnsafeFileDescriptor { descriptor -> Int64 in
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { return 0 }
+            #if canImport(Darwin)
+            return Int64(status.st_mtimespec.tv_sec)
+            #else
+            return Int64(status.st_mtim.tv_sec)
+            #endif
+        }) ?? 0
     }
 
     private func plan(
@@ -355,101 +386,37 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
     }
 
-    /// Waits out the plan's delay on the event loop, then sends.
-    private func start(_ exchange: Exchange, context: ChannelHandlerContext) {
-        self.exchange = exchange
-        guard let plan = exchange.plan else { return }
-        let nanoseconds = plan.delay.nanoseconds
-        guard nanoseconds > 0 else {
-            self.send(exchange, context: context)
-            return
-        }
-        self.statistics.delayScheduled()
-        exchange.delayTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
-            exchange.delayTask = nil
-            self.statistics.delayEnded()
-            guard self.exchange === exchange else { return }
-            self.send(exchange, context: context)
-        }
+    // MARK: - Ending an exchange
+
+    /// Records the exchange once, however it ended.
+    func journal(_ exchange: Exchange, outcome: JournalEntry.Outcome) {
+        guard !exchange.journaled, !exchange.isControl, exchange.plan != nil else { return }
+        exchange.journaled = true
+        self.recorder.record(
+            exchange.entry(outcome: outcome, connection: self.connectionID, listener: self.listenerName, client: self.clientAddress)
+        )
     }
 
-    private func send(_ exchange: Exchange, context: ChannelHandlerContext) {
-        guard let plan = exchange.plan, self.isActive else { return }
-        switch plan.action {
-        case .drop:
-            self.logger.debug("dropping the connection without a response", metadata: ["target": "\(exchange.request.target)"])
-            exchange.cancel(statistics: self.statistics)
-            self.exchange = nil
-            context.close(promise: nil)
-        case .respond:
-            for interim in plan.interim {
-                context.write(self.wrapOutboundOut(.head(interim.nioHead)), promise: nil)
-            }
-            context.write(self.wrapOutboundOut(.head(plan.nioHead)), promise: nil)
-            exchange.headSent = true
-            exchange.cursor = BodyCursor(plan.segments)
-            self.pumpBody(context: context)
-        }
-    }
-
-    /// Writes as much of the body as the channel takes, then waits for it to become writable again.
-    private func pumpBody(context: ChannelHandlerContext) {
-        guard let exchange = self.exchange, let plan = exchange.plan, exchange.headSent, !exchange.bodyFinished else {
-            return
-        }
-        while context.channel.isWritable, let chunk = exchange.cursor.next(limit: self.chunkLimit(for: plan.source)) {
-            context.write(self.wrapOutboundOut(.body(self.data(for: chunk, of: plan.source, exchange: exchange, context: context))), promise: nil)
-        }
-        guard exchange.cursor.isFinished else {
-            context.flush()
-            return
-        }
-        exchange.bodyFinished = true
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: promise)
-        promise.futureResult.assumeIsolated().whenComplete { result in
-            self.finish(exchange, succeeded: (try? result.get()) != nil, context: context)
-        }
-    }
-
-    /// Files go out as whole regions (the kernel's sendfile paces them); other bodies in bounded pieces.
-    private func chunkLimit(for source: ResolvedBody) -> Int64 {
-        if case .file = source { return Int64.max }
-        return Self.chunkSize
-    }
-
-    private func data(for chunk: BodyCursor.Chunk, of source: ResolvedBody, exchange: Exchange, context: ChannelHandlerContext) -> IOData {
-        switch chunk {
-        case .bytes(let bytes):
-            return .byteBuffer(context.channel.allocator.buffer(bytes: bytes))
-        case .source(let offset, let length):
-            switch source {
-            case .none:
-                return .byteBuffer(context.channel.allocator.buffer(capacity: 0))
-            case .bytes(let bytes, _):
-                return .byteBuffer(context.channel.allocator.buffer(bytes: bytes[Int(offset)..<Int(offset + length)]))
-            case .generated(let generator, _):
-                var buffer = context.channel.allocator.buffer(capacity: Int(length))
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(length)) { pointer in
-                    generator.write(offset: offset, count: Int(length), into: pointer)
-                    return Int(length)
-                }
-                return .byteBuffer(buffer)
-            case .file:
-                guard let handle = exchange.file else { return .byteBuffer(context.channel.allocator.buffer(capacity: 0)) }
-                return .fileRegion(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length)))
-            }
-        }
-    }
-
-    private func finish(_ exchange: Exchange, succeeded: Bool, context: ChannelHandlerContext) {
+    /// The exchange is over: record it, then close the connection or answer the next request.
+    func finish(_ exchange: Exchange, outcome: JournalEntry.Outcome, close: CloseKind?, context: ChannelHandlerContext) {
+        self.journal(exchange, outcome: outcome)
         exchange.cancel(statistics: self.statistics)
         guard self.exchange === exchange else { return }
         self.exchange = nil
-        guard succeeded, self.isActive else { return }
+        guard self.isActive else { return }
+        switch close {
+        case .some(.reset):
+            self.resetConnection(context: context)
+            return
+        case .some(.fin):
+            context.close(promise: nil)
+            return
+        case .none:
+            break
+        }
         if exchange.plan?.closeAfter ?? true {
             if self.stoppedReading && !self.inputClosed {
-                self.linger(context: context)
+                self.lingerThenClose(context: context)
             } else {
                 context.close(promise: nil)
             }
@@ -460,6 +427,25 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.startHeadTimer(context: context)
         }
         self.closeIfIdle(context: context)
+    }
+
+    /// How a fault ends the connection.
+    enum CloseKind {
+        /// A normal close (FIN).
+        case fin
+        /// An abortive close (RST).
+        case reset
+    }
+
+    /// Closes with a TCP RST: SO_LINGER with a zero timeout, then close.
+    func resetConnection(context: ChannelHandlerContext) {
+        guard let provider = context.channel as? any SocketOptionProvider else {
+            context.close(promise: nil)
+            return
+        }
+        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     /// Closes the connection when the client or the server wants it closed and nothing is left to answer.
@@ -477,11 +463,15 @@ extension HTTPExchangeHandler: Sendable {}
 // MARK: - Supporting types
 
 extension HTTPExchangeHandler {
-    /// A request being read: its head, how many body bytes came, and the decision made early for `Expect`.
+    /// A request being read: its head, how many body bytes came, when, and the decision made early for `Expect`.
     struct ReceivedRequest {
         var request: IncomingRequest
         var bodyBytes: Int64 = 0
         var decision: Decision?
+        /// Wall-clock arrival, in seconds since 1970.
+        var receivedAt: Double = Date().timeIntervalSince1970
+        /// Monotonic arrival, for durations.
+        var arrivedAt: NIODeadline = .now()
     }
 
     /// What waits for its turn on the connection.
@@ -489,38 +479,8 @@ extension HTTPExchangeHandler {
         /// A complete request.
         case request(ReceivedRequest)
         /// A request answered before its body was read.
-        case decided(IncomingRequest, Decision)
+        case decided(ReceivedRequest, Decision)
         /// A request refused before any rule saw it; the connection closes after the answer.
-        case refusal(status: Int, message: String)
-    }
-
-    /// One response in flight and what it holds: its delay timer and its open file.
-    final class Exchange {
-        let request: IncomingRequest
-        /// `nil` while the body file is being opened.
-        let plan: ResponsePlan?
-        var delayTask: Scheduled<Void>?
-        var file: NIOFileHandle?
-        var cursor = BodyCursor([])
-        var headSent = false
-        var bodyFinished = false
-
-        init(request: IncomingRequest, plan: ResponsePlan?) {
-            self.request = request
-            self.plan = plan
-        }
-
-        /// Cancels the timer and closes the file; safe to call more than once.
-        func cancel(statistics: ServerStatistics) {
-            if let delayTask = self.delayTask {
-                delayTask.cancel()
-                statistics.delayEnded()
-                self.delayTask = nil
-            }
-            if let file = self.file {
-                try? file.close()
-                self.file = nil
-            }
-        }
+        case refusal(status: Int, message: String, ReceivedRequest?)
     }
 }

@@ -4,6 +4,7 @@ import Synchronization
 public final class ServerStatistics: Sendable {
     private let connections = Atomic<Int>(0)
     private let delays = Atomic<Int>(0)
+    private let connectionIDs = Atomic<Int>(0)
 
     public init() {}
 
@@ -12,6 +13,9 @@ public final class ServerStatistics: Sendable {
 
     /// Responses waiting out a `delay` now; a client that leaves takes its pending delay with it.
     public var pendingDelays: Int { self.delays.load(ordering: .relaxed) }
+
+    /// A new connection's number, from 1.
+    func nextConnectionID() -> Int { self.connectionIDs.add(1, ordering: .relaxed).newValue }
 
     func connectionOpened() { self.connections.add(1, ordering: .relaxed) }
     func connectionClosed() { self.connections.subtract(1, ordering: .relaxed) }

@@ -69,7 +69,7 @@ struct ScenarioLoaderTests {
         #expect(orders.path?.source == "/api/orders")
         #expect(orders.queryConditions == [QueryItem("page", "2")])
         #expect(orders.headerConditions == [HeaderField("X-Tenant", "acme")])
-        #expect(orders.probability == 0.25)
+        #expect(orders.probability == .fixed(0.25))
         #expect(orders.times == 3)
         #expect(orders.defaultHeaders == [HeaderField("Server", "faultline")])
         #expect(orders.sourceLocation.line == 10)
@@ -117,9 +117,10 @@ struct ScenarioLoaderTests {
                 "4:5: Unknown key 'stauts' in a rule; did you mean 'status'?",
                 "5:5: Unknown key 'retry_after' in a rule; did you mean 'retryAfter'?",
                 "6:5: Unknown key 'colour' in a rule; expected one of: name, method, path, pathRegex, match, "
-                    + "produces, consumes, probability, times, sequence, cycle, requireContentLength, auth, rateLimit, "
-                    + "status, reason, headers, body, bodyFile, bodySize, json, retryAfter, location, delay, etag, "
-                    + "lastModified, interim.",
+                    + "produces, consumes, probability, seed, times, after, active, sequence, cycle, "
+                    + "requireContentLength, auth, rateLimit, status, reason, headers, body, bodyFile, bodySize, json, "
+                    + "retryAfter, location, delay, etag, lastModified, interim, fault, bodyDelay, throttle, chunked, "
+                    + "chunkSize.",
             ]
         )
     }
@@ -312,8 +313,7 @@ struct ScenarioLoaderTests {
                     fault: drop
                 """
             ) == [
-                "4:5: 'tls' in a listener is not supported yet in this version of Faultline (the README lists what is not implemented yet).",
-                "7:5: 'fault' in a rule is not supported yet in this version of Faultline (the README lists what is not implemented yet).",
+                "4:5: 'tls' in a listener is not supported yet in this version of Faultline (the README lists what is not implemented yet)."
             ]
         )
     }
@@ -340,7 +340,8 @@ struct ScenarioLoaderTests {
                 "7:5: 'cycle' applies to a 'sequence'; this rule has none.",
                 "9:15: Expected 'sequence' as a non-empty list of responses, found a list.",
                 "12:36: Unknown key 'name' in a sequence step; expected one of: status, reason, headers, body, "
-                    + "bodyFile, bodySize, json, retryAfter, location, delay, etag, lastModified, interim, times.",
+                    + "bodyFile, bodySize, json, retryAfter, location, delay, etag, lastModified, interim, fault, "
+                    + "bodyDelay, throttle, chunked, chunkSize, times.",
                 "12:30: Expected a number of times of at least 1, found 'many'.",
             ]
         )

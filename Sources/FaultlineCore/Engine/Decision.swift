@@ -68,6 +68,16 @@ public struct ResolvedResponse: Sendable {
     public var interim: [InterimResponse]
     /// For a 405: the methods to list in `Allow`.
     public var allow: [String]?
+    /// A fault replacing or cutting the response.
+    public var fault: Fault?
+    /// The wait between the head and the body.
+    public var bodyDelay: Duration = .zero
+    /// The body's pace in bytes per second.
+    public var bytesPerSecond: Int64?
+    /// Spread the body evenly over this duration (the planner turns it into a pace).
+    public var spreadOver: Duration?
+    /// Send the body chunked, in pieces of this size.
+    public var chunkSize: Int64?
 
     public init(
         status: Int,

@@ -6,7 +6,7 @@ struct MissReport {
     let text: String
 
     /// - Parameter answered: how many requests each rule has answered, to explain a rule that matched but stepped aside.
-    init(request: IncomingRequest, rules: [Rule], answered: [Int]) {
+    init(request: IncomingRequest, rules: [Rule], answered: [Int], skipped: [Int], elapsed: Duration) {
         var text = "Faultline: no rule matched \(request.method) \(request.target)\n"
         guard !rules.isEmpty else {
             self.text = text + "\nThe scenario has no rules.\n"
@@ -18,10 +18,19 @@ struct MissReport {
             if misses.isEmpty {
                 // Every condition holds: the rule stepped aside.
                 var reasons: [String] = []
-                if let times = rule.times, answered[rule.index] >= times {
+                if let window = rule.active, !window.contains(elapsed) {
+                    let end = window.length.map { " to \(DurationSyntax.format(window.after + $0))" } ?? " on"
+                    reasons.append(
+                        "it matches but answers only from \(DurationSyntax.format(window.after))\(end) after the start "
+                            + "(now \(DurationSyntax.format(.milliseconds(elapsed.nanoseconds / 1_000_000))))"
+                    )
+                } else if let times = rule.times, answered[rule.index] >= times {
                     reasons.append("it matches but has already answered its \(times) time\(times == 1 ? "" : "s")")
+                } else if let skip = rule.skip, skipped[rule.index] <= skip, answered[rule.index] == 0 {
+                    reasons.append("it matches but steps aside for the first \(skip) request\(skip == 1 ? "" : "s")")
                 } else if let probability = rule.probability {
-                    reasons.append("it matches but its probability \(probability) did not fire this time")
+                    let value = probability.fixedValue.map { "\($0)" } ?? "from the request"
+                    reasons.append("it matches but its probability \(value) did not fire this time")
                 }
                 candidates.append((rule, reasons, 0))
             } else {

@@ -78,19 +78,78 @@ enum ResponseResolver {
         }
         response.interim = spec.interim
 
-        switch spec.delay {
+        response.delay = try self.delay(spec.delay, in: context, generator: &generator)
+        response.bodyDelay = try self.delay(spec.bodyDelay, in: context, generator: &generator)
+        switch spec.throttle {
         case .none:
             break
+        case .rate(let rate):
+            let value = try self.value(rate, in: context, what: "a rate in bytes per second") { ByteCount.parse($0.hasSuffix("/s") ? String($0.dropLast(2)) : $0) }
+            guard value > 0 else { throw TemplateError(message: "A throttle of zero bytes per second never ends.") }
+            response.bytesPerSecond = value
+        case .over(let duration):
+            response.spreadOver = try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) }
+        }
+        if spec.chunked { response.chunkSize = spec.chunkSize ?? 8192 }
+        if let fault = spec.fault {
+            response.fault = try self.fault(fault, in: context, generator: &generator)
+        }
+        return response
+    }
+
+    static func delay(_ spec: Templated<DelaySpec>?, in context: TemplateContext, generator: inout SeededGenerator) throws(TemplateError) -> Duration {
+        switch spec {
+        case .none:
+            return .zero
         case .fixed(let delay):
-            response.delay = delay.sample(using: &generator)
+            return delay.sample(using: &generator)
         case .template(let template):
             let text = try template.render(in: context)
             guard let delay = DurationSyntax.parse(text, allowBareSeconds: true) else {
                 throw TemplateError(message: "'\(text)' is not a duration such as 2, 1.5s or 250ms.")
             }
-            response.delay = delay
+            return delay
         }
-        return response
+    }
+
+    /// A fixed value, or a template rendered and parsed by `parse`.
+    static func value<Value>(
+        _ templated: Templated<Value>,
+        in context: TemplateContext,
+        what: String,
+        parse: (String) -> Value?
+    ) throws(TemplateError) -> Value {
+        switch templated {
+        case .fixed(let value):
+            return value
+        case .template(let template):
+            let text = try template.render(in: context)
+            guard let value = parse(text) else { throw TemplateError(message: "'\(text)' is not \(what).") }
+            return value
+        }
+    }
+
+    static func fault(_ spec: FaultSpec, in context: TemplateContext, generator: inout SeededGenerator) throws(TemplateError) -> Fault {
+        switch spec {
+        case .drop: return .drop
+        case .reset: return .reset
+        case .badChunk: return .badChunk
+        case .badStatus: return .badStatus
+        case .garbage:
+            // A few hundred bytes that look like nothing a client can parse, the same for the same seed.
+            let length = 64 + Int(generator.nextInt(below: 961))
+            return .garbage(key: generator.next(), length: length)
+        case .hang(let duration):
+            return .hang(try duration.map { d throws(TemplateError) in
+                try self.value(d, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) }
+            })
+        case .truncate(let count):
+            return .truncate(try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) })
+        case .resetAfter(let count):
+            return .resetAfter(try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) })
+        case .slowHeaders(let duration):
+            return .slowHeaders(try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) })
+        }
     }
 
     /// Renders a header value, refusing request data that would break the head (a line break is a header injection).

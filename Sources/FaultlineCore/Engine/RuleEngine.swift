@@ -18,12 +18,21 @@ public final class RuleEngine: Sendable {
     /// When the scenario was loaded, in seconds since 1970: the `Last-Modified` of bodies that are not files.
     public let loadedAt: Int64
 
-    private let state: Mutex<[RuleState]>
+    private let state: Mutex<EngineState>
+
+    /// What the engine remembers between requests.
+    struct EngineState {
+        var rules: [RuleState]
+        /// When the scenario was loaded or last reset: outage windows count from here.
+        var startedAt: ContinuousClock.Instant
+    }
 
     /// What the engine remembers of one rule between requests.
     struct RuleState {
         /// Matching requests the rule answered.
         var answered = 0
+        /// Matching requests the rule stepped aside for because of `after`.
+        var skipped = 0
         /// The rule's own random stream, so its choices do not depend on other rules' traffic.
         var generator: SeededGenerator
         /// When the rule answered within its rate limit's window, oldest first.
@@ -40,50 +49,88 @@ public final class RuleEngine: Sendable {
         self.seedWasDrawn = chosen == nil
         self.usesRandomness = scenario.rules.contains { $0.usesRandomness }
         self.loadedAt = loadedAt ?? Int64(Date().timeIntervalSince1970)
-        self.state = Mutex(Self.initialState(scenario: scenario, seed: self.seed))
+        self.state = Mutex(Self.initialState(scenario: scenario, seed: self.seed, now: .now))
     }
 
-    private static func initialState(scenario: Scenario, seed: UInt64) -> [RuleState] {
-        scenario.rules.map { RuleState(generator: SeededGenerator(seed: seed, stream: UInt64($0.index))) }
+    private static func initialState(scenario: Scenario, seed: UInt64, now: ContinuousClock.Instant) -> EngineState {
+        EngineState(
+            rules: scenario.rules.map { RuleState(generator: SeededGenerator(seed: seed, stream: UInt64($0.index))) },
+            startedAt: now
+        )
     }
 
-    /// Puts every counter, rate limit and random stream back to where it was when the scenario loaded.
-    public func reset() {
-        let fresh = Self.initialState(scenario: self.scenario, seed: self.seed)
+    /// Puts every counter, rate limit, outage window and random stream back to where it was when the scenario
+    /// loaded; windows count again from `now`.
+    public func reset(now: ContinuousClock.Instant = .now) {
+        let fresh = Self.initialState(scenario: self.scenario, seed: self.seed, now: now)
         self.state.withLock { $0 = fresh }
+    }
+
+    /// How long since the scenario was loaded or reset.
+    public func elapsed(now: ContinuousClock.Instant = .now) -> Duration {
+        now - self.state.withLock { $0.startedAt }
     }
 
     /// Chooses the answer to `request` arriving at `now`.
     public func decide(_ request: IncomingRequest, now: ContinuousClock.Instant = .now) -> Decision {
-        let outcome: Result<Decision, NoRuleAnswered> = self.state.withLock { states in
-            self.decideLocked(request, now: now, states: &states)
+        let outcome: Result<Decision, NoRuleAnswered> = self.state.withLock { state in
+            self.decideLocked(request, now: now, state: &state)
         }
         switch outcome {
         case .success(let decision):
             return decision
         case .failure(let none):
             // Explaining a miss walks every rule again; do it outside the lock so other requests are not held up.
-            return self.noRuleAnswers(request, answered: none.answered)
+            return self.noRuleAnswers(request, none)
         }
     }
 
     /// No rule answered; how many times each had answered, for the explanation.
     struct NoRuleAnswered: Error {
         let answered: [Int]
+        let skipped: [Int]
+        let elapsed: Duration
     }
 
     private func decideLocked(
         _ request: IncomingRequest,
         now: ContinuousClock.Instant,
-        states: inout [RuleState]
+        state: inout EngineState
     ) -> Result<Decision, NoRuleAnswered> {
+        let elapsed = now - state.startedAt
         for rule in self.scenario.rules {
             guard let captures = RequestMatcher.match(rule, request) else { continue }
             let index = rule.index
-            if let times = rule.times, states[index].answered >= times { continue }
-            if let probability = rule.probability, !states[index].generator.chance(probability) { continue }
+            if let window = rule.active, !window.contains(elapsed) { continue }
+            // `after` counts first (the requests it steps aside for), then `times` counts the answers.
+            if let skip = rule.skip, state.rules[index].skipped < skip {
+                state.rules[index].skipped += 1
+                continue
+            }
+            if let times = rule.times, state.rules[index].answered >= times { continue }
+            let context = TemplateContext(captures: captures, query: request.query)
             do throws(TemplateError) {
-                return .success(try self.answer(rule, request: request, captures: captures, now: now, state: &states[index]))
+                // A per-request seed makes this request's choices depend on it alone; otherwise the rule's stream.
+                var generator = state.rules[index].generator
+                let ownSeed = rule.requestSeed.flatMap { try? $0.render(in: context) }.flatMap { UInt64($0) }
+                if let ownSeed { generator = SeededGenerator(seed: ownSeed, stream: UInt64(index)) }
+                defer { if ownSeed == nil { state.rules[index].generator = generator } }
+                if let probability = rule.probability {
+                    let chance = try ResponseResolver.value(probability, in: context, what: "a probability from 0 to 1") { text in
+                        Double(text).flatMap { (0...1).contains($0) ? $0 : nil }
+                    }
+                    if !generator.chance(chance) { continue }
+                }
+                return .success(
+                    try self.answer(
+                        rule,
+                        request: request,
+                        context: context,
+                        now: now,
+                        state: &state.rules[index],
+                        generator: &generator
+                    )
+                )
             } catch {
                 return .success(Decision(
                     kind: .badRequest,
@@ -98,18 +145,18 @@ public final class RuleEngine: Sendable {
                 ))
             }
         }
-        return .failure(NoRuleAnswered(answered: states.map(\.answered)))
+        return .failure(NoRuleAnswered(answered: state.rules.map(\.answered), skipped: state.rules.map(\.skipped), elapsed: elapsed))
     }
 
     /// The answer of a rule whose conditions hold: its checks first, then its response.
     private func answer(
         _ rule: Rule,
         request: IncomingRequest,
-        captures: [String: String],
+        context: TemplateContext,
         now: ContinuousClock.Instant,
-        state: inout RuleState
+        state: inout RuleState,
+        generator: inout SeededGenerator
     ) throws(TemplateError) -> Decision {
-        let context = TemplateContext(captures: captures, query: request.query)
         func refusal(_ kind: Decision.Kind, _ response: ResolvedResponse) -> Decision {
             Decision(kind: kind, ruleIndex: rule.index, ruleLabel: rule.label, response: response)
         }
@@ -148,7 +195,7 @@ public final class RuleEngine: Sendable {
             spec,
             defaultHeaders: rule.defaultHeaders,
             context: context,
-            generator: &state.generator
+            generator: &generator
         )
         if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
         if response.status == 405 { response.allow = self.allowedMethods(for: request, excluding: rule.index) }
@@ -156,7 +203,7 @@ public final class RuleEngine: Sendable {
     }
 
     /// 501, 405, 415, 406 or 404, from how close the rules came.
-    private func noRuleAnswers(_ request: IncomingRequest, answered: [Int]) -> Decision {
+    private func noRuleAnswers(_ request: IncomingRequest, _ none: NoRuleAnswered) -> Decision {
         let defaults = self.scenario.defaultHeaders
         let rules = self.scenario.rules
         if !HTTPSyntax.knownMethods.contains(request.method), !rules.contains(where: { $0.methods?.contains(request.method) ?? false }) {
@@ -187,7 +234,7 @@ public final class RuleEngine: Sendable {
                 response: .text(status: 406, "Faultline: \(miss.description).\n", headers: defaults)
             )
         }
-        let report = MissReport(request: request, rules: rules, answered: answered)
+        let report = MissReport(request: request, rules: rules, answered: none.answered, skipped: none.skipped, elapsed: none.elapsed)
         return Decision(kind: .unmatched, response: .text(status: 404, report.text, headers: defaults))
     }
 
@@ -221,17 +268,21 @@ public final class RuleEngine: Sendable {
 extension Rule {
     /// Whether the rule draws from its random stream.
     var usesRandomness: Bool {
-        if self.probability != nil { return true }
+        if self.probability != nil || self.requestSeed != nil { return true }
         let specs: [ResponseSpec]
         switch self.response {
         case .single(let spec): specs = [spec]
         case .sequence(let steps, _): specs = steps
         }
-        return specs.contains { spec in
-            switch spec.delay {
+        func isRandom(_ delay: Templated<DelaySpec>?) -> Bool {
+            switch delay {
             case .fixed(.uniform), .fixed(.lognormal): true
             default: false
             }
+        }
+        return specs.contains { spec in
+            if case .garbage = spec.fault { return true }
+            return isRandom(spec.delay) || isRandom(spec.bodyDelay)
         }
     }
 }

@@ -4,8 +4,22 @@ public struct ResponsePlan: Sendable {
     public enum Action: Sendable, Equatable {
         /// Send the head (and the body, if any).
         case respond
-        /// Close the connection without writing a byte (`status: 499`, as nginx logs a client that left).
+        /// Close the connection without writing a byte (`fault: drop`, `status: 499`).
         case drop
+        /// Close the connection with a TCP RST (`fault: reset`).
+        case reset
+        /// Write nothing; close after the duration, or never (the client must leave).
+        case hang(Duration?)
+        /// Write these bytes instead of a response, then close (`garbage`, `bad-status`, `bad-chunk`).
+        case raw([UInt8])
+    }
+
+    /// Where to cut the body short (`truncate`, `resetAfter`).
+    public struct Cut: Sendable, Equatable {
+        /// Body bytes sent before the cut.
+        public var after: Int64
+        /// End with an RST instead of a FIN.
+        public var reset: Bool
     }
 
     /// One piece of the body, in order.
@@ -38,6 +52,28 @@ public struct ResponsePlan: Sendable {
     public var segments: [BodySegment]
     /// Close the connection once the response is sent.
     public var closeAfter: Bool
+    /// The fault in play, for the journal.
+    public var fault: Fault?
+    /// The wait between the head and the body.
+    public var bodyDelay: Duration = .zero
+    /// The body's pace, in bytes per second.
+    public var bytesPerSecond: Int64?
+    /// Write the body in pieces of this size (each one chunk when the body is chunked).
+    public var chunkSize: Int64?
+    /// Cut the body short.
+    public var cut: Cut?
+    /// Write the head a few bytes at a time over this duration.
+    public var slowHeaders: Duration?
+
+    /// The head as bytes, exactly as NIO's encoder writes it: status line, header fields, blank line.
+    public func serializedHead() -> [UInt8] {
+        var head = "HTTP/1.1 \(self.status) \(self.reason)\r\n"
+        for field in self.headers {
+            head += "\(field.name): \(field.value)\r\n"
+        }
+        head += "\r\n"
+        return Array(head.utf8)
+    }
 
     /// How many body bytes follow the head.
     public var bodyLength: Int64 { self.segments.reduce(0) { $0 + $1.length } }

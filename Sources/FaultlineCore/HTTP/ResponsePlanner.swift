@@ -38,11 +38,18 @@ public enum ResponsePlanner {
         serverIsClosing: Bool = false
     ) -> ResponsePlan {
         var status = response.status
-        if status == 499 {
-            return ResponsePlan(
-                action: .drop, delay: response.delay, interim: [], status: 499, reason: "", headers: [], source: .none,
-                segments: [], closeAfter: true
-            )
+        if status == 499 || response.fault == .drop {
+            return self.withoutResponse(.drop, response, fault: .drop)
+        }
+        switch response.fault {
+        case .reset:
+            return self.withoutResponse(.reset, response, fault: .reset)
+        case .hang(let duration):
+            return self.withoutResponse(.hang(duration), response, fault: response.fault)
+        case .garbage(let key, let length):
+            return self.withoutResponse(.raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)), response, fault: response.fault)
+        default:
+            break
         }
 
         var source = response.body
@@ -137,6 +144,9 @@ public enum ResponsePlanner {
         let bodiless = status < 200 || status == 204 || status == 304
         let bodyLength = segments.reduce(0) { $0 + $1.length }
         let sendsBody = !bodiless && status != 205 && request.method != "HEAD"
+        if sendsBody, response.chunkSize != nil, !explicit.contains(named: "Transfer-Encoding") {
+            explicit.append(HeaderField("Transfer-Encoding", "chunked"))
+        }
         if bodiless || !sendsBody {
             // The encoder frames a response whose headers say chunked; with no body that would put a stray
             // terminator on the wire and desynchronise the connection, so a bodiless answer never says chunked.
@@ -167,7 +177,7 @@ public enum ResponsePlanner {
         let closeAfter = self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
 
-        return ResponsePlan(
+        var plan = ResponsePlan(
             action: .respond,
             delay: response.delay,
             interim: self.interim(response, for: request),
@@ -178,6 +188,68 @@ public enum ResponsePlanner {
             segments: sendsBody ? segments : [],
             closeAfter: closeAfter
         )
+        self.applyTiming(response, to: &plan)
+        self.applyFault(response.fault, to: &plan)
+        return plan
+    }
+
+    /// A plan that sends no response at all.
+    static func withoutResponse(_ action: ResponsePlan.Action, _ response: ResolvedResponse, fault: Fault?) -> ResponsePlan {
+        ResponsePlan(
+            action: action, delay: response.delay, interim: [], status: 499, reason: "", headers: [], source: .none,
+            segments: [], closeAfter: true, fault: fault
+        )
+    }
+
+    /// `bodyDelay`, `throttle` and `chunked`.
+    static func applyTiming(_ response: ResolvedResponse, to plan: inout ResponsePlan) {
+        guard !plan.segments.isEmpty else { return }
+        plan.bodyDelay = response.bodyDelay
+        plan.chunkSize = response.chunkSize
+        if let rate = response.bytesPerSecond {
+            plan.bytesPerSecond = rate
+        } else if let over = response.spreadOver, over > .zero {
+            let seconds = Double(over.nanoseconds) / 1e9
+            plan.bytesPerSecond = max(1, Int64((Double(plan.bodyLength) / seconds).rounded(.up)))
+        }
+    }
+
+    /// Faults that change how a planned response goes out.
+    static func applyFault(_ fault: Fault?, to plan: inout ResponsePlan) {
+        guard let fault else { return }
+        plan.fault = fault
+        switch fault {
+        case .truncate(let count):
+            plan.cut = ResponsePlan.Cut(after: min(count, plan.bodyLength), reset: false)
+            plan.closeAfter = true
+        case .resetAfter(let count):
+            plan.cut = ResponsePlan.Cut(after: min(count, plan.bodyLength), reset: true)
+            plan.closeAfter = true
+        case .slowHeaders(let duration):
+            plan.slowHeaders = duration
+        case .badStatus:
+            // The status line with its code and phrase swapped: no client can parse it.
+            var head = plan.serializedHead()
+            let line = "HTTP/1.1 \(plan.status) \(plan.reason)\r\n"
+            head.removeFirst(line.utf8.count)
+            plan.action = .raw(Array("HTTP/1.1 \(plan.reason.isEmpty ? "Status" : plan.reason) \(plan.status)\r\n".utf8) + head)
+            plan.status = 499
+            plan.closeAfter = true
+        case .badChunk:
+            // A chunked body whose first chunk is fine and whose second chunk-size line is not hexadecimal.
+            plan.headers = plan.headers.filter {
+                !$0.name.equalsIgnoringASCIICase("Content-Length") && !$0.name.equalsIgnoringASCIICase("Transfer-Encoding")
+            }
+            if let connection = plan.headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase("Connection") }) {
+                plan.headers.insert(HeaderField("Transfer-Encoding", "chunked"), at: connection)
+            } else {
+                plan.headers.append(HeaderField("Transfer-Encoding", "chunked"))
+            }
+            plan.action = .raw(plan.serializedHead() + Array("5\r\nhello\r\nzz\r\nnot a chunk\r\n".utf8))
+            plan.closeAfter = true
+        case .drop, .reset, .hang, .garbage:
+            break
+        }
     }
 
     /// The 304 standing for the 200 the rule would send: only the headers a cache updates (RFC 9110 15.4.5).

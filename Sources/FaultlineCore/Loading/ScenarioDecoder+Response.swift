@@ -64,11 +64,30 @@ extension ScenarioDecoder {
                 }
             case "interim":
                 response.interim = self.decodeInterim(entry.value)
+            case "fault":
+                response.fault = self.decodeFault(entry.value, captures: captures)
+            case "bodyDelay":
+                response.bodyDelay = self.decodeDelay(entry.value, captures: captures)
+            case "throttle":
+                response.throttle = self.decodeThrottle(entry.value, captures: captures)
+            case "chunked":
+                response.chunked = self.bool(entry.value) ?? false
+            case "chunkSize":
+                if let size = self.size(entry.value, what: "the chunk size") {
+                    if size > 0 {
+                        response.chunkSize = size
+                    } else {
+                        self.error("The chunk size must be at least one byte.", at: entry.value)
+                    }
+                }
             default:
                 break
             }
         }
 
+        if response.chunkSize != nil, !response.chunked, let entry = entries.first(where: { $0.key == "chunkSize" }) {
+            self.error("'chunkSize' applies to a chunked body; add 'chunked: true'.", at: entry.keyNode)
+        }
         if bodyEntries.count > 1 {
             let names = bodyEntries.map { "'\($0.key)'" }.joined(separator: " and ")
             self.error("A response has one body, but \(names) each give one; keep one of them.", at: bodyEntries[1].keyNode)
@@ -88,6 +107,106 @@ extension ScenarioDecoder {
             }
         }
         return response
+    }
+
+    /// The faults written as a plain name.
+    static let simpleFaults: [String: FaultSpec] = [
+        "drop": .drop, "reset": .reset, "hang": .hang(nil), "garbage": .garbage, "bad-chunk": .badChunk,
+        "bad-status": .badStatus,
+    ]
+    /// The faults that take a value, as one-key mappings.
+    static let valuedFaults = ["truncate", "resetAfter", "hang", "slowHeaders"]
+
+    mutating func decodeFault(_ node: Node, captures: Set<String>) -> FaultSpec? {
+        let known = (Array(Self.simpleFaults.keys) + Self.valuedFaults).sorted()
+        switch node {
+        case .scalar(let scalar):
+            if let fault = Self.simpleFaults[scalar.string] { return fault }
+            var message = "Unknown fault '\(scalar.string)'"
+            if let suggestion = KeySuggester.suggestion(for: scalar.string, among: known) {
+                message += "; did you mean '\(suggestion)'?"
+            } else {
+                message += "; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, "
+                    + "{resetAfter: N}, {hang: DURATION} or {slowHeaders: DURATION}."
+            }
+            self.error(message, at: node)
+            return nil
+        case .mapping(let mapping):
+            guard mapping.count == 1, let (keyNode, value) = mapping.first, let kind = keyNode.string,
+                Self.valuedFaults.contains(kind)
+            else {
+                let kind = mapping.first?.key.string ?? ""
+                var message = "A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION} or {slowHeaders: DURATION}"
+                if mapping.count == 1, let suggestion = KeySuggester.suggestion(for: kind, among: Self.valuedFaults) {
+                    message += "; did you mean '\(suggestion)'?"
+                } else {
+                    message += "."
+                }
+                self.error(message, at: mapping.first?.key ?? node)
+                return nil
+            }
+            switch kind {
+            case "truncate", "resetAfter":
+                guard let count = self.templatedSize(value, what: "a number of body bytes", captures: captures) else { return nil }
+                return kind == "truncate" ? .truncate(count) : .resetAfter(count)
+            case "hang":
+                return self.templatedDuration(value, what: "how long to hang", captures: captures).map { .hang($0) }
+            default:
+                return self.templatedDuration(value, what: "how long the head takes", captures: captures).map { .slowHeaders($0) }
+            }
+        default:
+            self.error("Expected a fault such as drop or {truncate: 100}, found \(self.describe(node)).", at: node)
+            return nil
+        }
+    }
+
+    mutating func decodeThrottle(_ node: Node, captures: Set<String>) -> ThrottleSpec? {
+        if case .mapping = node {
+            let keys = KeySet(place: "throttle", supported: ["over"], notYetSupported: [])
+            guard let entries = self.entries(of: node, keys), let over = entries.first else {
+                if case .mapping(let mapping) = node, mapping.isEmpty {
+                    self.error("Expected throttle as a rate such as 16KiB/s or {over: DURATION}.", at: node)
+                }
+                return nil
+            }
+            return self.templatedDuration(over.value, what: "the time to spread the body over", captures: captures).map { .over($0) }
+        }
+        let expected = "throttle as a rate such as 16KiB/s or 500B/s, or {over: DURATION}"
+        guard let text = self.scalar(node, expected: expected) else { return nil }
+        if let rate = Self.parseRate(text) {
+            guard rate > 0 else {
+                self.error("A throttle rate must be more than zero bytes per second.", at: node)
+                return nil
+            }
+            return .rate(.fixed(rate))
+        }
+        let template = TemplateString(parsing: text, captures: captures)
+        if template.isTemplate { return .rate(.template(template)) }
+        self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+        return nil
+    }
+
+    /// Parses `16KiB/s`, `1MB/s`, `500/s`: a size per second.
+    static func parseRate(_ text: String) -> Int64? {
+        let trimmed = text.trimmingSpaces()
+        guard trimmed.hasSuffix("/s") else { return nil }
+        return ByteCount.parse(String(trimmed.dropLast(2)))
+    }
+
+    mutating func templatedSize(_ node: Node, what: String, captures: Set<String>) -> Templated<Int64>? {
+        if case .scalar(let scalar) = node {
+            let template = TemplateString(parsing: scalar.string, captures: captures)
+            if template.isTemplate { return .template(template) }
+        }
+        return self.size(node, what: what).map { .fixed($0) }
+    }
+
+    mutating func templatedDuration(_ node: Node, what: String, captures: Set<String>) -> Templated<Duration>? {
+        if case .scalar(let scalar) = node {
+            let template = TemplateString(parsing: scalar.string, captures: captures)
+            if template.isTemplate { return .template(template) }
+        }
+        return self.duration(node, what: what).map { .fixed($0) }
     }
 
     mutating func decodeInterim(_ node: Node) -> [InterimResponse] {

@@ -51,7 +51,29 @@ extension ScenarioDecoder {
             case "match":
                 self.decodeMatch(entry.value, into: &rule)
             case "probability":
-                rule.probability = self.number(entry.value, in: 0...1, expected: "a probability from 0 to 1")
+                rule.probability = self.decodeProbability(entry.value, captures: rule.path?.captureNames ?? [])
+            case "seed":
+                if let text = self.scalar(entry.value, expected: "a seed as a whole number, or a template such as {query.seed:}") {
+                    let template = TemplateString(parsing: text, captures: rule.path?.captureNames ?? [])
+                    if template.isTemplate || UInt64(text) != nil {
+                        rule.requestSeed = template
+                    } else {
+                        self.error(
+                            "Expected a seed as a whole number, or a template such as {query.seed:}, found \(self.describe(entry.value)).",
+                            at: entry.value
+                        )
+                    }
+                }
+            case "after":
+                if let entries = self.entries(of: entry.value, ScenarioKeys.after) {
+                    if let requests = entries.first {
+                        rule.skip = self.integer(requests.value, in: 0...Int.max, expected: "a number of requests of at least 0")
+                    } else {
+                        self.error("'after' needs 'requests', such as {requests: 2}.", at: entry.value)
+                    }
+                }
+            case "active":
+                rule.active = self.decodeActive(entry.value)
             case "times":
                 rule.times = self.integer(entry.value, in: 1...Int.max, expected: "a number of times of at least 1")
             case "produces":
@@ -88,6 +110,44 @@ extension ScenarioDecoder {
             rule.response = .single(self.decodeResponse(responseEntries, at: node, captures: captures))
         }
         return rule
+    }
+
+    mutating func decodeProbability(_ node: Node, captures: Set<String>) -> Templated<Double>? {
+        let expected = "a probability from 0 to 1"
+        guard let text = self.scalar(node, expected: expected) else { return nil }
+        if let value = Double(text.trimmingSpaces()), value.isFinite {
+            guard (0...1).contains(value) else {
+                self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+                return nil
+            }
+            return .fixed(value)
+        }
+        let template = TemplateString(parsing: text, captures: captures)
+        guard template.isTemplate else {
+            self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+            return nil
+        }
+        return .template(template)
+    }
+
+    mutating func decodeActive(_ node: Node) -> ActiveWindow? {
+        guard let entries = self.entries(of: node, ScenarioKeys.active) else { return nil }
+        var window = ActiveWindow(after: .zero, length: nil)
+        for entry in entries {
+            if entry.key == "after" {
+                window.after = self.duration(entry.value, what: "when the window opens") ?? .zero
+            } else if let length = self.duration(entry.value, what: "how long the window stays open") {
+                if length > .zero {
+                    window.length = length
+                } else {
+                    self.error("An active window must last longer than zero.", at: entry.value)
+                }
+            }
+        }
+        if entries.isEmpty {
+            self.error("'active' needs 'after', 'for' or both, such as {after: 10s, for: 30s}.", at: node)
+        }
+        return window
     }
 
     mutating func decodeMethods(_ node: Node) -> [String]? {

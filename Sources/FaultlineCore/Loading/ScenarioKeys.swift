@@ -24,16 +24,16 @@ enum ScenarioKeys {
 
     /// Keys that say which requests a rule takes and when it answers.
     static let ruleConditions = [
-        "name", "method", "path", "pathRegex", "match", "produces", "consumes", "probability", "times", "sequence",
-        "cycle", "requireContentLength", "auth", "rateLimit",
+        "name", "method", "path", "pathRegex", "match", "produces", "consumes", "probability", "seed", "times",
+        "after", "active", "sequence", "cycle", "requireContentLength", "auth", "rateLimit",
     ]
-    static let ruleConditionsNotYetSupported = ["after", "active"]
+    static let ruleConditionsNotYetSupported: [String] = []
     /// Keys that say what is answered, on a rule or in a sequence step.
     static let response = [
         "status", "reason", "headers", "body", "bodyFile", "bodySize", "json", "retryAfter", "location", "delay",
-        "etag", "lastModified", "interim",
+        "etag", "lastModified", "interim", "fault", "bodyDelay", "throttle", "chunked", "chunkSize",
     ]
-    static let responseNotYetSupported = ["bodyDelay", "throttle", "fault", "chunked", "chunkSize"]
+    static let responseNotYetSupported: [String] = []
     static let rule = KeySet(
         place: "a rule",
         supported: ruleConditions + response,
@@ -51,6 +51,8 @@ enum ScenarioKeys {
     )
     static let auth = KeySet(place: "auth", supported: ["basic", "bearer", "proxy", "realm"], notYetSupported: [])
     static let rateLimit = KeySet(place: "rateLimit", supported: ["requests", "per"], notYetSupported: [])
+    static let active = KeySet(place: "active", supported: ["after", "for"], notYetSupported: [])
+    static let after = KeySet(place: "after", supported: ["requests"], notYetSupported: [])
     static let interim = KeySet(place: "an interim response", supported: ["status", "headers"], notYetSupported: [])
 
     /// The keys that hold a body; a response takes at most one.

@@ -21,6 +21,16 @@ public struct ResponseSpec: Sendable {
     public var lastModified: Int64?
     /// Informational (1xx) responses sent before the final one (`interim:`).
     public var interim: [InterimResponse]
+    /// A fault replacing or cutting the response (`fault:`).
+    public var fault: FaultSpec?
+    /// A wait between the head and the body (`bodyDelay:`).
+    public var bodyDelay: Templated<DelaySpec>?
+    /// How fast the body goes out (`throttle:`).
+    public var throttle: ThrottleSpec?
+    /// Send the body with chunked transfer coding (`chunked: true`).
+    public var chunked: Bool
+    /// The size of each chunk (`chunkSize:`); the default is 8 KiB.
+    public var chunkSize: Int64?
     /// In a sequence: how many consecutive requests this step answers (1 when not given).
     public var times: Int?
     /// Where the response's keys start in the scenario file.
@@ -38,6 +48,11 @@ public struct ResponseSpec: Sendable {
         self.etag = nil
         self.lastModified = nil
         self.interim = []
+        self.fault = nil
+        self.bodyDelay = nil
+        self.throttle = nil
+        self.chunked = false
+        self.chunkSize = nil
         self.times = nil
         self.sourceLocation = sourceLocation
     }

@@ -35,10 +35,18 @@ public struct Rule: Sendable {
 
     // MARK: - When the rule answers
 
-    /// The share of matching requests the rule answers; the others fall through to the next rule.
-    public var probability: Double?
+    /// The share of matching requests the rule answers; the others fall through to the next rule. A template
+    /// (such as `{query.failure_rate:0.5}`) is read per request.
+    public var probability: Templated<Double>?
+    /// A per-request seed (a template such as `{query.seed:}`): when it gives a number, that request's random
+    /// choices depend on it alone, as httpbin's `/unstable?seed=` does.
+    public var requestSeed: TemplateString?
     /// The rule answers only its first `times` matching requests.
     public var times: Int?
+    /// The rule steps aside for its first `skip` matching requests (`after: {requests: N}`).
+    public var skip: Int?
+    /// The rule answers only inside this window (`active: {after, for}`).
+    public var active: ActiveWindow?
 
     // MARK: - The answer
 
@@ -65,7 +73,10 @@ public struct Rule: Sendable {
         self.auth = nil
         self.rateLimit = nil
         self.probability = nil
+        self.requestSeed = nil
         self.times = nil
+        self.skip = nil
+        self.active = nil
         self.response = .single(ResponseSpec(sourceLocation: sourceLocation))
         self.defaultHeaders = []
     }

@@ -1,0 +1,139 @@
+/// The journal's two outside forms: a JSON object (the control API and `--journal`), and nginx's combined log
+/// format (`--access-log`).
+extension JournalEntry {
+    /// The entry as one line of JSON, keys in a fixed order.
+    public var json: String {
+        var fields: [(String, String)] = [
+            ("id", String(self.id)),
+            ("connection", String(self.connection)),
+            ("listener", JSONWriter.quoted(self.listener)),
+            ("client", JSONWriter.quoted(self.client)),
+            ("receivedAt", JSONWriter.quoted(Timestamps.rfc3339(self.receivedAt))),
+            ("method", JSONWriter.quoted(self.method)),
+            ("target", JSONWriter.quoted(self.target)),
+            ("path", JSONWriter.quoted(self.path)),
+            ("version", JSONWriter.quoted(self.version)),
+            ("headers", Self.headersJSON(self.headers)),
+            ("bodyBytes", String(self.bodyBytes)),
+            ("rule", self.rule.map(JSONWriter.quoted) ?? "null"),
+            ("step", self.step.map { String($0) } ?? "null"),
+            ("status", String(self.status)),
+            ("responseHeaders", Self.headersJSON(self.responseHeaders)),
+            ("fault", self.fault.map(JSONWriter.quoted) ?? "null"),
+            ("outcome", JSONWriter.quoted(self.outcome.rawValue)),
+            ("bytesSent", String(self.bytesSent)),
+            ("bodyBytesSent", String(self.bodyBytesSent)),
+        ]
+        fields.append(("firstByteMs", self.firstByteMs.map(Self.milliseconds) ?? "null"))
+        fields.append(("totalMs", Self.milliseconds(self.totalMs)))
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// Entries as a JSON array, one per line.
+    public static func jsonArray(_ entries: [JournalEntry]) -> String {
+        entries.isEmpty ? "[]\n" : "[\n" + entries.map(\.json).joined(separator: ",\n") + "\n]\n"
+    }
+
+    /// The entry in nginx's combined format: `$remote_addr - $remote_user [$time_local] "$request" $status
+    /// $body_bytes_sent "$http_referer" "$http_user_agent"`, 499 included.
+    public var accessLogLine: String {
+        let user = self.headers.first(named: "Authorization").flatMap(Self.basicUser) ?? "-"
+        let referer = self.headers.first(named: "Referer") ?? "-"
+        let agent = self.headers.first(named: "User-Agent") ?? "-"
+        let request = self.method.isEmpty ? "-" : "\(self.method) \(self.target) \(self.version)"
+        return "\(self.client) - \(user) [\(Timestamps.commonLog(self.receivedAt))] \"\(Self.escaped(request))\" "
+            + "\(self.status) \(self.bodyBytesSent) \"\(Self.escaped(referer))\" \"\(Self.escaped(agent))\""
+    }
+
+    static func headersJSON(_ headers: [HeaderField]) -> String {
+        "[" + headers.map { "[\(JSONWriter.quoted($0.name)),\(JSONWriter.quoted($0.value))]" }.joined(separator: ",") + "]"
+    }
+
+    static func milliseconds(_ value: Double) -> String {
+        let rounded = (value * 1000).rounded() / 1000
+        return rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)
+    }
+
+    /// nginx escapes `"`, `\` and bytes outside printable ASCII as `\xHH` in log lines.
+    static func escaped(_ text: String) -> String {
+        var output = ""
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte > 0x7E {
+                let hex = String(byte, radix: 16, uppercase: true)
+                output += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            } else {
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return output
+    }
+
+    /// The user name of `Basic` credentials, as nginx's `$remote_user`.
+    static func basicUser(_ authorization: String) -> String? {
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic", let decoded = Base64.decode(String(parts[1])) else {
+            return nil
+        }
+        let text = String(decoding: decoded, as: UTF8.self)
+        return text.split(separator: ":", maxSplits: 1).first.map(String.init)
+    }
+}
+
+/// Timestamps in the forms the journal and the access log use.
+public enum Timestamps {
+    /// `2026-11-26T23:40:12.345Z`.
+    public static func rfc3339(_ seconds: Double) -> String {
+        let whole = Int64(seconds.rounded(.down))
+        let milliseconds = Int((seconds - Double(whole)) * 1000)
+        let (date, time) = self.parts(whole)
+        let ms = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(date.year)-\(self.two(date.month))-\(self.two(date.day))T\(time).\(ms)Z"
+    }
+
+    /// `26/Nov/2026:23:40:12 +0000`, nginx's `$time_local` in UTC.
+    public static func commonLog(_ seconds: Double) -> String {
+        let (date, time) = self.parts(Int64(seconds.rounded(.down)))
+        return "\(self.two(date.day))/\(HTTPDate.months[Int(date.month) - 1])/\(date.year):\(time) +0000"
+    }
+
+    private static func parts(_ seconds: Int64) -> (date: (year: Int64, month: Int64, day: Int64), time: String) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let time = "\(self.two(secondOfDay / 3600)):\(self.two((secondOfDay % 3600) / 60)):\(self.two(secondOfDay % 60))"
+        return (HTTPDate.civilDate(daysSince1970: days), time)
+    }
+
+    private static func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}
+
+/// Standard base64 decoding, for reading Basic credentials without Foundation.
+enum Base64 {
+    static func decode(_ text: String) -> [UInt8]? {
+        var values: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(byte - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(byte - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): values.append(62)
+            case UInt8(ascii: "/"): values.append(63)
+            case UInt8(ascii: "="): continue
+            default: return nil
+            }
+        }
+        var output: [UInt8] = []
+        var index = 0
+        while index + 1 < values.count {
+            let chunk = values[index..<min(index + 4, values.count)]
+            let a = chunk[chunk.startIndex], b = chunk[chunk.startIndex + 1]
+            output.append(a << 2 | b >> 4)
+            if chunk.count > 2 {
+                let c = chunk[chunk.startIndex + 2]
+                output.append((b & 0x0F) << 4 | c >> 2)
+                if chunk.count > 3 { output.append((c & 0x03) << 6 | chunk[chunk.startIndex + 3]) }
+            }
+            index += 4
+        }
+        return output
+    }
+}

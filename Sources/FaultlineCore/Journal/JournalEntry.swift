@@ -1,0 +1,102 @@
+/// One exchange as it really happened: what the client sent, which rule answered, and what went on the wire.
+public struct JournalEntry: Sendable, Equatable {
+    /// How an exchange ended.
+    public enum Outcome: String, Sendable, Equatable {
+        /// The whole response was sent.
+        case completed
+        /// The server closed early: drop, truncate, garbage, bad-chunk, bad-status, or a refusal.
+        case dropped
+        /// The server sent an RST.
+        case reset
+        /// The client left first.
+        case clientClosed = "client-closed"
+        /// A timed hang ended, or a request head never came (408).
+        case timeout
+    }
+
+    /// Numbered in arrival order from 1; `0` until the journal records it.
+    public var id: Int = 0
+    /// The connection's number (from 1, per server).
+    public var connection: Int
+    /// The listener that took the connection, such as `127.0.0.1:8080`.
+    public var listener: String
+    /// The client's address.
+    public var client: String
+    /// When the request head arrived, in seconds since 1970.
+    public var receivedAt: Double
+    public var method: String
+    public var target: String
+    public var path: String
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    public var version: String
+    public var headers: [HeaderField]
+    /// Request body bytes read.
+    public var bodyBytes: Int64
+    /// The answering rule's name or `rules[N]`; `nil` when none answered.
+    public var rule: String?
+    /// The sequence step, 0-based.
+    public var step: Int?
+    /// The status line actually sent; 499 when none was (dropped, reset, hang, garbage, bad-status, or a client
+    /// that left before it).
+    public var status: Int
+    /// The response headers sent with that status line.
+    public var responseHeaders: [HeaderField]
+    /// The fault's name, such as `truncate`.
+    public var fault: String?
+    public var outcome: Outcome
+    /// Bytes written to the socket: head and body.
+    public var bytesSent: Int64
+    /// Body bytes written to the socket.
+    public var bodyBytesSent: Int64
+    /// Milliseconds from the request head to the first byte written; `nil` when nothing was.
+    public var firstByteMs: Double?
+    /// Milliseconds from the request head to the end of the exchange.
+    public var totalMs: Double
+
+    public init(
+        connection: Int,
+        listener: String,
+        client: String,
+        receivedAt: Double,
+        method: String,
+        target: String,
+        path: String,
+        version: String,
+        headers: [HeaderField],
+        bodyBytes: Int64,
+        rule: String?,
+        step: Int?,
+        status: Int,
+        responseHeaders: [HeaderField],
+        fault: String?,
+        outcome: Outcome,
+        bytesSent: Int64,
+        bodyBytesSent: Int64,
+        firstByteMs: Double?,
+        totalMs: Double
+    ) {
+        self.connection = connection
+        self.listener = listener
+        self.client = client
+        self.receivedAt = receivedAt
+        self.method = method
+        self.target = target
+        self.path = path
+        self.version = version
+        self.headers = headers
+        self.bodyBytes = bodyBytes
+        self.rule = rule
+        self.step = step
+        self.status = status
+        self.responseHeaders = responseHeaders
+        self.fault = fault
+        self.outcome = outcome
+        self.bytesSent = bytesSent
+        self.bodyBytesSent = bodyBytesSent
+        self.firstByteMs = firstByteMs
+        self.totalMs = totalMs
+    }
+
+    /// When the exchange ended, in seconds since 1970.
+    public var finishedAt: Double { self.receivedAt + self.totalMs / 1000 }
+}

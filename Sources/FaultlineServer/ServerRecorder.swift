@@ -1,0 +1,28 @@
+public import FaultlineCore
+
+/// Where finished exchanges go: the in-memory journal, and the `--journal` and `--access-log` files when asked for.
+public final class ServerRecorder: Sendable {
+    /// The in-memory journal the control API serves.
+    public let journal: Journal
+    private let journalFile: LineWriter?
+    private let accessLog: LineWriter?
+
+    public init(journal: Journal = Journal(), journalFile: LineWriter? = nil, accessLog: LineWriter? = nil) {
+        self.journal = journal
+        self.journalFile = journalFile
+        self.accessLog = accessLog
+    }
+
+    /// Records one finished exchange everywhere it should go.
+    func record(_ entry: JournalEntry) {
+        let kept = self.journal.record(entry)
+        self.journalFile?.write(kept.json)
+        self.accessLog?.write(kept.accessLogLine)
+    }
+
+    /// Writes out what the file writers still hold.
+    public func flush() {
+        self.journalFile?.flush()
+        self.accessLog?.flush()
+    }
+}
