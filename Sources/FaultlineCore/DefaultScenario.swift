@@ -27,6 +27,13 @@ public enum DefaultScenario {
                 /etag/{tag}         a body with ETag "tag": If-None-Match gives 304, If-Match 412
                 /cache              a cacheable body: If-Modified-Since or If-None-Match gives 304
                 /basic-auth/{user}/{pass}   200 with those Basic credentials, else 401
+                /drop               the connection closes without a response (curl: empty reply)
+                /reset              the connection is reset (TCP RST)
+                /hang               nothing is ever sent; the client must give up
+                /truncate/{n}       a 64 KiB body cut after n bytes (the Content-Length promises more)
+                /garbage            random bytes instead of a response
+                /drip?duration=2s&numbytes=10&delay=2s&code=200   bytes dripped out over a duration
+                /unstable?failure_rate=0.5&seed=   500 at that rate, else 200; the same seed gives the same answer
                 /get                a plain 200
 
               Any other path gets a 404 naming the closest rules and why each missed.
@@ -65,6 +72,38 @@ public enum DefaultScenario {
           - name: get
             method: [GET, HEAD]
             path: /get
+            body: "ok\\n"
+
+          # Faults: what a client sees when a server or the network misbehaves.
+          - name: drop
+            path: /drop
+            fault: drop
+          - name: reset
+            path: /reset
+            fault: reset
+          - name: hang
+            path: /hang
+            fault: hang
+          - name: truncate
+            path: /truncate/{n}
+            bodySize: 64KiB
+            fault: {truncate: "{n}"}
+          - name: garbage
+            path: /garbage
+            fault: garbage
+          - name: drip
+            path: /drip
+            status: "{query.code:200}"
+            delay: "{query.delay:2}"
+            bodySize: "{query.numbytes:10}"
+            throttle: {over: "{query.duration:2}"}
+          - name: unstable-failure
+            path: /unstable
+            probability: "{query.failure_rate:0.5}"
+            seed: "{query.seed:}"
+            status: 500
+          - name: unstable
+            path: /unstable
             body: "ok\\n"
 
           - name: bytes

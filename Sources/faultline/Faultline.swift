@@ -4,6 +4,22 @@ import FaultlineCore
 /// The `faultline` command: a mock HTTP server for testing how clients survive bad networks and bad servers.
 @main
 struct Faultline: AsyncParsableCommand {
+    /// Lets `--access-log` stand alone (standard output), as `--access-log [FILE]` promises, before the parser sees
+    /// the arguments.
+    static func main() async {
+        let arguments = OptionalValueArguments.normalize(Array(CommandLine.arguments.dropFirst()), options: ["--access-log"])
+        do {
+            var command = try Self.parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "faultline",
         abstract: "A mock HTTP server for testing how HTTP clients survive bad networks and bad servers.",

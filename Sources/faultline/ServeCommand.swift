@@ -29,6 +29,13 @@ struct ServeCommand: AsyncParsableCommand {
         if engine.usesRandomness, engine.seedWasDrawn {
             Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
         }
+        let recorder: ServerRecorder
+        do {
+            recorder = try self.options.makeRecorder()
+        } catch {
+            Console.error("faultline: \(error)")
+            throw ExitCode(1)
+        }
         let server: FaultlineServer
         do {
             server = try await FaultlineServer.start(
@@ -36,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: FaultlineServer.Configuration(
                     listeners: self.options.listeners(for: scenario),
                     limitOverrides: self.options.limitOverrides,
+                    recorder: recorder,
                     eventLoopThreads: self.options.threads,
                     logger: logger
                 )
@@ -88,6 +96,18 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("request-timeout"), help: "How long a request head may take to arrive (408 beyond), such as 30s.")
     var requestTimeout: String?
 
+    @Option(help: "Append every exchange to this file as a JSON line as it ends.")
+    var journal: String?
+
+    @Option(name: .customLong("journal-size"), help: "How many exchanges the in-memory journal keeps (default 10000).")
+    var journalSize: Int = 10_000
+
+    @Option(
+        name: .customLong("access-log"),
+        help: "Write an access log in nginx's combined format to this file ('-' or no value: standard output)."
+    )
+    var accessLog: String?
+
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
@@ -100,6 +120,9 @@ struct ServeOptions: ParsableArguments {
     func validate() throws {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port must be from 0 to 65535.")
+        }
+        if self.journalSize < 1 {
+            throw ValidationError("--journal-size must be at least 1.")
         }
         if let threads, threads < 1 {
             throw ValidationError("--threads must be at least 1.")
@@ -144,10 +167,29 @@ struct ServeOptions: ParsableArguments {
         return listeners
     }
 
+    /// The journal and the log files the options ask for.
+    func makeRecorder() throws -> ServerRecorder {
+        do {
+            return ServerRecorder(
+                journal: Journal(capacity: self.journalSize),
+                journalFile: try self.journal.map { try LineWriter(path: $0) },
+                accessLog: try self.accessLog.map { try LineWriter(path: $0) }
+            )
+        } catch {
+            throw OptionError(message: "cannot open \(self.journal ?? self.accessLog ?? "the log file") for writing (\(error.localizedDescription))")
+        }
+    }
+
     func makeLogger() -> Logger {
         let level = Logger.Level(rawValue: self.logLevel) ?? .info
         var logger = Logger(label: "faultline") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = level
         return logger
     }
+}
+
+/// An option that names something unusable.
+struct OptionError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { self.message }
 }

@@ -20,6 +20,11 @@ public struct ResponsePlan: Sendable {
         public var after: Int64
         /// End with an RST instead of a FIN.
         public var reset: Bool
+
+        public init(after: Int64, reset: Bool) {
+            self.after = after
+            self.reset = reset
+        }
     }
 
     /// One piece of the body, in order.
