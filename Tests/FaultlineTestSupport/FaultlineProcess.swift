@@ -104,5 +104,10 @@ public final class FaultlineProcess: @unchecked Sendable {
 /// A child process that did not behave.
 public struct ProcessError: Error, CustomStringConvertible {
     public let message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
     public var description: String { self.message }
 }

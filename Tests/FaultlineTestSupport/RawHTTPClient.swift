@@ -134,6 +134,20 @@ public final class RawHTTPClient {
         return self.pending
     }
 
+    /// Reads until the server closes or the connection fails, returning what arrived and the error, if any.
+    public func readUntilEnd() -> (bytes: [UInt8], error: SocketError?) {
+        var failure: SocketError?
+        do {
+            while try self.fill() {}
+        } catch let error as SocketError {
+            failure = error
+        } catch {
+            failure = SocketError(operation: "recv", code: EIO)
+        }
+        defer { self.pending = [] }
+        return (self.pending, failure)
+    }
+
     /// Whether the server has closed the connection (reads EOF within `timeout` seconds, with no more data).
     public func isClosedByServer(within timeout: Double = 2) throws -> Bool {
         self.setReadTimeout(timeout)
