@@ -37,6 +37,8 @@ final class Exchange {
     var rawMode = false
     /// Held open by a `hang` fault.
     var isHanging = false
+    /// A piece of the body file is being read (TLS connections).
+    var fileReadInFlight = false
     /// When the body started, for pacing a throttled body.
     var bodyStartedAt: NIODeadline = .now()
     /// The status line written, if any.

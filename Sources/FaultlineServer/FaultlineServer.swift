@@ -4,6 +4,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A running Faultline server: one or more listeners sharing one event loop group and one live scenario.
@@ -19,6 +20,8 @@ public final class FaultlineServer: Sendable {
         public var limitOverrides: LimitOverrides
         /// Where finished exchanges go: the in-memory journal and the `--journal` and `--access-log` files.
         public var recorder: ServerRecorder
+        /// The test CA for `tls: auto` and TLS fault listeners; generated at start when one is needed and none given.
+        public var certificateAuthority: TestCertificateAuthority?
         /// Event loop threads; `nil` means one per core.
         public var eventLoopThreads: Int?
         public var logger: Logger
@@ -27,12 +30,14 @@ public final class FaultlineServer: Sendable {
             listeners: [ListenerSpec] = [],
             limitOverrides: LimitOverrides = LimitOverrides(),
             recorder: ServerRecorder = ServerRecorder(),
+            certificateAuthority: TestCertificateAuthority? = nil,
             eventLoopThreads: Int? = nil,
             logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.listeners = listeners
             self.limitOverrides = limitOverrides
             self.recorder = recorder
+            self.certificateAuthority = certificateAuthority
             self.eventLoopThreads = eventLoopThreads
             self.logger = logger
         }
@@ -46,6 +51,8 @@ public final class FaultlineServer: Sendable {
     public let statistics: ServerStatistics
     /// The journal and log files.
     public let recorder: ServerRecorder
+    /// The test CA that signed the generated certificates, when a listener uses one.
+    public let certificateAuthority: TestCertificateAuthority?
 
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
@@ -58,6 +65,7 @@ public final class FaultlineServer: Sendable {
         listeners: [BoundListener],
         statistics: ServerStatistics,
         recorder: ServerRecorder,
+        certificateAuthority: TestCertificateAuthority?,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
         quiescers: [ServerQuiescingHelper],
@@ -67,6 +75,7 @@ public final class FaultlineServer: Sendable {
         self.listeners = listeners
         self.statistics = statistics
         self.recorder = recorder
+        self.certificateAuthority = certificateAuthority
         self.group = group
         self.threadPool = threadPool
         self.quiescers = Mutex(quiescers)
@@ -81,11 +90,22 @@ public final class FaultlineServer: Sendable {
         let fileIO = NonBlockingFileIO(threadPool: threadPool)
         let statistics = ServerStatistics()
         let specs = configuration.listeners.isEmpty ? [ListenerSpec()] : configuration.listeners
+        let needsCA = specs.contains { $0.tls?.usesGeneratedCA ?? false }
+        let authority: TestCertificateAuthority?
+        let tlsListeners: [TLSListener?]
+        do {
+            authority = needsCA ? try configuration.certificateAuthority ?? TestCertificateAuthority() : configuration.certificateAuthority
+            tlsListeners = try specs.map { spec in try spec.tls.map { try TLSListener.make($0, authority: authority) } }
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw ServerError.cannotSetUpTLS(reason: "\(error)")
+        }
         var bound: [BoundListener] = []
         var quiescers: [ServerQuiescingHelper] = []
         var channels: [any Channel] = []
         do {
-            for spec in specs {
+            for (spec, tls) in zip(specs, tlsListeners) {
                 let quiescer = ServerQuiescingHelper(group: group)
                 let logger = configuration.logger
                 let overrides = configuration.limitOverrides
@@ -102,6 +122,19 @@ public final class FaultlineServer: Sendable {
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            try sync.addHandler(SocketCloseHandler())
+                            switch tls?.mode {
+                            case .handshakeHang, .handshakeReset:
+                                try sync.addHandler(
+                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, recorder: recorder, statistics: statistics)
+                                )
+                                return
+                            case .tls(let context):
+                                try sync.addHandler(NIOSSLServerHandler(context: context))
+                            case .none:
+                                break
+                            }
                             try Self.configurePipeline(
                                 channel,
                                 live: live,
@@ -109,7 +142,9 @@ public final class FaultlineServer: Sendable {
                                 limits: overrides.applied(to: live.engine.scenario.limits),
                                 statistics: statistics,
                                 recorder: recorder,
-                                logger: logger
+                                logger: logger,
+                                isTLS: tls != nil,
+                                tlsFault: tls?.fault
                             )
                         }
                     }
@@ -132,6 +167,7 @@ public final class FaultlineServer: Sendable {
             listeners: bound,
             statistics: statistics,
             recorder: configuration.recorder,
+            certificateAuthority: authority,
             group: group,
             threadPool: threadPool,
             quiescers: quiescers,
@@ -146,7 +182,9 @@ public final class FaultlineServer: Sendable {
         limits: Limits,
         statistics: ServerStatistics,
         recorder: ServerRecorder = ServerRecorder(),
-        logger: Logger
+        logger: Logger,
+        isTLS: Bool = false,
+        tlsFault: TLSFault? = nil
     ) throws {
         var encoderConfiguration = HTTPResponseEncoder.Configuration()
         // Faultline frames responses itself: the planner decides Content-Length, and a lying scenario must be able
@@ -172,7 +210,9 @@ public final class FaultlineServer: Sendable {
                 limits: limits,
                 statistics: statistics,
                 recorder: recorder,
-                logger: logger
+                logger: logger,
+                isTLS: isTLS,
+                tlsFault: tlsFault
             )
         )
     }
@@ -213,21 +253,32 @@ public struct BoundListener: Sendable {
     /// The real port (the one the system chose for port 0).
     public let port: Int
 
-    /// The base URL without a trailing slash, such as `http://127.0.0.1:8080`.
+    /// Whether the listener speaks TLS.
+    public var isTLS: Bool { self.spec.tls != nil }
+
+    /// The base URL without a trailing slash: `http://127.0.0.1:8080`, or `https://localhost:8443` for TLS (the
+    /// name the generated certificate is for) when the listener binds a loopback or wildcard address.
     public var url: String {
-        let host = self.spec.host.contains(":") ? "[\(self.spec.host)]" : self.spec.host
-        return "http://\(host):\(self.port)"
+        var host = self.spec.host
+        if self.isTLS, ["127.0.0.1", "::1", "0.0.0.0", "::", "localhost"].contains(host) {
+            host = "localhost"
+        }
+        if host.contains(":") { host = "[\(host)]" }
+        return "\(self.isTLS ? "https" : "http")://\(host):\(self.port)"
     }
 }
 
 /// Why the server could not start.
 public enum ServerError: Error, CustomStringConvertible {
     case cannotBind(host: String, port: Int, reason: String)
+    case cannotSetUpTLS(reason: String)
 
     public var description: String {
         switch self {
         case .cannotBind(let host, let port, let reason):
             "Cannot listen on \(host):\(port): \(reason)."
+        case .cannotSetUpTLS(let reason):
+            "Cannot set up TLS: \(reason)."
         }
     }
 }

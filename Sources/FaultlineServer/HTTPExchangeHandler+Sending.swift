@@ -1,4 +1,5 @@
 import FaultlineCore
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -12,6 +13,8 @@ extension HTTPExchangeHandler {
     /// The largest piece of a file written at once (sendfile moves it; the size only bounds how much one write
     /// takes, so the journal's byte count stays close to the truth when a client leaves).
     static let fileChunkSize: Int64 = 1 << 20
+    /// The piece of a file read into memory at once for a TLS connection.
+    static let tlsFileChunkSize: Int64 = 256 * 1024
     /// How often a throttled body gets its next piece.
     static let throttleTick: Double = 0.05
 
@@ -115,11 +118,11 @@ extension HTTPExchangeHandler {
     /// next tick.
     func pumpBody(context: ChannelHandlerContext) {
         guard let exchange = self.exchange, let plan = exchange.plan, exchange.headSent, !exchange.bodyFinished,
-            exchange.pauseTask == nil, exchange.tickTask == nil
+            exchange.pauseTask == nil, exchange.tickTask == nil, !exchange.fileReadInFlight
         else { return }
         while context.channel.isWritable {
             var limit: Int64
-            if case .file = plan.source { limit = Self.fileChunkSize } else { limit = Self.chunkSize }
+            if case .file = plan.source { limit = self.isTLS ? Self.tlsFileChunkSize : Self.fileChunkSize } else { limit = Self.chunkSize }
             if let chunkSize = plan.chunkSize { limit = chunkSize }
             if let cut = plan.cut {
                 let left = cut.after - exchange.cursor.sent
@@ -145,7 +148,12 @@ extension HTTPExchangeHandler {
                 limit = min(limit, due)
             }
             guard let chunk = exchange.cursor.next(limit: limit) else { break }
-            self.writeBody(chunk, plan: plan, exchange, context: context)
+            if self.isTLS, case .file = plan.source, case .source(let offset, let length) = chunk {
+                // TLS cannot send a file region: read the piece off the event loop, write it, then go on.
+                self.readFileThenPump(offset: offset, length: length, plan: plan, exchange, context: context)
+                return
+            }
+            self.writeBody(self.data(for: chunk, of: plan.source, exchange: exchange, context: context), plan: plan, exchange, context: context)
         }
         if let cut = plan.cut, exchange.cursor.sent >= cut.after {
             // Cut short: the bytes so far, then a close; an RST waits until they are on their way.
@@ -181,8 +189,34 @@ extension HTTPExchangeHandler {
         }
     }
 
-    private func writeBody(_ chunk: BodyCursor.Chunk, plan: ResponsePlan, _ exchange: Exchange, context: ChannelHandlerContext) {
-        let data = self.data(for: chunk, of: plan.source, exchange: exchange, context: context)
+    private func readFileThenPump(offset: Int64, length: Int64, plan: ResponsePlan, _ exchange: Exchange, context: ChannelHandlerContext) {
+        guard let handle = exchange.file else {
+            self.finish(exchange, outcome: .dropped, close: .fin, context: context)
+            return
+        }
+        exchange.fileReadInFlight = true
+        self.flushAll(context: context)
+        self.fileIO.read(
+            fileHandle: handle,
+            fromOffset: offset,
+            byteCount: Int(length),
+            allocator: context.channel.allocator,
+            eventLoop: context.eventLoop
+        ).assumeIsolated().whenComplete { result in
+            exchange.fileReadInFlight = false
+            guard self.exchange === exchange, self.isActive else { return }
+            switch result {
+            case .success(let buffer):
+                self.writeBody(.byteBuffer(buffer), plan: plan, exchange, context: context)
+                self.pumpBody(context: context)
+            case .failure(let error):
+                self.logger.error("cannot read body file", metadata: ["error": "\(error)"])
+                self.finish(exchange, outcome: .dropped, close: .fin, context: context)
+            }
+        }
+    }
+
+    private func writeBody(_ data: IOData, plan: ResponsePlan, _ exchange: Exchange, context: ChannelHandlerContext) {
         let length = Int64(data.readableBytes)
         guard exchange.rawMode else {
             self.count(self.write(.body(data), context: context), bytes: length, body: true, exchange)

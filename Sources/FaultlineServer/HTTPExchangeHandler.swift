@@ -4,6 +4,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
+import SwiftASN1
+import X509
 
 #if canImport(Glibc)
 import Glibc
@@ -33,6 +37,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let statistics: ServerStatistics
     let recorder: ServerRecorder
     let logger: Logger
+    /// Whether the connection is TLS (file bodies then go through memory: TLS cannot send a file region).
+    let isTLS: Bool
+    /// The TLS fault of the listener, if any.
+    let tlsFault: TLSFault?
 
     // MARK: - Connection state
 
@@ -44,6 +52,16 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var clientAddress = "-"
     /// The context of the response encoder: writes through it go below the encoder, as raw bytes on the wire.
     var rawContext: ChannelHandlerContext?
+    /// The context next to the socket: closes through it bypass TLS (an RST, a close without close_notify).
+    var socketContext: ChannelHandlerContext?
+    /// The negotiated TLS version, such as `TLSv1.3`.
+    private var tlsVersion: String?
+    /// The client certificate's subject, when the client presented one.
+    private var clientSubject: String?
+    /// The TLS handshake finished (always true for plaintext).
+    private var handshakeDone = false
+    private var connectedAt = NIODeadline.now()
+    private var connectedWallClock = Date().timeIntervalSince1970
     /// The request whose head has arrived but not its end.
     private var receiving: ReceivedRequest?
     /// Complete requests (or a refusal) waiting for their turn.
@@ -65,6 +83,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Fires when a request head takes longer than `requestTimeout` to arrive, or a lingering close is over.
     private var headTimer: Scheduled<Void>?
     private var dateCache = HTTPDateCache()
+    private var handshakeFailureJournaled = false
 
     init(
         live: LiveScenario,
@@ -72,7 +91,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         limits: Limits,
         statistics: ServerStatistics,
         recorder: ServerRecorder,
-        logger: Logger
+        logger: Logger,
+        isTLS: Bool = false,
+        tlsFault: TLSFault? = nil
     ) {
         self.live = live
         self.fileIO = fileIO
@@ -80,12 +101,16 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.statistics = statistics
         self.recorder = recorder
         self.logger = logger
+        self.isTLS = isTLS
+        self.tlsFault = tlsFault
+        self.handshakeDone = !isTLS
     }
 
     // MARK: - Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        self.socketContext = try? context.pipeline.syncOperations.context(handlerType: SocketCloseHandler.self)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -96,6 +121,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.listenerName = "\(host):\(local.port ?? 0)"
         }
         self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        self.connectedAt = .now()
+        self.connectedWallClock = Date().timeIntervalSince1970
         self.startHeadTimer(context: context)
         context.fireChannelActive()
     }
@@ -142,7 +169,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Checks a new request head against the limits and its `Expect`, before any rule sees it.
     private func received(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var received = ReceivedRequest(request: IncomingRequest(head))
+        var incoming = IncomingRequest(head)
+        incoming.tlsVersion = self.tlsVersion
+        incoming.clientCertificateSubject = self.clientSubject
+        var received = ReceivedRequest(request: incoming)
         let request = received.request
         if head.version.major != 1 || head.version.minor > 1 {
             let version = "HTTP/\(head.version.major).\(head.version.minor)"
@@ -201,6 +231,12 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !self.handshakeDone {
+            // The TLS handshake failed: the client refused the certificate, or spoke no TLS.
+            self.journalFailedHandshake(error)
+            context.close(promise: nil)
+            return
+        }
         if self.lingering || self.stoppedReading { return }
         guard let parserError = error as? HTTPParserError else {
             self.logger.debug("connection error", metadata: ["error": "\(error)"])
@@ -240,6 +276,11 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case is ChannelShouldQuiesceEvent:
             self.quiescing = true
             self.closeIfIdle(context: context)
+        case let event as TLSUserEvent:
+            if case .handshakeCompleted = event {
+                self.handshakeCompleted(context: context)
+            }
+            context.fireUserInboundEventTriggered(event)
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -250,6 +291,36 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.pumpBody(context: context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - TLS
+
+    private func handshakeCompleted(context: ChannelHandlerContext) {
+        self.handshakeDone = true
+        guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) else { return }
+        self.tlsVersion = handler.tlsVersion.map(TLSListener.name(of:))
+        if let peer = handler.peerCertificate, let der = try? peer.toDERBytes(),
+            let certificate = try? Certificate(derEncoded: der)
+        {
+            self.clientSubject = certificate.subject.description
+        }
+    }
+
+    private func journalFailedHandshake(_ error: any Error) {
+        guard !self.handshakeFailureJournaled else { return }
+        self.handshakeFailureJournaled = true
+        self.logger.debug("TLS handshake failed", metadata: ["error": "\(error)"])
+        self.recorder.record(
+            JournalEntry.connectionOnly(
+                connection: self.connectionID,
+                listener: self.listenerName,
+                client: self.clientAddress,
+                receivedAt: self.connectedWallClock,
+                fault: self.tlsFault?.rawValue ?? "tls-handshake-failed",
+                outcome: .clientClosed,
+                totalMs: Double((NIODeadline.now() - self.connectedAt).nanoseconds) / 1e6
+            )
+        )
     }
 
     // MARK: - Refusals and timeouts
@@ -344,7 +415,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     try? handle.close()
                     return
                 }
-                let facts = ResponsePlanner.FileFacts(length: Int64(region.readableBytes), modified: Self.modificationTime(of: handle))
+                let facts = ResponsePlanner.FileFacts(length: Int64(region.readableBytes), modified: FileStatus.modificationTime(of: handle))
                 let exchange = Exchange(received: received, plan: self.plan(decision.response, for: request, file: facts), decision: decision)
                 exchange.file = handle
                 self.start(exchange, context: context)
@@ -360,18 +431,6 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private static func modificationTime(of handle: NIOFileHandle) -> Int64 {
-        (try? handle.withUnsafeFileDescriptor { descriptor -> Int64 in
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { return 0 }
-            #if canImport(Darwin)
-            return Int64(status.st_mtimespec.tv_sec)
-            #else
-            return Int64(status.st_mtim.tv_sec)
-            #endif
-        }) ?? 0
-    }
-
     private func plan(
         _ response: ResolvedResponse,
         for request: IncomingRequest,
@@ -382,7 +441,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             for: request,
             file: file,
             date: self.dateCache.now(),
-            serverIsClosing: self.quiescing || self.stoppedReading
+            serverIsClosing: self.quiescing || self.stoppedReading || self.tlsFault == .closeWithoutNotify
         )
     }
 
@@ -392,9 +451,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func journal(_ exchange: Exchange, outcome: JournalEntry.Outcome) {
         guard !exchange.journaled, !exchange.isControl, exchange.plan != nil else { return }
         exchange.journaled = true
-        self.recorder.record(
-            exchange.entry(outcome: outcome, connection: self.connectionID, listener: self.listenerName, client: self.clientAddress)
-        )
+        var entry = exchange.entry(outcome: outcome, connection: self.connectionID, listener: self.listenerName, client: self.clientAddress)
+        entry.tls = self.tlsVersion
+        if entry.fault == nil, let tlsFault = self.tlsFault { entry.fault = tlsFault.rawValue }
+        self.recorder.record(entry)
     }
 
     /// The exchange is over: record it, then close the connection or answer the next request.
@@ -415,7 +475,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         if exchange.plan?.closeAfter ?? true {
-            if self.stoppedReading && !self.inputClosed {
+            if self.tlsFault == .closeWithoutNotify {
+                // Below the TLS handler: the TCP connection ends with no close_notify.
+                (self.socketContext ?? context).close(promise: nil)
+            } else if self.stoppedReading && !self.inputClosed {
                 self.lingerThenClose(context: context)
             } else {
                 context.close(promise: nil)
@@ -439,12 +502,14 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Closes with a TCP RST: SO_LINGER with a zero timeout, then close.
     func resetConnection(context: ChannelHandlerContext) {
+        // Closed from next to the socket, so TLS sends no alert or close_notify before the RST.
+        let closer = self.socketContext ?? context
         guard let provider = context.channel as? any SocketOptionProvider else {
-            context.close(promise: nil)
+            closer.close(promise: nil)
             return
         }
         provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+            closer.close(promise: nil)
         }
     }
 

@@ -1,28 +1,50 @@
 public import FaultlineCore
 public import FaultlineServer
 
-/// A Faultline server running in the test's own process, on a free loopback port.
+/// A Faultline server running in the test's own process, on free loopback ports.
 public struct RunningFaultline: Sendable {
     /// The server itself, for what this type does not wrap.
     public let server: FaultlineServer
 
-    /// The first listener's base URL, without a trailing slash (`http://127.0.0.1:PORT`).
-    public var url: String { self.server.listeners[0].url }
+    /// The first plaintext listener's base URL, without a trailing slash (`http://127.0.0.1:PORT`); the first
+    /// listener's when all are TLS.
+    public var url: String {
+        (self.server.listeners.first { !$0.isTLS } ?? self.server.listeners[0]).url
+    }
 
-    /// The first listener's port.
-    public var port: Int { self.server.listeners[0].port }
+    /// The first plaintext listener's port.
+    public var port: Int {
+        (self.server.listeners.first { !$0.isTLS } ?? self.server.listeners[0]).port
+    }
+
+    /// The first TLS listener's base URL (`https://localhost:PORT`), when there is one.
+    public var httpsURL: String? {
+        self.server.listeners.first { $0.isTLS }?.url
+    }
+
+    /// The generated test CA's certificate, for the client to trust, when a listener uses one.
+    public var caCertificatePEM: String? {
+        self.server.certificateAuthority?.certificatePEM
+    }
 
     /// The engine answering requests, for inspecting the scenario and the seed.
     public var engine: RuleEngine { self.server.live.engine }
 
-    /// Puts sequences, `times` counters and random streams back to their start.
+    /// The journal so far, oldest first.
+    public func journal() -> [JournalEntry] {
+        self.server.recorder.journal.entries()
+    }
+
+    /// Puts sequences, `times` counters, windows and random streams back to their start and clears the journal.
     public func reset() {
         self.server.live.engine.reset()
+        self.server.recorder.journal.clear()
     }
 }
 
-/// Starts a Faultline server on 127.0.0.1 with a free port, runs `body` with it, and always shuts the server down,
-/// also when `body` throws.
+/// Starts a Faultline server on loopback with free ports, runs `body` with it, and always shuts the server down,
+/// also when `body` throws. The scenario's listeners are kept (plaintext and TLS) but moved to free ports; with
+/// none, one plaintext listener is started.
 ///
 /// ```swift
 /// try await withFaultline(scenario: .yaml("version: 1\nrules: [{path: /x, status: 503}]")) { server in
@@ -40,13 +62,11 @@ public func withFaultline<Result: Sendable>(
     _ body: (RunningFaultline) async throws -> Result
 ) async throws -> Result {
     let loaded = try scenario.load()
-    var listener = ListenerSpec(host: "127.0.0.1", port: 0)
-    if let first = loaded.listeners.first {
-        listener.host = first.host
-    }
+    var listeners = loaded.listeners.isEmpty ? [ListenerSpec(host: "127.0.0.1", port: 0)] : loaded.listeners
+    for index in listeners.indices { listeners[index].port = 0 }
     let server = try await FaultlineServer.start(
         live: LiveScenario(RuleEngine(scenario: loaded, seed: seed)),
-        configuration: FaultlineServer.Configuration(listeners: [listener], eventLoopThreads: eventLoopThreads)
+        configuration: FaultlineServer.Configuration(listeners: listeners, eventLoopThreads: eventLoopThreads)
     )
     let result: Result
     do {

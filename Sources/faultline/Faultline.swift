@@ -24,6 +24,6 @@ struct Faultline: AsyncParsableCommand {
         commandName: "faultline",
         abstract: "A mock HTTP server for testing how HTTP clients survive bad networks and bad servers.",
         version: FaultlineVersion.current,
-        subcommands: [ServeCommand.self, CheckCommand.self, DefaultScenarioCommand.self]
+        subcommands: [ServeCommand.self, CheckCommand.self, CertsCommand.self, DefaultScenarioCommand.self]
     )
 }

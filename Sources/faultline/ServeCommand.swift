@@ -36,14 +36,31 @@ struct ServeCommand: AsyncParsableCommand {
             Console.error("faultline: \(error)")
             throw ExitCode(1)
         }
+        let listeners = try self.options.listeners(for: scenario)
+        let authority: TestCertificateAuthority?
+        if listeners.contains(where: { $0.tls?.usesGeneratedCA ?? false }) {
+            do {
+                let generated = try TestCertificateAuthority()
+                let path = self.options.caOut ?? CAFile.defaultPath()
+                try CAFile.write(generated.certificatePEM, to: path)
+                Console.output("faultline CA certificate: \(path)")
+                authority = generated
+            } catch {
+                Console.error("faultline: cannot write the CA certificate: \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            authority = nil
+        }
         let server: FaultlineServer
         do {
             server = try await FaultlineServer.start(
                 live: LiveScenario(engine),
                 configuration: FaultlineServer.Configuration(
-                    listeners: self.options.listeners(for: scenario),
+                    listeners: listeners,
                     limitOverrides: self.options.limitOverrides,
                     recorder: recorder,
+                    certificateAuthority: authority,
                     eventLoopThreads: self.options.threads,
                     logger: logger
                 )
@@ -77,6 +94,21 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "The port of the first listener; 0 picks a free one (default: the scenario's, else 8080).")
     var port: Int?
+
+    @Option(
+        name: .customLong("tls-port"),
+        help: "The port of the first TLS listener (added, with a generated certificate, when the scenario has none)."
+    )
+    var tlsPort: Int?
+
+    @Option(help: "A PEM certificate (or chain) for the TLS listener of --tls-port.")
+    var cert: String?
+
+    @Option(help: "The PEM private key for --cert.")
+    var key: String?
+
+    @Option(name: .customLong("ca-out"), help: "Where to write the generated test CA's certificate (default: a temporary folder).")
+    var caOut: String?
 
     @Option(name: .customLong("port-file"), help: "Write the real port of each listener, one per line, to this file.")
     var portFile: String?
@@ -121,6 +153,15 @@ struct ServeOptions: ParsableArguments {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port must be from 0 to 65535.")
         }
+        if let tlsPort, !(0...65535).contains(tlsPort) {
+            throw ValidationError("--tls-port must be from 0 to 65535.")
+        }
+        if (self.cert == nil) != (self.key == nil) {
+            throw ValidationError("--cert and --key go together.")
+        }
+        if let cert, let key, let problem = CertificateFiles.problems(certificate: cert, key: key).first {
+            throw ValidationError(problem.message)
+        }
         if self.journalSize < 1 {
             throw ValidationError("--journal-size must be at least 1.")
         }
@@ -157,10 +198,32 @@ struct ServeOptions: ParsableArguments {
         DurationSyntax.parse(self.gracePeriod) ?? .seconds(10)
     }
 
-    /// The scenario's listeners with the command line's overrides applied.
-    func listeners(for scenario: Scenario) -> [ListenerSpec] {
+    /// The scenario's listeners with the command line's overrides applied: `--port` sets the first plaintext
+    /// listener's port, `--tls-port` (with `--cert` and `--key`) the first TLS listener's, adding either when the
+    /// scenario has none; `--host` sets every listener's address.
+    func listeners(for scenario: Scenario) throws -> [ListenerSpec] {
         var listeners = scenario.listeners.isEmpty ? [ListenerSpec()] : scenario.listeners
-        if let port { listeners[0].port = port }
+        if let port {
+            if let index = listeners.firstIndex(where: { $0.tls == nil }) {
+                listeners[index].port = port
+            } else {
+                listeners.insert(ListenerSpec(port: port), at: 0)
+            }
+        }
+        var tlsIndex = listeners.firstIndex { $0.tls != nil }
+        if self.tlsPort != nil || self.cert != nil, tlsIndex == nil {
+            listeners.append(ListenerSpec(port: self.tlsPort ?? 8443, tls: TLSSpec(source: .generated)))
+            tlsIndex = listeners.count - 1
+        }
+        if let tlsIndex {
+            if let tlsPort { listeners[tlsIndex].port = tlsPort }
+            if let cert, let key {
+                let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+                let certificate = URL(fileURLWithPath: cert, relativeTo: directory).standardizedFileURL.path
+                let privateKey = URL(fileURLWithPath: key, relativeTo: directory).standardizedFileURL.path
+                listeners[tlsIndex].tls?.source = .files(certificate: certificate, key: privateKey)
+            }
+        }
         if let host {
             for index in listeners.indices { listeners[index].host = host }
         }

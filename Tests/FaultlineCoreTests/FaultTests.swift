@@ -226,7 +226,7 @@ struct JournalTests {
         #expect(
             entry.json
                 == #"{"id":7,"connection":1,"listener":"127.0.0.1:8080","client":"127.0.0.1","receivedAt":"2026-11-18T11:06:40.250Z","#
-                + #""method":"GET","target":"/a?b=1","path":"/a","version":"HTTP/1.1","headers":[["User-Agent","curl/8"],["Referer","http://x/\"y\""]],"#
+                + #""method":"GET","target":"/a?b=1","path":"/a","version":"HTTP/1.1","tls":null,"headers":[["User-Agent","curl/8"],["Referer","http://x/\"y\""]],"#
                 + #""bodyBytes":0,"rule":"orders","step":null,"status":200,"responseHeaders":[["Content-Length","2"]],"fault":null,"#
                 + #""outcome":"completed","bytesSent":80,"bodyBytesSent":2,"firstByteMs":1.5,"totalMs":2.25}"#
         )

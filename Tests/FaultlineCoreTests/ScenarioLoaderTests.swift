@@ -280,7 +280,7 @@ struct ScenarioLoaderTests {
                 "4:11: Expected a path starting with /, found a list.",
                 "6:13: Expected a method such as GET, or a list of methods, found a mapping.",
                 "5:14: Expected response headers as a mapping of header names to values, found a list.",
-                "7:13: Unknown key 'cookies' in match; expected one of: headers, query.",
+                "7:13: Unknown key 'cookies' in match; expected one of: headers, query, clientCert.",
                 "8:5: Expected a rule as a mapping of keys to values, found 'notARule'.",
             ]
         )
@@ -305,15 +305,13 @@ struct ScenarioLoaderTests {
             problems(
                 """
                 version: 1
-                listeners:
-                  - port: 8443
-                    tls: auto
                 rules:
                   - path: /a
-                    fault: drop
+                expect:
+                  - {rule: a, count: 1}
                 """
             ) == [
-                "4:5: 'tls' in a listener is not supported yet in this version of Faultline (the README lists what is not implemented yet)."
+                "4:1: 'expect' in the top level of a scenario is not supported yet in this version of Faultline (the README lists what is not implemented yet)."
             ]
         )
     }

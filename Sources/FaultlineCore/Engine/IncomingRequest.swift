@@ -14,6 +14,10 @@ public struct IncomingRequest: Sendable {
     public var headers: [HeaderField]
     /// The HTTP version's major and minor numbers.
     public var version: (major: Int, minor: Int)
+    /// The TLS protocol version, such as `TLSv1.3`, when the request came over TLS.
+    public var tlsVersion: String?
+    /// The subject of the client's certificate (`CN=client,O=acme`), when it presented one.
+    public var clientCertificateSubject: String?
 
     public init(method: String, target: String, headers: [HeaderField] = [], version: (major: Int, minor: Int) = (1, 1)) {
         self.method = method

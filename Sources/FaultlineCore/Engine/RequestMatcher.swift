@@ -8,6 +8,7 @@ enum RequestMatcher {
         case query(name: String, expected: String, sent: [String])
         case contentType(sent: String?, expected: [String])
         case accept(sent: [String], offered: [String])
+        case clientCertificate(sent: String?, expected: String)
 
         static func == (lhs: Miss, rhs: Miss) -> Bool { lhs.description == rhs.description }
 
@@ -29,6 +30,8 @@ enum RequestMatcher {
                 return "the Content-Type \(sent ?? "(none)") is not \(expected.joined(separator: " or "))"
             case .accept(let sent, let offered):
                 return "the Accept \(sent.joined(separator: ", ")) takes none of \(offered.joined(separator: ", "))"
+            case .clientCertificate(let sent, let expected):
+                return sent.map { "the client certificate \($0) is not \(expected)" } ?? "no client certificate was presented (expected \(expected))"
             }
         }
 
@@ -57,6 +60,9 @@ enum RequestMatcher {
         for condition in rule.queryConditions {
             guard request.query.contains(condition) else { return nil }
         }
+        if let subject = rule.clientCertCondition, !SubjectMatch.matches(subject, subject: request.clientCertificateSubject) {
+            return nil
+        }
         if let consumes = rule.consumes, !self.contentTypeFits(request, consumes) { return nil }
         if let produces = rule.produces, !MediaRange.accepts(request.headers.values(named: "Accept"), anyOf: produces) {
             return nil
@@ -82,6 +88,9 @@ enum RequestMatcher {
         for condition in rule.queryConditions where !request.query.contains(condition) {
             let values = request.query.filter { $0.name == condition.name }.map(\.value)
             misses.append(.query(name: condition.name, expected: condition.value, sent: values))
+        }
+        if let subject = rule.clientCertCondition, !SubjectMatch.matches(subject, subject: request.clientCertificateSubject) {
+            misses.append(.clientCertificate(sent: request.clientCertificateSubject, expected: subject))
         }
         if let consumes = rule.consumes, !self.contentTypeFits(request, consumes) {
             misses.append(.contentType(sent: request.headers.first(named: "Content-Type"), expected: consumes))

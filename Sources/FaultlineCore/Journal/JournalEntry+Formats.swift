@@ -13,6 +13,7 @@ extension JournalEntry {
             ("target", JSONWriter.quoted(self.target)),
             ("path", JSONWriter.quoted(self.path)),
             ("version", JSONWriter.quoted(self.version)),
+            ("tls", self.tls.map(JSONWriter.quoted) ?? "null"),
             ("headers", Self.headersJSON(self.headers)),
             ("bodyBytes", String(self.bodyBytes)),
             ("rule", self.rule.map(JSONWriter.quoted) ?? "null"),

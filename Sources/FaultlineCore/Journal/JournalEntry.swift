@@ -29,6 +29,8 @@ public struct JournalEntry: Sendable, Equatable {
     public var path: String
     /// `HTTP/1.1` or `HTTP/1.0`.
     public var version: String
+    /// The TLS version (`TLSv1.3`) when the request came over TLS.
+    public var tls: String?
     public var headers: [HeaderField]
     /// Request body bytes read.
     public var bodyBytes: Int64
@@ -83,6 +85,7 @@ public struct JournalEntry: Sendable, Equatable {
         self.target = target
         self.path = path
         self.version = version
+        self.tls = nil
         self.headers = headers
         self.bodyBytes = bodyBytes
         self.rule = rule
@@ -95,6 +98,24 @@ public struct JournalEntry: Sendable, Equatable {
         self.bodyBytesSent = bodyBytesSent
         self.firstByteMs = firstByteMs
         self.totalMs = totalMs
+    }
+
+    /// An entry for a connection that never carried a request: a TLS handshake that failed or was faulted.
+    public static func connectionOnly(
+        connection: Int,
+        listener: String,
+        client: String,
+        receivedAt: Double,
+        fault: String?,
+        outcome: Outcome,
+        totalMs: Double
+    ) -> JournalEntry {
+        JournalEntry(
+            connection: connection, listener: listener, client: client, receivedAt: receivedAt, method: "",
+            target: "", path: "", version: "", headers: [], bodyBytes: 0, rule: nil, step: nil, status: 499,
+            responseHeaders: [], fault: fault, outcome: outcome, bytesSent: 0, bodyBytesSent: 0, firstByteMs: nil,
+            totalMs: totalMs
+        )
     }
 
     /// When the exchange ended, in seconds since 1970.

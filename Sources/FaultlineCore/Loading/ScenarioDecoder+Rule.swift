@@ -266,6 +266,14 @@ extension ScenarioDecoder {
                 for field in self.headerFields(entry.value, place: "request headers to match") ?? [] {
                     rule.headerConditions.append(HeaderField(field.name, field.value))
                 }
+            case "clientCert":
+                if let subject = self.string(entry.value, expected: "a certificate subject such as CN=client") {
+                    if SubjectMatch.parse(subject) == nil {
+                        self.error("Expected a certificate subject such as CN=client or CN=client,O=acme, found '\(subject)'.", at: entry.value)
+                    } else {
+                        rule.clientCertCondition = subject
+                    }
+                }
             case "query":
                 guard case .mapping(let mapping) = entry.value else {
                     self.error(

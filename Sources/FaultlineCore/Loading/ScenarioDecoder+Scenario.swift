@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 extension ScenarioDecoder {
@@ -99,6 +100,7 @@ extension ScenarioDecoder {
             guard let entries = self.entries(of: element, ScenarioKeys.listener) else { continue }
             var listener = ListenerSpec(sourceLocation: self.location(of: element))
             var hasPort = false
+            var tlsOnly: [Entry] = []
             for entry in entries {
                 switch entry.key {
                 case "port":
@@ -106,15 +108,134 @@ extension ScenarioDecoder {
                     listener.port = self.integer(entry.value, in: 0...65535, expected: "a port from 0 to 65535") ?? 0
                 case "host":
                     listener.host = self.string(entry.value, expected: "an address to bind, such as 127.0.0.1") ?? ""
+                case "tls":
+                    listener.tls = self.decodeTLS(entry.value)
                 default:
-                    break
+                    tlsOnly.append(entry)
                 }
             }
             if !hasPort {
                 self.error("A listener needs a 'port' (0 picks a free one).", at: element)
             }
+            for entry in tlsOnly {
+                guard listener.tls != nil else {
+                    if !entries.contains(where: { $0.key == "tls" }) {
+                        self.error("'\(entry.key)' applies to a TLS listener; add 'tls: auto' or 'tls: {cert: ..., key: ...}'.", at: entry.keyNode)
+                    }
+                    continue
+                }
+                switch entry.key {
+                case "hosts":
+                    listener.tls?.hosts = (self.stringList(entry.value, expected: "a host name or a list of them") ?? []).map(\.0)
+                case "clientAuth":
+                    listener.tls?.clientAuth = self.decodeClientAuth(entry.value)
+                case "minVersion":
+                    listener.tls?.minVersion = self.decodeTLSVersion(entry.value)
+                case "maxVersion":
+                    listener.tls?.maxVersion = self.decodeTLSVersion(entry.value)
+                default:
+                    break
+                }
+            }
+            if let min = listener.tls?.minVersion, let max = listener.tls?.maxVersion, min > max,
+                let entry = entries.first(where: { $0.key == "maxVersion" })
+            {
+                self.error("maxVersion \(max.rawValue) is below minVersion \(min.rawValue).", at: entry.value)
+            }
             listeners.append(listener)
         }
         return listeners
+    }
+
+    /// `tls: auto`, `tls: {cert: PEM, key: PEM}` or `tls: {fault: NAME}`.
+    mutating func decodeTLS(_ node: Node) -> TLSSpec? {
+        let expected = "tls as 'auto', {cert: FILE, key: FILE} or {fault: NAME}"
+        if case .scalar(let scalar) = node {
+            guard scalar.string == "auto" else {
+                self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+                return nil
+            }
+            return TLSSpec(source: .generated)
+        }
+        guard let entries = self.entries(of: node, ScenarioKeys.tls) else { return nil }
+        let byKey = Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        if let faultEntry = byKey["fault"] {
+            if byKey["cert"] != nil || byKey["key"] != nil {
+                self.error("A TLS fault brings its own certificate; remove 'cert' and 'key'.", at: faultEntry.keyNode)
+            }
+            guard let name = self.string(faultEntry.value, expected: "a TLS fault") else { return nil }
+            guard let fault = TLSFault(rawValue: name) else {
+                let names = TLSFault.allCases.map(\.rawValue)
+                var message = "Unknown TLS fault '\(name)'"
+                if let suggestion = KeySuggester.suggestion(for: name, among: names) {
+                    message += "; did you mean '\(suggestion)'?"
+                } else {
+                    message += "; expected one of: \(names.joined(separator: ", "))."
+                }
+                self.error(message, at: faultEntry.value)
+                return nil
+            }
+            return TLSSpec(source: .fault(fault))
+        }
+        guard let certEntry = byKey["cert"], let keyEntry = byKey["key"] else {
+            self.error("A TLS listener with its own certificate needs both 'cert' and 'key' (PEM files).", at: node)
+            return nil
+        }
+        guard let certPath = self.resolveFile(certEntry.value, what: "certificate"),
+            let keyPath = self.resolveFile(keyEntry.value, what: "private key")
+        else { return nil }
+        for problem in CertificateFiles.problems(certificate: certPath, key: keyPath) {
+            self.error(problem.message, at: problem.isAboutKey ? keyEntry.value : certEntry.value)
+        }
+        return TLSSpec(source: .files(certificate: certPath, key: keyPath))
+    }
+
+    mutating func decodeClientAuth(_ node: Node) -> ClientAuthSpec? {
+        guard let entries = self.entries(of: node, ScenarioKeys.clientAuth) else { return nil }
+        var ca: String?
+        var mode = ClientAuthSpec.Mode.require
+        for entry in entries {
+            if entry.key == "ca" {
+                ca = self.resolveFile(entry.value, what: "client CA certificate")
+                if let path = ca, let problem = CertificateFiles.problemWithCA(path) {
+                    self.error(problem, at: entry.value)
+                    ca = nil
+                }
+            } else if let text = self.string(entry.value, expected: "require or optional") {
+                if let parsed = ClientAuthSpec.Mode(rawValue: text) {
+                    mode = parsed
+                } else {
+                    self.error("Expected clientAuth's mode as require or optional, found '\(text)'.", at: entry.value)
+                }
+            }
+        }
+        guard entries.contains(where: { $0.key == "ca" }) else {
+            self.error("clientAuth needs 'ca': the PEM file of the CA that signs client certificates.", at: node)
+            return nil
+        }
+        return ca.map { ClientAuthSpec(caFile: $0, mode: mode) }
+    }
+
+    mutating func decodeTLSVersion(_ node: Node) -> TLSProtocolVersion? {
+        let expected = "a TLS version: \"1.0\", \"1.1\", \"1.2\" or \"1.3\""
+        guard let text = self.scalar(node, expected: expected) else { return nil }
+        guard let version = TLSProtocolVersion(rawValue: text) else {
+            self.error("Expected \(expected), found \(self.describe(node)).", at: node)
+            return nil
+        }
+        return version
+    }
+
+    /// A file next to the scenario (relative paths are relative to it); it must exist and be readable.
+    mutating func resolveFile(_ node: Node, what: String) -> String? {
+        guard let path = self.string(node, expected: "the \(what) file") else { return nil }
+        let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: self.baseDirectory, isDirectory: true))
+            .standardizedFileURL
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot be read" : "does not exist"
+            self.error("The \(what) file '\(path)' \(reason) (looked for \(url.path)).", at: node)
+            return nil
+        }
+        return url.path
     }
 }

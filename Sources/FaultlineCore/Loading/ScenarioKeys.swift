@@ -16,11 +16,13 @@ enum ScenarioKeys {
     )
     static let listener = KeySet(
         place: "a listener",
-        supported: ["port", "host"],
-        notYetSupported: ["tls", "hosts", "clientAuth", "minVersion", "maxVersion"]
+        supported: ["port", "host", "tls", "hosts", "clientAuth", "minVersion", "maxVersion"],
+        notYetSupported: []
     )
+    static let tls = KeySet(place: "tls", supported: ["cert", "key", "fault"], notYetSupported: [])
+    static let clientAuth = KeySet(place: "clientAuth", supported: ["ca", "mode"], notYetSupported: [])
     static let defaults = KeySet(place: "defaults", supported: ["headers"], notYetSupported: [])
-    static let match = KeySet(place: "match", supported: ["headers", "query"], notYetSupported: ["clientCert"])
+    static let match = KeySet(place: "match", supported: ["headers", "query", "clientCert"], notYetSupported: [])
 
     /// Keys that say which requests a rule takes and when it answers.
     static let ruleConditions = [

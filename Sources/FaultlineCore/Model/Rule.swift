@@ -17,6 +17,8 @@ public struct Rule: Sendable {
     public var headerConditions: [HeaderField]
     /// Query parameters that must be present with exactly these values.
     public var queryConditions: [QueryItem]
+    /// Parts of the client certificate's subject that must be present, such as `CN=client` (`match.clientCert`).
+    public var clientCertCondition: String?
     /// Media types the rule answers with (`produces:`): a request whose `Accept` takes none of them gets 406 when
     /// no other rule answers it.
     public var produces: [String]?
@@ -67,6 +69,7 @@ public struct Rule: Sendable {
         self.path = nil
         self.headerConditions = []
         self.queryConditions = []
+        self.clientCertCondition = nil
         self.produces = nil
         self.consumes = nil
         self.requireContentLength = false

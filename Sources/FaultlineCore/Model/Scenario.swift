@@ -36,12 +36,15 @@ public struct ListenerSpec: Sendable, Equatable {
     public var host: String
     /// The port; 0 picks a free one.
     public var port: Int
+    /// How the listener speaks TLS; `nil` for plaintext.
+    public var tls: TLSSpec?
     /// Where the listener is declared, when it comes from a scenario file.
     public var sourceLocation: SourceLocation?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, sourceLocation: SourceLocation? = nil) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, tls: TLSSpec? = nil, sourceLocation: SourceLocation? = nil) {
         self.host = host
         self.port = port
+        self.tls = tls
         self.sourceLocation = sourceLocation
     }
 }
