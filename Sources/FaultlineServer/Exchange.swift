@@ -62,7 +62,7 @@ final class Exchange {
 
     /// Whether a timer holds the response back before its first byte (a client leaving then has given up).
     var isWaiting: Bool {
-        self.delayTask != nil || self.isHanging
+        self.delayTask != nil || self.pauseTask != nil || self.tickTask != nil || self.isHanging
     }
 
     /// Cancels every timer and closes the file; safe to call more than once.
@@ -78,7 +78,8 @@ final class Exchange {
         self.tickTask = nil
         self.hangTask?.cancel()
         self.hangTask = nil
-        if let file = self.file {
+        // A thread-pool read may still be using the file; the read's completion closes it then.
+        if let file = self.file, !self.fileReadInFlight {
             try? file.close()
             self.file = nil
         }

@@ -200,6 +200,7 @@ public final class FaultlineServer: Sendable {
         let cap = sumOverflowed || scaleOverflowed ? Int.max : Int(clamping: max(1 << 20, scaled))
         decoderLimits.maxHeaderFieldSize = cap
         decoderLimits.maxHeaderListSize = cap
+        try sync.addHandler(InboundByteCounter())
         try sync.addHandler(
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
         )

@@ -63,12 +63,12 @@ extension HTTPExchangeHandler {
                 context.write(self.wrapOutboundOut(.head(interim.nioHead)), promise: nil)
             }
             exchange.headSent = true
-            exchange.statusSent = plan.status
             if let slow = plan.slowHeaders {
                 exchange.rawMode = true
                 self.dribble(plan.serializedHead()[...], over: slow, exchange, context: context)
                 return
             }
+            exchange.statusSent = plan.status
             self.count(self.write(.head(plan.nioHead), context: context), bytes: Int64(plan.serializedHead().count), body: false, exchange)
             self.startBody(exchange, context: context)
         }
@@ -79,10 +79,15 @@ extension HTTPExchangeHandler {
         let pieces = max(1, min(head.count, Int(duration.seconds / Self.throttleTick)))
         let pieceSize = max(1, (head.count + pieces - 1) / pieces)
         let interval = TimeAmount.nanoseconds(duration.nanoseconds / Int64(pieces))
+        // The status line is sent once its line break is.
+        let statusLineEnd = (head.firstIndex(of: UInt8(ascii: "\n")) ?? head.startIndex) + 1
         func sendPiece(_ rest: ArraySlice<UInt8>) {
             guard self.exchange === exchange, self.isActive else { return }
             let piece = rest.prefix(pieceSize)
-            _ = self.writeRaw(.byteBuffer(context.channel.allocator.buffer(bytes: piece)), body: false, exchange, context: context)
+            let promise = self.writeRaw(.byteBuffer(context.channel.allocator.buffer(bytes: piece)), body: false, exchange, context: context)
+            if piece.endIndex >= statusLineEnd, exchange.statusSent == nil {
+                promise.futureResult.assumeIsolated().whenSuccess { exchange.statusSent = exchange.plan?.status }
+            }
             self.rawFlush(context: context)
             let remaining = rest.dropFirst(piece.count)
             guard !remaining.isEmpty else {
@@ -130,14 +135,14 @@ extension HTTPExchangeHandler {
                 limit = min(limit, left)
             }
             if let rate = plan.bytesPerSecond {
-                let piece = max(1, Int64(Double(rate) * Self.throttleTick))
+                let piece = max(1, Saturating.int64(Double(rate) * Self.throttleTick))
                 limit = min(limit, piece)
                 let elapsed = Double((NIODeadline.now() - exchange.bodyStartedAt).nanoseconds) / 1e9
-                let due = Int64(Double(rate) * elapsed) - exchange.cursor.sent
+                let due = Saturating.int64(Double(rate) * elapsed) &- exchange.cursor.sent
                 if due <= 0 {
                     // Come back when the next piece is due.
                     let dueAt = Double(exchange.cursor.sent + limit) / Double(rate)
-                    let wait = max(0.001, dueAt - elapsed)
+                    let wait = min(max(0.001, dueAt - elapsed), 3600)
                     self.flushAll(context: context)
                     exchange.tickTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait * 1e9))) {
                         exchange.tickTask = nil
@@ -172,7 +177,7 @@ extension HTTPExchangeHandler {
         exchange.bodyFinished = true
         let promise = context.eventLoop.makePromise(of: Void.self)
         if exchange.rawMode {
-            let terminator = plan.chunkSize != nil ? Array("0\r\n\r\n".utf8) : []
+            let terminator = plan.isChunked ? Array("0\r\n\r\n".utf8) : []
             self.writeRaw(.byteBuffer(context.channel.allocator.buffer(bytes: terminator)), body: false, exchange, context: context)
                 .futureResult.cascade(to: promise)
             self.rawFlush(context: context)
@@ -204,7 +209,12 @@ extension HTTPExchangeHandler {
             eventLoop: context.eventLoop
         ).assumeIsolated().whenComplete { result in
             exchange.fileReadInFlight = false
-            guard self.exchange === exchange, self.isActive else { return }
+            guard self.exchange === exchange, self.isActive else {
+                // The exchange ended while the read was in flight: the file is closed now that nothing uses it.
+                try? exchange.file?.close()
+                exchange.file = nil
+                return
+            }
             switch result {
             case .success(let buffer):
                 self.writeBody(.byteBuffer(buffer), plan: plan, exchange, context: context)
@@ -223,12 +233,12 @@ extension HTTPExchangeHandler {
             return
         }
         // Below the encoder, chunked framing is written by hand.
-        if plan.chunkSize != nil {
+        if plan.isChunked {
             let size = String(length, radix: 16) + "\r\n"
             _ = self.writeRaw(.byteBuffer(context.channel.allocator.buffer(string: size)), body: false, exchange, context: context)
         }
         _ = self.writeRaw(data, body: true, exchange, context: context)
-        if plan.chunkSize != nil {
+        if plan.isChunked {
             _ = self.writeRaw(.byteBuffer(context.channel.allocator.buffer(string: "\r\n")), body: false, exchange, context: context)
         }
     }

@@ -54,6 +54,14 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var rawContext: ChannelHandlerContext?
     /// The context next to the socket: closes through it bypass TLS (an RST, a close without close_notify).
     var socketContext: ChannelHandlerContext?
+    /// Counts what the connection received, for telling an idle connection from a slow request head.
+    private var byteCounter: InboundByteCounter?
+    /// The byte count when the request timer started.
+    private var bytesAtTimerStart: Int64 = 0
+    /// Requests answered on this connection so far.
+    private var requestsAnswered = 0
+    /// The server closed the connection (rather than the client).
+    private var closedByServer = false
     /// The negotiated TLS version, such as `TLSv1.3`.
     private var tlsVersion: String?
     /// The client certificate's subject, when the client presented one.
@@ -111,6 +119,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         self.socketContext = try? context.pipeline.syncOperations.context(handlerType: SocketCloseHandler.self)
+        self.byteCounter = try? context.pipeline.syncOperations.handler(type: InboundByteCounter.self)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -138,7 +147,21 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.logger.debug("connection closed with a response in flight", metadata: ["target": "\(exchange.request.target)"])
         }
         self.exchange = nil
+        // Requests that never got their turn, and one half received, are journaled too: never answered.
+        let unanswered: JournalEntry.Outcome = self.closedByServer ? .dropped : .clientClosed
+        for item in self.queue {
+            switch item {
+            case .request(let received), .decided(let received, _):
+                self.journal(Exchange(received: received, plan: nil), outcome: unanswered)
+            case .refusal(_, _, let received):
+                if let received { self.journal(Exchange(received: received, plan: nil), outcome: unanswered) }
+            }
+        }
         self.queue.removeAll()
+        if let received = self.receiving {
+            self.journal(Exchange(received: received, plan: nil), outcome: .clientClosed)
+            self.receiving = nil
+        }
         context.fireChannelInactive()
     }
 
@@ -201,7 +224,13 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // now, before the body, when nothing else is queued ahead of this request.
             if request.version == (1, 1), self.exchange == nil, self.queue.isEmpty, !ControlAPI.handles(request) {
                 let decision = self.live.engine.decide(request)
-                if decision.response.status >= 400 {
+                if case .hang = decision.response.fault {
+                    // Hang without asking for the body, but keep reading so the client's leaving is seen.
+                    self.queue.append(.decided(received, decision))
+                    self.answerNext(context: context)
+                    return
+                }
+                if decision.response.status >= 400 || decision.response.fault != nil {
                     // The rule refuses without reading the body (401, 417, ...): answer now and close, since the
                     // body the client may still send is not read.
                     self.stoppedReading = true
@@ -275,6 +304,11 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.closeIfIdle(context: context)
         case is ChannelShouldQuiesceEvent:
             self.quiescing = true
+            // A hang never finishes by itself; the server is stopping, so end it now.
+            if let exchange = self.exchange, exchange.isHanging {
+                self.finish(exchange, outcome: .dropped, close: .fin, context: context)
+                return
+            }
             self.closeIfIdle(context: context)
         case let event as TLSUserEvent:
             if case .handshakeCompleted = event {
@@ -349,9 +383,17 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func startHeadTimer(context: ChannelHandlerContext) {
         self.cancelHeadTimer()
         let timeout = self.limits.requestTimeout
+        self.bytesAtTimerStart = self.byteCounter?.total ?? 0
         self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
             self.headTimer = nil
             guard self.isActive, self.exchange == nil, self.queue.isEmpty else { return }
+            // An idle keep-alive connection is closed quietly, as nginx's keepalive_timeout does: a 408 there
+            // could be read as the answer to a request the client sends at that moment.
+            if self.requestsAnswered > 0, (self.byteCounter?.total ?? 0) == self.bytesAtTimerStart {
+                self.closedByServer = true
+                context.close(promise: nil)
+                return
+            }
             let message = "no complete request head arrived within \(DurationSyntax.format(timeout))"
             self.refuse(408, message, self.receiving, context: context)
         }
@@ -449,7 +491,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Records the exchange once, however it ended.
     func journal(_ exchange: Exchange, outcome: JournalEntry.Outcome) {
-        guard !exchange.journaled, !exchange.isControl, exchange.plan != nil else { return }
+        guard !exchange.journaled, !exchange.isControl, !ControlAPI.handles(exchange.request) else { return }
         exchange.journaled = true
         var entry = exchange.entry(outcome: outcome, connection: self.connectionID, listener: self.listenerName, client: self.clientAddress)
         entry.tls = self.tlsVersion
@@ -459,11 +501,14 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The exchange is over: record it, then close the connection or answer the next request.
     func finish(_ exchange: Exchange, outcome: JournalEntry.Outcome, close: CloseKind?, context: ChannelHandlerContext) {
-        self.journal(exchange, outcome: outcome)
+        // A 408 ends in a timeout however completely it was sent.
+        self.journal(exchange, outcome: exchange.plan?.status == 408 && outcome == .completed ? .timeout : outcome)
         exchange.cancel(statistics: self.statistics)
         guard self.exchange === exchange else { return }
         self.exchange = nil
+        self.requestsAnswered += 1
         guard self.isActive else { return }
+        if close != nil || exchange.plan?.closeAfter ?? true { self.closedByServer = true }
         switch close {
         case .some(.reset):
             self.resetConnection(context: context)
@@ -486,6 +531,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         self.answerNext(context: context)
+        // The next answer may have ended the connection already (a refusal, a fault).
+        guard self.isActive, !self.lingering else { return }
         if self.exchange == nil, self.queue.isEmpty, self.receiving == nil {
             self.startHeadTimer(context: context)
         }
@@ -508,7 +555,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closer.close(promise: nil)
             return
         }
-        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+        SendQueueDrain.wait(on: context.channel).flatMap {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+        }.assumeIsolated().whenComplete { _ in
             closer.close(promise: nil)
         }
     }

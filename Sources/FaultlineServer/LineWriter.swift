@@ -52,7 +52,8 @@ public final class LineWriter: Sendable {
             return pending.lines
         }
         guard !lines.isEmpty else { return }
-        self.handle.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        // A full disk or a closed pipe loses these lines, never the server.
+        try? self.handle.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
     deinit {

@@ -65,6 +65,8 @@ public struct ResponsePlan: Sendable {
     public var bytesPerSecond: Int64?
     /// Write the body in pieces of this size (each one chunk when the body is chunked).
     public var chunkSize: Int64?
+    /// The head says `Transfer-Encoding: chunked`, so the body goes out in chunks with a terminator.
+    public var isChunked = false
     /// Cut the body short.
     public var cut: Cut?
     /// Write the head a few bytes at a time over this duration.

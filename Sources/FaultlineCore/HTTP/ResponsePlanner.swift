@@ -144,10 +144,12 @@ public enum ResponsePlanner {
         let bodiless = status < 200 || status == 204 || status == 304
         let bodyLength = segments.reduce(0) { $0 + $1.length }
         let sendsBody = !bodiless && status != 205 && request.method != "HEAD"
-        if sendsBody, response.chunkSize != nil, !explicit.contains(named: "Transfer-Encoding") {
+        // HTTP/1.0 has no chunked coding (RFC 9112 section 6.1): such a client gets a Content-Length instead.
+        let canChunk = request.version != (1, 0)
+        if sendsBody, canChunk, response.chunkSize != nil, !explicit.contains(named: "Transfer-Encoding") {
             explicit.append(HeaderField("Transfer-Encoding", "chunked"))
         }
-        if bodiless || !sendsBody {
+        if !canChunk || bodiless || !sendsBody {
             // The encoder frames a response whose headers say chunked; with no body that would put a stray
             // terminator on the wire and desynchronise the connection, so a bodiless answer never says chunked.
             explicit = explicit.filter { !$0.name.equalsIgnoringASCIICase("Transfer-Encoding") }
@@ -183,13 +185,15 @@ public enum ResponsePlanner {
             interim: self.interim(response, for: request),
             status: status,
             reason: reason ?? StatusReason.phrase(for: status),
-            headers: automatic.filter { !explicit.contains(named: $0.name) } + explicit,
+            headers: self.normalizingChunked(automatic.filter { !explicit.contains(named: $0.name) } + explicit),
             source: sendsBody ? source : .none,
             segments: sendsBody ? segments : [],
             closeAfter: closeAfter
         )
+        plan.isChunked = sendsBody && self.saysChunked(plan.headers)
         self.applyTiming(response, to: &plan)
-        self.applyFault(response.fault, to: &plan)
+        if !canChunk { plan.chunkSize = nil }
+        self.applyFault(response.fault, to: &plan, bodyAllowed: sendsBody)
         return plan
     }
 
@@ -210,12 +214,13 @@ public enum ResponsePlanner {
             plan.bytesPerSecond = rate
         } else if let over = response.spreadOver, over > .zero {
             let seconds = Double(over.nanoseconds) / 1e9
-            plan.bytesPerSecond = max(1, Int64((Double(plan.bodyLength) / seconds).rounded(.up)))
+            let rate = (Double(plan.bodyLength) / seconds).rounded(.up)
+            plan.bytesPerSecond = rate >= Double(Int64.max) ? Int64.max : max(1, Int64(rate))
         }
     }
 
     /// Faults that change how a planned response goes out.
-    static func applyFault(_ fault: Fault?, to plan: inout ResponsePlan) {
+    static func applyFault(_ fault: Fault?, to plan: inout ResponsePlan, bodyAllowed: Bool) {
         guard let fault else { return }
         plan.fault = fault
         switch fault {
@@ -235,6 +240,10 @@ public enum ResponsePlanner {
             plan.action = .raw(Array("HTTP/1.1 \(plan.reason.isEmpty ? "Status" : plan.reason) \(plan.status)\r\n".utf8) + head)
             plan.status = 499
             plan.closeAfter = true
+        case .badChunk where !bodyAllowed:
+            // A bodiless answer (HEAD, 204, 304) cannot carry a bad chunk a client would read: break its status line.
+            self.applyFault(.badStatus, to: &plan, bodyAllowed: false)
+            plan.fault = fault
         case .badChunk:
             // A chunked body whose first chunk is fine and whose second chunk-size line is not hexadecimal.
             plan.headers = plan.headers.filter {
@@ -267,7 +276,7 @@ public enum ResponsePlanner {
         let explicit = response.headers.filter { field in self.notModifiedHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
         let closeAfter = self.closes(request: request, explicit: response.headers, serverIsClosing: serverIsClosing)
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
-        return ResponsePlan(
+        var plan = ResponsePlan(
             action: .respond,
             delay: response.delay,
             interim: self.interim(response, for: request),
@@ -278,6 +287,25 @@ public enum ResponsePlanner {
             segments: [],
             closeAfter: closeAfter
         )
+        // A cached client meets the rule's fault too.
+        self.applyFault(response.fault, to: &plan, bodyAllowed: false)
+        return plan
+    }
+
+    /// Whether the last transfer coding is chunked (RFC 9112 section 6.1).
+    static func saysChunked(_ headers: [HeaderField]) -> Bool {
+        guard let codings = headers.values(named: "Transfer-Encoding").last else { return false }
+        return codings.split(separator: ",").last.map { $0.trimmingSpaces().equalsIgnoringASCIICase("chunked") } ?? false
+    }
+
+    /// NIO's encoder frames a body only when the header says `chunked` in lower case; say it so.
+    static func normalizingChunked(_ headers: [HeaderField]) -> [HeaderField] {
+        headers.map { field in
+            guard field.name.equalsIgnoringASCIICase("Transfer-Encoding"), field.value.equalsIgnoringASCIICase("chunked") else {
+                return field
+            }
+            return HeaderField(field.name, "chunked")
+        }
     }
 
     /// Informational responses go to HTTP/1.1 clients only (RFC 9110 section 15.2).
