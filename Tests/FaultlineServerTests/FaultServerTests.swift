@@ -285,3 +285,100 @@ struct FaultServerTests {
         }
     }
 }
+
+/// Edge cases found in review: each one once misbehaved.
+@Suite("Fault edge cases over real sockets")
+struct FaultEdgeCaseTests {
+    @Test func aClientThatLeavesDuringABodyDelayKeepsTheStatusItGot() async throws {
+        try await withServer("version: 1\nrules:\n  - {name: paused, path: /p, body: hi, bodyDelay: 10s}\n") { server in
+            do {
+                let client = try RawHTTPClient(port: server.port)
+                try client.send("GET /p HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(try client.readResponse(bodyExpected: false).status == 200)
+            }
+            #expect(await eventually { !server.server.recorder.journal.entries(rule: "paused").isEmpty })
+            let entry = try #require(server.server.recorder.journal.entries(rule: "paused").first)
+            #expect(entry.status == 200, "the status line went out")
+            #expect(entry.outcome == .clientClosed)
+            #expect(entry.bodyBytesSent == 0)
+        }
+    }
+
+    @Test func hugeDripRequestsDoNotCrashTheServer() async throws {
+        try await withFaultline(scenario: .builtIn) { server in
+            let client = try RawHTTPClient(port: server.port, timeout: 2)
+            try client.send("GET /drip?numbytes=9GiB&duration=0.001us&delay=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try? client.readBytes(count: 100_000)
+            let other = try RawHTTPClient(port: server.port)
+            try other.send("GET /get HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try other.readResponse().text == "ok\n")
+        }
+    }
+
+    @Test func idleKeepAliveConnectionsCloseQuietlyButSlowHeadsGet408() async throws {
+        try await withServer("version: 1\nlimits: {requestTimeout: 300ms}\nrules:\n  - {path: /x}\n") { server in
+            let idle = try RawHTTPClient(port: server.port)
+            try idle.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try idle.readResponse().status == 200)
+            #expect(try idle.readToEnd() == [], "no 408 on an idle keep-alive connection, just a close")
+
+            let fresh = try RawHTTPClient(port: server.port)
+            #expect(try fresh.readResponse().status == 408, "a connection that never sends a head gets 408")
+
+            let slow = try RawHTTPClient(port: server.port)
+            try slow.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try slow.readResponse().status == 200)
+            try slow.send("GET /x HTTP/1.1\r\nHo")
+            #expect(try slow.readResponse().status == 408, "half a head after a request gets 408")
+            #expect(await eventually { server.server.recorder.journal.entries().contains { $0.status == 408 && $0.outcome == .timeout } })
+        }
+    }
+
+    @Test func requestsQueuedBehindADropAreJournaledAsUnanswered() async throws {
+        try await withServer("version: 1\nrules:\n  - {name: drop, path: /drop, fault: drop, delay: 200ms}\n  - {name: ok, path: /ok}\n") { server in
+            let client = try RawHTTPClient(port: server.port)
+            try client.send("GET /drop HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readToEnd() == [])
+            #expect(await eventually { server.server.recorder.journal.entries().count == 2 })
+            let entries = server.server.recorder.journal.entries()
+            #expect(entries.map(\.target) == ["/drop", "/ok"])
+            #expect(entries[1].status == 499)
+            #expect(entries[1].outcome == .dropped)
+        }
+    }
+
+    @Test func expectContinueNeverPrecedesAFault() async throws {
+        try await withServer("version: 1\nrules:\n  - {method: POST, path: /hang, fault: hang}\n  - {method: POST, path: /drop, fault: drop}\n") { server in
+            let dropped = try RawHTTPClient(port: server.port)
+            try dropped.send("POST /drop HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+            #expect(try dropped.readToEnd() == [], "no 100 Continue, not a byte")
+
+            do {
+                let hanging = try RawHTTPClient(port: server.port, timeout: 0.5)
+                try hanging.send("POST /hang HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+                #expect(throws: RawHTTPClient.SocketError.self) { try hanging.readBytes(count: 1) }
+                hanging.shutdownWrite()
+                #expect(try hanging.isClosedByServer(within: 5), "the client's close is still seen")
+            }
+        }
+    }
+
+    @Test func http10ClientsGetAContentLengthInsteadOfChunks() async throws {
+        try await withServer("version: 1\nrules:\n  - {path: /c, body: hello, chunked: true, chunkSize: 2}\n") { server in
+            let client = try RawHTTPClient(port: server.port)
+            try client.send("GET /c HTTP/1.0\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.header("Transfer-Encoding") == nil)
+            #expect(response.header("Content-Length") == "5")
+            #expect(response.text == "hello")
+        }
+    }
+
+    @Test func aCachedClientStillMeetsTheFault() async throws {
+        try await withServer("version: 1\nrules:\n  - {path: /e, etag: v1, body: x, fault: bad-status}\n") { server in
+            let client = try RawHTTPClient(port: server.port)
+            try client.send("GET /e HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n")
+            #expect(String(decoding: client.readUntilEnd().bytes.prefix(17), as: UTF8.self) == "HTTP/1.1 Not Modi")
+        }
+    }
+}
