@@ -162,6 +162,22 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.journal(Exchange(received: received, plan: nil), outcome: .clientClosed)
             self.receiving = nil
         }
+        // On a TLS fault listener a client that refuses the certificate after the handshake (a wrong host name,
+        // say) just closes: journal the connection so the refusal shows.
+        if let fault = self.tlsFault, self.handshakeDone, self.requestsAnswered == 0, !self.handshakeFailureJournaled {
+            self.handshakeFailureJournaled = true
+            self.recorder.record(
+                JournalEntry.connectionOnly(
+                    connection: self.connectionID,
+                    listener: self.listenerName,
+                    client: self.clientAddress,
+                    receivedAt: self.connectedWallClock,
+                    fault: fault.rawValue,
+                    outcome: .clientClosed,
+                    totalMs: Double((NIODeadline.now() - self.connectedAt).nanoseconds) / 1e6
+                )
+            )
+        }
         context.fireChannelInactive()
     }
 
