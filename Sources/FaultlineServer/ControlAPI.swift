@@ -1,7 +1,9 @@
 import FaultlineCore
+import Foundation
 import NIOCore
 
-/// The control API under `/__faultline/`: answered only to loopback clients, never matched against rules.
+/// The control API under `/__faultline/`: never matched against rules, never journaled. It answers loopback clients
+/// only, or, with `--admin-token`, anyone who sends the token as a bearer credential.
 enum ControlAPI {
     /// The path prefix every control endpoint shares.
     static let prefix = "/__faultline/"
@@ -13,34 +15,103 @@ enum ControlAPI {
 
     static func respond(
         to request: IncomingRequest,
+        body: [UInt8],
         remoteAddress: SocketAddress?,
-        live: LiveScenario,
-        recorder: ServerRecorder
+        control: ServerControl
     ) -> ResolvedResponse {
-        guard remoteAddress?.isLoopback ?? false else {
-            return self.json(status: 403, #"{"error":"the control API answers loopback clients only"}"#)
+        if let token = control.adminToken {
+            guard request.headers.first(named: "Authorization") == "Bearer \(token)" else {
+                var refused = self.json(status: 401, #"{"error":"the control API needs the admin token as a bearer credential"}"#)
+                refused.headers.append(HeaderField("WWW-Authenticate", "Bearer realm=\"faultline-control\""))
+                return refused
+            }
+        } else if !(remoteAddress?.isLoopback ?? false) {
+            return self.json(status: 403, #"{"error":"the control API answers loopback clients only (or use --admin-token)"}"#)
         }
         let endpoint = String(request.path.dropFirst(self.prefix.count))
-        switch (request.method, endpoint) {
-        case ("GET", "health"), ("HEAD", "health"):
-            let engine = live.engine
+        let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let parts = endpoint.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+
+        if parts.count == 3, parts[0] == "rules", parts[2] == "enable" || parts[2] == "disable", request.method == "POST" {
+            let name = parts[1]
+            let count = control.live.engine.setEnabled(parts[2] == "enable", rule: name)
+            guard count > 0 else {
+                return self.json(status: 404, #"{"error":\#(JSONString.quoted("no rule is called '\(name)'"))}"#)
+            }
+            return self.json(status: 200, #"{"rule":\#(JSONString.quoted(name)),"enabled":\#(parts[2] == "enable"),"rules":\#(count)}"#)
+        }
+        switch (request.method, parts) {
+        case ("GET", ["health"]), ("HEAD", ["health"]):
+            let engine = control.live.engine
             return self.json(status: 200, #"{"status":"ok","rules":\#(engine.scenario.rules.count),"seed":\#(engine.seed)}"#)
-        case ("GET", "journal"), ("HEAD", "journal"):
-            let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+
+        case ("GET", ["journal"]), ("HEAD", ["journal"]):
             for name in ["since", "limit"] where query[name].map({ Int($0) == nil }) ?? false {
                 return self.json(status: 400, #"{"error":"\#(name) takes a whole number"}"#)
             }
-            let entries = recorder.journal.entries(
+            let entries = control.recorder.journal.entries(
                 rule: query["rule"],
                 since: query["since"].flatMap { Int($0) },
                 limit: query["limit"].flatMap { Int($0) }
             )
             return ResolvedResponse(status: 200, body: .bytes(Array(JournalEntry.jsonArray(entries).utf8), contentType: "application/json"))
-        case ("DELETE", "journal"):
-            recorder.journal.clear()
+        case ("DELETE", ["journal"]):
+            control.recorder.journal.clear()
             return ResolvedResponse(status: 204)
+
+        case ("POST", ["reset"]):
+            control.reset()
+            return self.json(status: 200, #"{"reset":true}"#)
+
+        case ("GET", ["scenario"]), ("HEAD", ["scenario"]):
+            return ResolvedResponse(status: 200, body: .bytes(Array(control.scenarioSource.yaml.utf8), contentType: "application/yaml; charset=utf-8"))
+        case ("PUT", ["scenario"]):
+            return self.putScenario(body, control: control)
+
+        case ("GET", ["expectations"]), ("HEAD", ["expectations"]):
+            return ResolvedResponse(status: 200, body: .bytes(Array(control.expectations().json.utf8), contentType: "application/json"))
+
+        case ("GET", ["metrics"]), ("HEAD", ["metrics"]):
+            return ResolvedResponse(
+                status: 200,
+                body: .bytes(Array(control.metrics.prometheusText().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            )
+
         default:
-            return self.json(status: 404, #"{"error":"no control endpoint \#(request.method) \#(request.path)"}"#)
+            if let allowed = self.methods(for: parts) {
+                var response = self.json(status: 405, #"{"error":"\#(request.method) is not allowed on \#(request.path)"}"#)
+                response.allow = allowed
+                return response
+            }
+            return self.json(status: 404, #"{"error":"no control endpoint \#(request.path); see the README's control API section"}"#)
+        }
+    }
+
+    /// Validates a new scenario first: a bad one gets 400 with every error and the old one keeps serving.
+    static func putScenario(_ body: [UInt8], control: ServerControl) -> ResolvedResponse {
+        let yaml = String(decoding: body, as: UTF8.self)
+        let baseDirectory = control.scenarioSource.baseDirectory
+        do {
+            let scenario = try ScenarioLoader.load(yaml: yaml, name: "<control-api>", baseDirectory: baseDirectory)
+            control.replace(with: scenario, source: ServerControl.Source(yaml: yaml, baseDirectory: baseDirectory))
+            return self.json(status: 200, #"{"loaded":true,"rules":\#(scenario.rules.count)}"#)
+        } catch {
+            return ResolvedResponse(
+                status: 400,
+                body: .bytes(Array((error.description + "\n").utf8), contentType: "text/plain; charset=utf-8")
+            )
+        }
+    }
+
+    /// The methods an endpoint takes, for a 405's Allow; `nil` for no such endpoint.
+    static func methods(for parts: [String]) -> [String]? {
+        switch parts {
+        case ["health"], ["expectations"], ["metrics"]: ["GET", "HEAD"]
+        case ["journal"]: ["GET", "HEAD", "DELETE"]
+        case ["reset"]: ["POST"]
+        case ["scenario"]: ["GET", "HEAD", "PUT"]
+        case _ where parts.count == 3 && parts[0] == "rules" && (parts[2] == "enable" || parts[2] == "disable"): ["POST"]
+        default: nil
         }
     }
 

@@ -1,5 +1,6 @@
 public import FaultlineCore
 public import Logging
+import Foundation
 import NIOCore
 import NIOExtras
 import NIOHTTP1
@@ -9,7 +10,7 @@ import Synchronization
 
 /// A running Faultline server: one or more listeners sharing one event loop group and one live scenario.
 ///
-/// Start it with `start(scenario:configuration:)`, read `listeners` for the real ports, and stop it with
+/// Start it with `start(control:configuration:)`, read `listeners` for the real ports, and stop it with
 /// `shutdown(gracePeriod:)`, which stops accepting, lets responses in flight finish, then closes what is left.
 public final class FaultlineServer: Sendable {
     /// How to run the server.
@@ -18,8 +19,6 @@ public final class FaultlineServer: Sendable {
         public var listeners: [ListenerSpec]
         /// Limits from the command line, overriding the scenario's.
         public var limitOverrides: LimitOverrides
-        /// Where finished exchanges go: the in-memory journal and the `--journal` and `--access-log` files.
-        public var recorder: ServerRecorder
         /// The test CA for `tls: auto` and TLS fault listeners; generated at start when one is needed and none given.
         public var certificateAuthority: TestCertificateAuthority?
         /// Event loop threads; `nil` means one per core.
@@ -29,28 +28,28 @@ public final class FaultlineServer: Sendable {
         public init(
             listeners: [ListenerSpec] = [],
             limitOverrides: LimitOverrides = LimitOverrides(),
-            recorder: ServerRecorder = ServerRecorder(),
             certificateAuthority: TestCertificateAuthority? = nil,
             eventLoopThreads: Int? = nil,
             logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.listeners = listeners
             self.limitOverrides = limitOverrides
-            self.recorder = recorder
             self.certificateAuthority = certificateAuthority
             self.eventLoopThreads = eventLoopThreads
             self.logger = logger
         }
     }
 
+    /// What the control API works on: the live scenario, the journal, the metrics.
+    public let control: ServerControl
     /// The scenario being served; replace its engine to reload.
-    public let live: LiveScenario
+    public var live: LiveScenario { self.control.live }
+    /// The journal, metrics and log files.
+    public var recorder: ServerRecorder { self.control.recorder }
     /// The listeners as bound, in the order configured, with their real ports.
     public let listeners: [BoundListener]
     /// Live counters: open connections, pending delays.
     public let statistics: ServerStatistics
-    /// The journal and log files.
-    public let recorder: ServerRecorder
     /// The test CA that signed the generated certificates, when a listener uses one.
     public let certificateAuthority: TestCertificateAuthority?
 
@@ -61,20 +60,18 @@ public final class FaultlineServer: Sendable {
     private let logger: Logger
 
     private init(
-        live: LiveScenario,
+        control: ServerControl,
         listeners: [BoundListener],
         statistics: ServerStatistics,
-        recorder: ServerRecorder,
         certificateAuthority: TestCertificateAuthority?,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
         quiescers: [ServerQuiescingHelper],
         logger: Logger
     ) {
-        self.live = live
+        self.control = control
         self.listeners = listeners
         self.statistics = statistics
-        self.recorder = recorder
         self.certificateAuthority = certificateAuthority
         self.group = group
         self.threadPool = threadPool
@@ -82,8 +79,18 @@ public final class FaultlineServer: Sendable {
         self.logger = logger
     }
 
-    /// Binds every listener and starts serving `live`. Nothing is left running when it throws.
+    /// Binds every listener and starts serving `live`, with a control API that has no scenario text to show.
     public static func start(live: LiveScenario, configuration: Configuration) async throws -> FaultlineServer {
+        let control = ServerControl(
+            live: live,
+            source: ServerControl.Source(yaml: "", baseDirectory: FileManager.default.currentDirectoryPath)
+        )
+        return try await self.start(control: control, configuration: configuration)
+    }
+
+    /// Binds every listener and starts serving `control.live`. Nothing is left running when it throws.
+    public static func start(control: ServerControl, configuration: Configuration) async throws -> FaultlineServer {
+        let live = control.live
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads ?? System.coreCount))
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
@@ -109,7 +116,6 @@ public final class FaultlineServer: Sendable {
                 let quiescer = ServerQuiescingHelper(group: group)
                 let logger = configuration.logger
                 let overrides = configuration.limitOverrides
-                let recorder = configuration.recorder
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -127,7 +133,7 @@ public final class FaultlineServer: Sendable {
                             switch tls?.mode {
                             case .handshakeHang, .handshakeReset:
                                 try sync.addHandler(
-                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, recorder: recorder, statistics: statistics)
+                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, control: control, statistics: statistics)
                                 )
                                 return
                             case .tls(let context):
@@ -137,11 +143,10 @@ public final class FaultlineServer: Sendable {
                             }
                             try Self.configurePipeline(
                                 channel,
-                                live: live,
+                                control: control,
                                 fileIO: fileIO,
                                 limits: overrides.applied(to: live.engine.scenario.limits),
                                 statistics: statistics,
-                                recorder: recorder,
                                 logger: logger,
                                 isTLS: tls != nil,
                                 tlsFault: tls?.fault
@@ -163,10 +168,9 @@ public final class FaultlineServer: Sendable {
             throw ServerError.cannotBind(host: specs[bound.count].host, port: specs[bound.count].port, reason: "\(error)")
         }
         return FaultlineServer(
-            live: live,
+            control: control,
             listeners: bound,
             statistics: statistics,
-            recorder: configuration.recorder,
             certificateAuthority: authority,
             group: group,
             threadPool: threadPool,
@@ -177,11 +181,10 @@ public final class FaultlineServer: Sendable {
 
     static func configurePipeline(
         _ channel: any Channel,
-        live: LiveScenario,
+        control: ServerControl,
         fileIO: NonBlockingFileIO,
         limits: Limits,
         statistics: ServerStatistics,
-        recorder: ServerRecorder = ServerRecorder(),
         logger: Logger,
         isTLS: Bool = false,
         tlsFault: TLSFault? = nil
@@ -206,11 +209,10 @@ public final class FaultlineServer: Sendable {
         )
         try sync.addHandler(
             HTTPExchangeHandler(
-                live: live,
+                control: control,
                 fileIO: fileIO,
                 limits: limits,
                 statistics: statistics,
-                recorder: recorder,
                 logger: logger,
                 isTLS: isTLS,
                 tlsFault: tlsFault

@@ -28,6 +28,7 @@ extension HTTPExchangeHandler {
             return
         }
         self.statistics.delayScheduled()
+        self.control.metrics.recordDelay(plan.delay)
         exchange.delayTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
             exchange.delayTask = nil
             self.statistics.delayEnded()

@@ -31,12 +31,13 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Collaborators
 
-    let live: LiveScenario
+    let control: ServerControl
     let fileIO: NonBlockingFileIO
     let limits: Limits
     let statistics: ServerStatistics
-    let recorder: ServerRecorder
     let logger: Logger
+    var live: LiveScenario { self.control.live }
+    var recorder: ServerRecorder { self.control.recorder }
     /// Whether the connection is TLS (file bodies then go through memory: TLS cannot send a file region).
     let isTLS: Bool
     /// The TLS fault of the listener, if any.
@@ -94,20 +95,18 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var handshakeFailureJournaled = false
 
     init(
-        live: LiveScenario,
+        control: ServerControl,
         fileIO: NonBlockingFileIO,
         limits: Limits,
         statistics: ServerStatistics,
-        recorder: ServerRecorder,
         logger: Logger,
         isTLS: Bool = false,
         tlsFault: TLSFault? = nil
     ) {
-        self.live = live
+        self.control = control
         self.fileIO = fileIO
         self.limits = limits
         self.statistics = statistics
-        self.recorder = recorder
         self.logger = logger
         self.isTLS = isTLS
         self.tlsFault = tlsFault
@@ -124,6 +123,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         self.statistics.connectionOpened()
+        self.control.metrics.setOpenConnections(self.statistics.openConnections)
+        self.control.connections.add(context.channel)
         self.connectionID = self.statistics.nextConnectionID()
         if let local = context.channel.localAddress {
             let host = local.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "-"
@@ -139,6 +140,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.isActive = false
         self.statistics.connectionClosed()
+        self.control.metrics.setOpenConnections(self.statistics.openConnections)
+        self.control.connections.remove(context.channel)
         self.cancelHeadTimer()
         if let exchange = self.exchange {
             let outcome: JournalEntry.Outcome = exchange.bodyFinished ? .completed : .clientClosed
@@ -192,6 +195,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let buffer):
             guard var received = self.receiving else { return }
             received.bodyBytes += Int64(buffer.readableBytes)
+            if ControlAPI.handles(received.request), received.bodyBytes <= self.limits.maxBodySize {
+                // The control API reads its bodies (a scenario to load); everything else only counts them.
+                received.body += buffer.readableBytesView
+            }
             self.receiving = received
             if received.bodyBytes > self.limits.maxBodySize {
                 self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", received, context: context)
@@ -326,6 +333,11 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             self.closeIfIdle(context: context)
+        case is ResetEvent:
+            // The control API's reset: a response held back by a delay, a pause or a hang is closed.
+            if let exchange = self.exchange, exchange.isWaiting {
+                self.finish(exchange, outcome: .dropped, close: .fin, context: context)
+            }
         case let event as TLSUserEvent:
             if case .handshakeCompleted = event {
                 self.handshakeCompleted(context: context)
@@ -433,9 +445,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if ControlAPI.handles(received.request) {
                 let response = ControlAPI.respond(
                     to: received.request,
+                    body: received.body,
                     remoteAddress: context.channel.remoteAddress,
-                    live: self.live,
-                    recorder: self.recorder
+                    control: self.control
                 )
                 self.start(Exchange(received: received, plan: self.plan(response, for: received.request), isControl: true), context: context)
                 return
@@ -597,6 +609,8 @@ extension HTTPExchangeHandler {
     struct ReceivedRequest {
         var request: IncomingRequest
         var bodyBytes: Int64 = 0
+        /// The body, kept for control API requests only.
+        var body: [UInt8] = []
         var decision: Decision?
         /// Wall-clock arrival, in seconds since 1970.
         var receivedAt: Double = Date().timeIntervalSince1970

@@ -1,21 +1,31 @@
 public import FaultlineCore
 
-/// Where finished exchanges go: the in-memory journal, and the `--journal` and `--access-log` files when asked for.
+/// Where finished exchanges go: the in-memory journal, the metrics, and the `--journal` and `--access-log` files
+/// when asked for.
 public final class ServerRecorder: Sendable {
     /// The in-memory journal the control API serves.
     public let journal: Journal
+    /// Counts what is recorded.
+    public let metrics: ServerMetrics
     private let journalFile: LineWriter?
     private let accessLog: LineWriter?
 
-    public init(journal: Journal = Journal(), journalFile: LineWriter? = nil, accessLog: LineWriter? = nil) {
+    public init(
+        journal: Journal = Journal(),
+        journalFile: LineWriter? = nil,
+        accessLog: LineWriter? = nil,
+        metrics: ServerMetrics = ServerMetrics()
+    ) {
         self.journal = journal
         self.journalFile = journalFile
         self.accessLog = accessLog
+        self.metrics = metrics
     }
 
     /// Records one finished exchange everywhere it should go.
     func record(_ entry: JournalEntry) {
         let kept = self.journal.record(entry)
+        self.metrics.record(kept)
         self.journalFile?.write(kept.json)
         self.accessLog?.write(kept.accessLogLine)
     }

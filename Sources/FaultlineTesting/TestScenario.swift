@@ -1,4 +1,5 @@
 public import FaultlineCore
+import FaultlineServer
 import Foundation
 
 /// Where a test's scenario comes from.
@@ -27,6 +28,24 @@ public enum TestScenario: Sendable {
             return try DefaultScenario.load()
         case .loaded(let scenario):
             return scenario
+        }
+    }
+
+    /// The text the control API's `GET scenario` shows, and the folder paths in a `PUT` are relative to.
+    var source: ServerControl.Source {
+        let currentDirectory = FileManager.default.currentDirectoryPath
+        switch self {
+        case .yaml(let text, let baseDirectory):
+            return ServerControl.Source(yaml: text, baseDirectory: baseDirectory ?? currentDirectory)
+        case .file(let path):
+            return ServerControl.Source(
+                yaml: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "",
+                baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path
+            )
+        case .builtIn:
+            return ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: "/")
+        case .loaded:
+            return ServerControl.Source(yaml: "", baseDirectory: currentDirectory)
         }
     }
 }

@@ -35,11 +35,34 @@ public struct RunningFaultline: Sendable {
         self.server.recorder.journal.entries()
     }
 
-    /// Puts sequences, `times` counters, windows and random streams back to their start and clears the journal.
+    /// Puts sequences, `times` counters, windows, rate limits and random streams back to their start, clears the
+    /// journal, and closes responses that wait on a delay or a hang.
     public func reset() {
-        self.server.live.engine.reset()
-        self.server.recorder.journal.clear()
+        self.server.control.reset()
     }
+
+    /// The scenario's expectations checked against the journal so far.
+    public func expectations() -> ExpectationReport {
+        self.server.control.expectations()
+    }
+
+    /// Checks the scenario's expectations and throws `ExpectationFailure`, whose description is the report, when
+    /// one is not met.
+    public func verify() throws(ExpectationFailure) {
+        let report = self.expectations()
+        guard report.allMet else { throw ExpectationFailure(report: report) }
+    }
+
+    /// Switches the rules with this name on or off, as the control API's `rules/NAME/enable` does.
+    public func setRule(_ name: String, enabled: Bool) {
+        self.server.live.engine.setEnabled(enabled, rule: name)
+    }
+}
+
+/// Expectations a client did not meet; the description is the report.
+public struct ExpectationFailure: Error, CustomStringConvertible {
+    public let report: ExpectationReport
+    public var description: String { self.report.text }
 }
 
 /// Starts a Faultline server on loopback with free ports, runs `body` with it, and always shuts the server down,
@@ -64,8 +87,13 @@ public func withFaultline<Result: Sendable>(
     let loaded = try scenario.load()
     var listeners = loaded.listeners.isEmpty ? [ListenerSpec(host: "127.0.0.1", port: 0)] : loaded.listeners
     for index in listeners.indices { listeners[index].port = 0 }
-    let server = try await FaultlineServer.start(
+    let control = ServerControl(
         live: LiveScenario(RuleEngine(scenario: loaded, seed: seed)),
+        source: scenario.source,
+        seedOverride: seed
+    )
+    let server = try await FaultlineServer.start(
+        control: control,
         configuration: FaultlineServer.Configuration(listeners: listeners, eventLoopThreads: eventLoopThreads)
     )
     let result: Result

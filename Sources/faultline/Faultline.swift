@@ -7,7 +7,11 @@ struct Faultline: AsyncParsableCommand {
     /// Lets `--access-log` stand alone (standard output), as `--access-log [FILE]` promises, before the parser sees
     /// the arguments.
     static func main() async {
-        let arguments = OptionalValueArguments.normalize(Array(CommandLine.arguments.dropFirst()), options: ["--access-log"])
+        var arguments = OptionalValueArguments.normalize(Array(CommandLine.arguments.dropFirst()), options: ["--access-log"])
+        if arguments.first == "run", let terminator = arguments.firstIndex(of: "--") {
+            RunCommand.commandAfterTerminator = Array(arguments[(terminator + 1)...])
+            arguments = Array(arguments[..<terminator])
+        }
         do {
             var command = try Self.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -24,6 +28,6 @@ struct Faultline: AsyncParsableCommand {
         commandName: "faultline",
         abstract: "A mock HTTP server for testing how HTTP clients survive bad networks and bad servers.",
         version: FaultlineVersion.current,
-        subcommands: [ServeCommand.self, CheckCommand.self, CertsCommand.self, DefaultScenarioCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, CheckCommand.self, CertsCommand.self, DefaultScenarioCommand.self]
     )
 }

@@ -23,67 +23,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = TerminationSignal()
-        let scenario = try ScenarioFiles.load(self.files)
-        let engine = RuleEngine(scenario: scenario, seed: self.options.seed)
-        let logger = self.options.makeLogger()
-        if engine.usesRandomness, engine.seedWasDrawn {
-            Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
-        }
-        let recorder: ServerRecorder
-        do {
-            recorder = try self.options.makeRecorder()
-        } catch {
-            Console.error("faultline: \(error)")
-            throw ExitCode(1)
-        }
-        let listeners = try self.options.listeners(for: scenario)
-        let authority: TestCertificateAuthority?
-        if listeners.contains(where: { $0.tls?.usesGeneratedCA ?? false }) {
-            do {
-                let generated = try TestCertificateAuthority()
-                let path = self.options.caOut ?? CAFile.defaultPath()
-                try CAFile.write(generated.certificatePEM, to: path)
-                Console.output("faultline CA certificate: \(path)")
-                authority = generated
-            } catch {
-                Console.error("faultline: cannot write the CA certificate: \(error)")
-                throw ExitCode(1)
-            }
-        } else {
-            authority = nil
-        }
-        let server: FaultlineServer
-        do {
-            server = try await FaultlineServer.start(
-                live: LiveScenario(engine),
-                configuration: FaultlineServer.Configuration(
-                    listeners: listeners,
-                    limitOverrides: self.options.limitOverrides,
-                    recorder: recorder,
-                    certificateAuthority: authority,
-                    eventLoopThreads: self.options.threads,
-                    logger: logger
-                )
-            )
-        } catch {
-            Console.error("faultline: \(error)")
-            throw ExitCode(1)
-        }
-        if let portFile = self.options.portFile {
-            do {
-                try PortFile.write(server.listeners.map(\.port), to: portFile)
-            } catch {
-                Console.error("faultline: cannot write the port file \(portFile): \(error.localizedDescription)")
-                await server.shutdown(gracePeriod: .zero)
-                throw ExitCode(1)
-            }
-        }
-        for listener in server.listeners {
-            Console.output("faultline listening on \(listener.url)")
+        let session = try await ServerSession(files: self.files, options: self.options, freePorts: false) { line in
+            Console.output(line)
         }
         let signal = await signals.wait()
-        logger.info("stopping", metadata: ["signal": "\(signal)"])
-        await server.shutdown(gracePeriod: self.options.gracePeriodDuration)
+        self.options.makeLogger().info("stopping", metadata: ["signal": "\(signal)"])
+        await session.stop()
     }
 }
 
@@ -145,6 +90,15 @@ struct ServeOptions: ParsableArguments {
 
     @Option(name: .customLong("grace-period"), help: "How long SIGTERM waits for responses in flight, such as 10s.")
     var gracePeriod: String = "10s"
+
+    @Option(
+        name: .customLong("admin-token"),
+        help: "Open the control API to any client that sends 'Authorization: Bearer TOKEN' (otherwise loopback only)."
+    )
+    var adminToken: String?
+
+    @Flag(help: "Reload the scenario files when they change; a broken edit is reported and the old rules keep serving.")
+    var watch = false
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"

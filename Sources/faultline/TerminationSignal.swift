@@ -8,7 +8,8 @@ import Darwin
 
 /// Catches SIGINT and SIGTERM from the moment it is installed, so a signal that arrives while the server is still
 /// starting is not lost (nor kills the process before it can shut down cleanly).
-final class TerminationSignal {
+// Immutable after init, and dispatch sources are thread-safe.
+final class TerminationSignal: @unchecked Sendable {
     private let stream: AsyncStream<String>
     private let sources: [any DispatchSourceSignal]
 
@@ -30,9 +31,12 @@ final class TerminationSignal {
 
     /// Returns the name of the first signal received.
     func wait() async -> String {
-        for await name in self.stream {
-            return name
-        }
-        return "SIGTERM"
+        await self.next() ?? "SIGTERM"
+    }
+
+    /// The next signal's name, or `nil` when the task is cancelled.
+    func next() async -> String? {
+        var iterator = self.stream.makeAsyncIterator()
+        return await iterator.next()
     }
 }

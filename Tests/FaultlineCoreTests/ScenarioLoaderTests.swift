@@ -117,7 +117,7 @@ struct ScenarioLoaderTests {
                 "4:5: Unknown key 'stauts' in a rule; did you mean 'status'?",
                 "5:5: Unknown key 'retry_after' in a rule; did you mean 'retryAfter'?",
                 "6:5: Unknown key 'colour' in a rule; expected one of: name, method, path, pathRegex, match, "
-                    + "produces, consumes, probability, seed, times, after, active, sequence, cycle, "
+                    + "produces, consumes, probability, seed, times, after, active, enabled, sequence, cycle, "
                     + "requireContentLength, auth, rateLimit, status, reason, headers, body, bodyFile, bodySize, json, "
                     + "retryAfter, location, delay, etag, lastModified, interim, fault, bodyDelay, throttle, chunked, "
                     + "chunkSize.",
@@ -300,18 +300,44 @@ struct ScenarioLoaderTests {
         #expect(problems("version: 1\nrules:\n  - path: /a\n    path: /b\n").first?.contains("'path' appears more than once") == true)
     }
 
-    @Test func refusesKeysNotImplementedYetRatherThanIgnoringThem() {
+    @Test func checksExpectations() throws {
+        let scenario = try load(
+            """
+            version: 1
+            rules:
+              - {name: orders, path: /orders}
+              - {path: /other}
+            expect:
+              - {rule: orders, count: {min: 2, max: 4}, honorsRetryAfter: true, minInterval: 500ms}
+              - {rule: orders, backoff: {factor: 2, tolerance: 0.1}, resumes: true, revalidates: true, maxConcurrent: 2}
+              - {rule: "rules[1]", never: true, count: 0}
+            """
+        )
+        #expect(scenario.expectations.map(\.rule) == ["orders", "orders", "rules[1]"])
+        #expect(scenario.expectations[0].checks == [.count(min: 2, max: 4), .honorsRetryAfter, .minInterval(.milliseconds(500))])
+        #expect(scenario.expectations[1].checks == [.backoff(factor: 2, tolerance: 0.1), .resumes, .revalidates, .maxConcurrent(2)])
+        #expect(scenario.expectations[2].checks == [.never, .count(min: 0, max: 0)])
         #expect(
             problems(
                 """
                 version: 1
                 rules:
-                  - path: /a
+                  - {name: orders, path: /orders}
                 expect:
-                  - {rule: a, count: 1}
+                  - {rule: ordres, count: 1}
+                  - {count: 1}
+                  - {rule: orders, count: {min: 3, max: 1}}
+                  - {rule: orders, backoff: {tolerance: 0.2}}
+                  - {rule: orders, never: false}
+                  - {rule: orders, honoursRetryAfter: true}
                 """
             ) == [
-                "4:1: 'expect' in the top level of a scenario is not supported yet in this version of Faultline (the README lists what is not implemented yet)."
+                "5:12: No rule is called 'ordres'; did you mean 'orders'?",
+                "6:5: An expectation needs a 'rule' naming the rule it checks.",
+                "7:27: count's min 3 is above its max 1.",
+                "8:29: backoff needs a 'factor', such as {factor: 2, tolerance: 0.25}.",
+                "9:27: 'never: false' checks nothing; leave it out.",
+                "10:20: Unknown key 'honoursRetryAfter' in an expectation; did you mean 'honorsRetryAfter'?",
             ]
         )
     }

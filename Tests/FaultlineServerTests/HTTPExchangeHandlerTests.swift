@@ -17,7 +17,7 @@ struct HTTPExchangeHandlerTests {
         let channel = EmbeddedChannel()
         try FaultlineServer.configurePipeline(
             channel,
-            live: LiveScenario(RuleEngine(scenario: scenario)),
+            control: ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: yaml, baseDirectory: "/tmp")),
             fileIO: NonBlockingFileIO(threadPool: .singleton),
             limits: scenario.limits,
             statistics: statistics,

@@ -6,7 +6,7 @@ struct MissReport {
     let text: String
 
     /// - Parameter answered: how many requests each rule has answered, to explain a rule that matched but stepped aside.
-    init(request: IncomingRequest, rules: [Rule], answered: [Int], skipped: [Int], elapsed: Duration) {
+    init(request: IncomingRequest, rules: [Rule], answered: [Int], skipped: [Int], enabled: [Bool], elapsed: Duration) {
         var text = "Faultline: no rule matched \(request.method) \(request.target)\n"
         guard !rules.isEmpty else {
             self.text = text + "\nThe scenario has no rules.\n"
@@ -18,7 +18,9 @@ struct MissReport {
             if misses.isEmpty {
                 // Every condition holds: the rule stepped aside.
                 var reasons: [String] = []
-                if let window = rule.active, !window.contains(elapsed) {
+                if !enabled[rule.index] {
+                    reasons.append("it matches but is switched off (POST /__faultline/rules/\(rule.label)/enable switches it on)")
+                } else if let window = rule.active, !window.contains(elapsed) {
                     let end = window.length.map { " to \(DurationSyntax.format(window.after + $0))" } ?? " on"
                     reasons.append(
                         "it matches but answers only from \(DurationSyntax.format(window.after))\(end) after the start "

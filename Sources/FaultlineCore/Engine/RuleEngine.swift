@@ -23,6 +23,8 @@ public final class RuleEngine: Sendable {
     /// What the engine remembers between requests.
     struct EngineState {
         var rules: [RuleState]
+        /// Which rules are switched on (the control API switches them; a reset leaves them as they are).
+        var enabled: [Bool]
         /// When the scenario was loaded or last reset: outage windows count from here.
         var startedAt: ContinuousClock.Instant
     }
@@ -55,6 +57,7 @@ public final class RuleEngine: Sendable {
     private static func initialState(scenario: Scenario, seed: UInt64, now: ContinuousClock.Instant) -> EngineState {
         EngineState(
             rules: scenario.rules.map { RuleState(generator: SeededGenerator(seed: seed, stream: UInt64($0.index))) },
+            enabled: scenario.rules.map(\.enabled),
             startedAt: now
         )
     }
@@ -62,8 +65,28 @@ public final class RuleEngine: Sendable {
     /// Puts every counter, rate limit, outage window and random stream back to where it was when the scenario
     /// loaded; windows count again from `now`.
     public func reset(now: ContinuousClock.Instant = .now) {
-        let fresh = Self.initialState(scenario: self.scenario, seed: self.seed, now: now)
-        self.state.withLock { $0 = fresh }
+        var fresh = Self.initialState(scenario: self.scenario, seed: self.seed, now: now)
+        self.state.withLock { state in
+            fresh.enabled = state.enabled
+            state = fresh
+        }
+    }
+
+    /// Switches the rules with this label (`name` or `rules[N]`) on or off; returns how many there are.
+    @discardableResult
+    public func setEnabled(_ enabled: Bool, rule label: String) -> Int {
+        let indices = self.scenario.rules.filter { $0.label == label }.map(\.index)
+        self.state.withLock { state in
+            for index in indices { state.enabled[index] = enabled }
+        }
+        return indices.count
+    }
+
+    /// Whether the rules with this label are on (all of them), or `nil` when no rule has it.
+    public func isEnabled(rule label: String) -> Bool? {
+        let indices = self.scenario.rules.filter { $0.label == label }.map(\.index)
+        guard !indices.isEmpty else { return nil }
+        return self.state.withLock { state in indices.allSatisfy { state.enabled[$0] } }
     }
 
     /// How long since the scenario was loaded or reset.
@@ -89,6 +112,7 @@ public final class RuleEngine: Sendable {
     struct NoRuleAnswered: Error {
         let answered: [Int]
         let skipped: [Int]
+        let enabled: [Bool]
         let elapsed: Duration
     }
 
@@ -101,6 +125,7 @@ public final class RuleEngine: Sendable {
         for rule in self.scenario.rules {
             guard let captures = RequestMatcher.match(rule, request) else { continue }
             let index = rule.index
+            if !state.enabled[index] { continue }
             if let window = rule.active, !window.contains(elapsed) { continue }
             // `after` counts first (the requests it steps aside for), then `times` counts the answers.
             if let skip = rule.skip, state.rules[index].skipped < skip {
@@ -145,7 +170,14 @@ public final class RuleEngine: Sendable {
                 ))
             }
         }
-        return .failure(NoRuleAnswered(answered: state.rules.map(\.answered), skipped: state.rules.map(\.skipped), elapsed: elapsed))
+        return .failure(
+            NoRuleAnswered(
+                answered: state.rules.map(\.answered),
+                skipped: state.rules.map(\.skipped),
+                enabled: state.enabled,
+                elapsed: elapsed
+            )
+        )
     }
 
     /// The answer of a rule whose conditions hold: its checks first, then its response.
@@ -234,7 +266,14 @@ public final class RuleEngine: Sendable {
                 response: .text(status: 406, "Faultline: \(miss.description).\n", headers: defaults)
             )
         }
-        let report = MissReport(request: request, rules: rules, answered: none.answered, skipped: none.skipped, elapsed: none.elapsed)
+        let report = MissReport(
+            request: request,
+            rules: rules,
+            answered: none.answered,
+            skipped: none.skipped,
+            enabled: none.enabled,
+            elapsed: none.elapsed
+        )
         return Decision(kind: .unmatched, response: .text(status: 404, report.text, headers: defaults))
     }
 

@@ -71,6 +71,14 @@ enum JSONWriter {
 
     /// A JSON string literal.
     static func quoted(_ text: String) -> String {
+        JSONString.quoted(text)
+    }
+}
+
+/// JSON string literals, for the control API and the reports.
+public enum JSONString {
+    /// `text` as a JSON string literal, quotes included.
+    public static func quoted(_ text: String) -> String {
         var output = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

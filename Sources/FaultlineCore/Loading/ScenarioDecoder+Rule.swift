@@ -74,6 +74,8 @@ extension ScenarioDecoder {
                 }
             case "active":
                 rule.active = self.decodeActive(entry.value)
+            case "enabled":
+                rule.enabled = self.bool(entry.value) ?? true
             case "times":
                 rule.times = self.integer(entry.value, in: 1...Int.max, expected: "a number of times of at least 1")
             case "produces":

@@ -10,6 +10,7 @@ extension ScenarioDecoder {
         var defaultHeaders: [HeaderField] = []
         var limits: Limits?
         var rules: [Rule] = []
+        var expectations: [Expectation] = []
     }
 
     /// Decodes a whole file's root node.
@@ -17,6 +18,7 @@ extension ScenarioDecoder {
         var contents = FileContents()
         guard let entries = self.entries(of: root, ScenarioKeys.topLevel) else { return contents }
         var version: Int?
+        var expectNode: Node?
         // `defaults` applies to every rule, wherever it is written, so read it first.
         for entry in entries where entry.key == "defaults" {
             contents.defaultHeaders = self.decodeDefaults(entry.value)
@@ -43,12 +45,18 @@ extension ScenarioDecoder {
                 contents.limits = self.decodeLimits(entry.value)
             case "rules":
                 contents.rules = self.decodeRules(entry.value, defaultHeaders: contents.defaultHeaders)
+            case "expect":
+                expectNode = entry.value
             default:
                 break
             }
         }
         if version == nil {
             self.error("A scenario starts with 'version: 1'; this file has no version.", at: root)
+        }
+        // Expectations name rules, so they are read once the rules are known.
+        if let expectNode {
+            contents.expectations = self.decodeExpectations(expectNode, rules: contents.rules)
         }
         return contents
     }

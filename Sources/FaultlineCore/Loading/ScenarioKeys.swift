@@ -11,8 +11,8 @@ struct KeySet {
 enum ScenarioKeys {
     static let topLevel = KeySet(
         place: "the top level of a scenario",
-        supported: ["version", "name", "seed", "listeners", "defaults", "limits", "rules"],
-        notYetSupported: ["expect"]
+        supported: ["version", "name", "seed", "listeners", "defaults", "limits", "rules", "expect"],
+        notYetSupported: []
     )
     static let listener = KeySet(
         place: "a listener",
@@ -27,7 +27,7 @@ enum ScenarioKeys {
     /// Keys that say which requests a rule takes and when it answers.
     static let ruleConditions = [
         "name", "method", "path", "pathRegex", "match", "produces", "consumes", "probability", "seed", "times",
-        "after", "active", "sequence", "cycle", "requireContentLength", "auth", "rateLimit",
+        "after", "active", "enabled", "sequence", "cycle", "requireContentLength", "auth", "rateLimit",
     ]
     static let ruleConditionsNotYetSupported: [String] = []
     /// Keys that say what is answered, on a rule or in a sequence step.
@@ -53,6 +53,11 @@ enum ScenarioKeys {
     )
     static let auth = KeySet(place: "auth", supported: ["basic", "bearer", "proxy", "realm"], notYetSupported: [])
     static let rateLimit = KeySet(place: "rateLimit", supported: ["requests", "per"], notYetSupported: [])
+    static let expectation = KeySet(
+        place: "an expectation",
+        supported: ["rule", "count", "honorsRetryAfter", "minInterval", "backoff", "resumes", "revalidates", "maxConcurrent", "never"],
+        notYetSupported: []
+    )
     static let active = KeySet(place: "active", supported: ["after", "for"], notYetSupported: [])
     static let after = KeySet(place: "after", supported: ["requests"], notYetSupported: [])
     static let interim = KeySet(place: "an interim response", supported: ["status", "headers"], notYetSupported: [])

@@ -82,9 +82,17 @@ public enum ScenarioLoader {
             for header in contents.defaultHeaders where !scenario.defaultHeaders.contains(named: header.name) {
                 scenario.defaultHeaders.append(header)
             }
+            let offset = scenario.rules.count
             for var rule in contents.rules {
                 rule.index = scenario.rules.count
                 scenario.rules.append(rule)
+            }
+            // `rules[N]` in a later file's expectations counts from that file's first rule.
+            for var expectation in contents.expectations {
+                if expectation.rule.hasPrefix("rules["), let number = Int(expectation.rule.dropFirst(6).dropLast()) {
+                    expectation.rule = "rules[\(number + offset)]"
+                }
+                scenario.expectations.append(expectation)
             }
         }
         return scenario

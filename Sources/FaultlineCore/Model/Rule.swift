@@ -49,6 +49,8 @@ public struct Rule: Sendable {
     public var skip: Int?
     /// The rule answers only inside this window (`active: {after, for}`).
     public var active: ActiveWindow?
+    /// Whether the rule starts switched on (`enabled: false` starts it off; the control API switches it).
+    public var enabled: Bool
 
     // MARK: - The answer
 
@@ -80,6 +82,7 @@ public struct Rule: Sendable {
         self.times = nil
         self.skip = nil
         self.active = nil
+        self.enabled = true
         self.response = .single(ResponseSpec(sourceLocation: sourceLocation))
         self.defaultHeaders = []
     }

@@ -14,6 +14,8 @@ public struct Scenario: Sendable {
     public var limits: Limits
     /// The rules, tried in order.
     public var rules: [Rule]
+    /// What a well-behaved client does (`expect:`).
+    public var expectations: [Expectation]
     /// The files the scenario was loaded from, as named by the user.
     public var sources: [String]
 
@@ -26,6 +28,7 @@ public struct Scenario: Sendable {
         self.defaultHeaders = []
         self.limits = Limits()
         self.rules = []
+        self.expectations = []
         self.sources = []
     }
 }

@@ -15,7 +15,7 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let fault: TLSFault
-    private let recorder: ServerRecorder
+    private let control: ServerControl
     private let statistics: ServerStatistics
     private var connection = 0
     private var listener = "-"
@@ -24,9 +24,9 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
     private var arrivedAt = NIODeadline.now()
     private var journaled = false
 
-    init(fault: TLSFault, recorder: ServerRecorder, statistics: ServerStatistics) {
+    init(fault: TLSFault, control: ServerControl, statistics: ServerStatistics) {
         self.fault = fault
-        self.recorder = recorder
+        self.control = control
         self.statistics = statistics
     }
 
@@ -68,7 +68,7 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
     private func journal(_ outcome: JournalEntry.Outcome) {
         guard !self.journaled else { return }
         self.journaled = true
-        self.recorder.record(
+        self.control.recorder.record(
             JournalEntry.connectionOnly(
                 connection: self.connection,
                 listener: self.listener,

@@ -1,0 +1,69 @@
+public import FaultlineCore
+import Foundation
+import Synchronization
+
+/// What the control API works on: the live scenario and its source, the journal, the metrics, the open
+/// connections, and the token that guards it.
+public final class ServerControl: Sendable {
+    /// The scenario text as loaded, for `GET /__faultline/scenario`.
+    public struct Source: Sendable {
+        public var yaml: String
+        /// The folder `bodyFile` and certificate paths in a scenario sent to the API are relative to.
+        public var baseDirectory: String
+
+        public init(yaml: String, baseDirectory: String) {
+            self.yaml = yaml
+            self.baseDirectory = baseDirectory
+        }
+    }
+
+    public let live: LiveScenario
+    public let recorder: ServerRecorder
+    let connections = ConnectionRegistry()
+    /// When set, the control API wants `Authorization: Bearer TOKEN` from everyone, loopback clients included;
+    /// when not, it answers loopback clients only.
+    public let adminToken: String?
+    /// The `--seed` that overrides every scenario's seed, reloaded ones included.
+    public let seedOverride: UInt64?
+    private let source: Mutex<Source>
+
+    public init(
+        live: LiveScenario,
+        source: Source,
+        recorder: ServerRecorder = ServerRecorder(),
+        adminToken: String? = nil,
+        seedOverride: UInt64? = nil
+    ) {
+        self.live = live
+        self.source = Mutex(source)
+        self.recorder = recorder
+        self.adminToken = adminToken
+        self.seedOverride = seedOverride
+    }
+
+    /// The metrics the recorder counts.
+    public var metrics: ServerMetrics { self.recorder.metrics }
+
+    /// The scenario's text as last loaded.
+    public var scenarioSource: Source { self.source.withLock { $0 } }
+
+    /// Serves `scenario` from now on (a `PUT scenario` or a `--watch` reload): counters and windows start over, the
+    /// journal is kept; connections already open keep their limits; listeners are not rebound.
+    public func replace(with scenario: Scenario, source: Source) {
+        self.live.replace(with: RuleEngine(scenario: scenario, seed: self.seedOverride))
+        self.source.withLock { $0 = source }
+    }
+
+    /// Puts counters, windows, rate limits and the journal back to the start, and closes responses in flight that
+    /// wait on a delay, a pause or a hang.
+    public func reset() {
+        self.live.engine.reset()
+        self.recorder.journal.clear()
+        self.connections.broadcast(ResetEvent())
+    }
+
+    /// The verdict on the client so far.
+    public func expectations() -> ExpectationReport {
+        ExpectationEvaluator.evaluate(self.live.engine.scenario.expectations, journal: self.recorder.journal.entries())
+    }
+}

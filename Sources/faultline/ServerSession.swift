@@ -1,0 +1,102 @@
+import ArgumentParser
+import FaultlineCore
+import FaultlineServer
+import Foundation
+import Logging
+
+/// A running server as the CLI starts it: the scenario loaded, the CA written out, the listeners bound, the
+/// readiness lines printed, the port file written, and the scenario files watched when asked.
+final class ServerSession {
+    let server: FaultlineServer
+    /// The file the generated CA was written to, if one was.
+    let caFile: String?
+    private var watcher: ScenarioWatcher?
+    private let options: ServeOptions
+
+    /// Starts serving `files` with `options`; `listenerPorts` moves every listener to a free port when true.
+    /// Readiness lines go to `report` (standard output for `serve`, standard error for `run`).
+    init(files: [String], options: ServeOptions, freePorts: Bool, report: (String) -> Void) async throws {
+        self.options = options
+        let loaded = try ScenarioFiles.load(files)
+        let logger = options.makeLogger()
+        let engine = RuleEngine(scenario: loaded.scenario, seed: options.seed)
+        if engine.usesRandomness, engine.seedWasDrawn {
+            Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
+        }
+        let recorder: ServerRecorder
+        do {
+            recorder = try options.makeRecorder()
+        } catch {
+            Console.error("faultline: \(error)")
+            throw ExitCode(1)
+        }
+        var listeners = try options.listeners(for: loaded.scenario)
+        if freePorts {
+            for index in listeners.indices { listeners[index].port = 0 }
+        }
+        var authority: TestCertificateAuthority?
+        var caFile: String?
+        if listeners.contains(where: { $0.tls?.usesGeneratedCA ?? false }) {
+            do {
+                let generated = try TestCertificateAuthority()
+                let path = options.caOut ?? CAFile.defaultPath()
+                try CAFile.write(generated.certificatePEM, to: path)
+                report("faultline CA certificate: \(path)")
+                authority = generated
+                caFile = path
+            } catch {
+                Console.error("faultline: cannot write the CA certificate: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        let control = ServerControl(
+            live: LiveScenario(engine),
+            source: loaded.source,
+            recorder: recorder,
+            adminToken: options.adminToken,
+            seedOverride: options.seed
+        )
+        do {
+            self.server = try await FaultlineServer.start(
+                control: control,
+                configuration: FaultlineServer.Configuration(
+                    listeners: listeners,
+                    limitOverrides: options.limitOverrides,
+                    certificateAuthority: authority,
+                    eventLoopThreads: options.threads,
+                    logger: logger
+                )
+            )
+        } catch {
+            Console.error("faultline: \(error)")
+            throw ExitCode(1)
+        }
+        self.caFile = caFile
+        if let portFile = options.portFile {
+            do {
+                try PortFile.write(self.server.listeners.map(\.port), to: portFile)
+            } catch {
+                Console.error("faultline: cannot write the port file \(portFile): \(error.localizedDescription)")
+                await self.server.shutdown(gracePeriod: .zero)
+                throw ExitCode(1)
+            }
+        }
+        for listener in self.server.listeners {
+            report("faultline listening on \(listener.url)")
+        }
+        if options.watch, !files.isEmpty {
+            self.watcher = ScenarioWatcher(files: files, control: control)
+        }
+    }
+
+    /// The first plaintext listener's URL.
+    var url: String? { self.server.listeners.first { !$0.isTLS }?.url }
+    /// The first TLS listener's URL.
+    var httpsURL: String? { self.server.listeners.first { $0.isTLS }?.url }
+
+    /// Stops watching, lets responses in flight finish, and stops the server.
+    func stop() async {
+        self.watcher?.stop()
+        await self.server.shutdown(gracePeriod: self.options.gracePeriodDuration)
+    }
+}
