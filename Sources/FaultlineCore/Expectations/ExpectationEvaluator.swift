@@ -5,7 +5,7 @@ public enum ExpectationEvaluator {
     /// The slack `minInterval` allows.
     public static let intervalTolerance = 0.01
 
-    public static func evaluate(_ expectations: [Expectation], journal: [JournalEntry]) -> ExpectationReport {
+    public static func evaluate(_ expectations: [ClientExpectation], journal: [JournalEntry]) -> ExpectationReport {
         var results: [ExpectationReport.Result] = []
         for expectation in expectations {
             let entries = journal.filter { $0.rule == expectation.rule }.sorted { $0.receivedAt < $1.receivedAt }
@@ -27,7 +27,7 @@ public enum ExpectationEvaluator {
         return ExpectationReport(results: results)
     }
 
-    static func check(_ check: Expectation.Check, _ entries: [JournalEntry]) -> (Bool, String) {
+    static func check(_ check: ClientExpectation.Check, _ entries: [JournalEntry]) -> (Bool, String) {
         let count = entries.count
         let requests = "\(count) request\(count == 1 ? "" : "s")"
         switch check {

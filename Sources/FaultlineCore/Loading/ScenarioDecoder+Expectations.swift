@@ -2,17 +2,17 @@ import Yams
 
 extension ScenarioDecoder {
     /// `expect:` — a list of `{rule: NAME, CHECK: VALUE...}`.
-    mutating func decodeExpectations(_ node: Node, rules: [Rule]) -> [Expectation] {
+    mutating func decodeExpectations(_ node: Node, rules: [Rule]) -> [ClientExpectation] {
         guard case .sequence(let sequence) = node else {
             self.error("Expected 'expect' as a list of expectations such as [{rule: orders, count: 3}], found \(self.describe(node)).", at: node)
             return []
         }
         let labels = rules.map(\.label)
-        var expectations: [Expectation] = []
+        var expectations: [ClientExpectation] = []
         for element in sequence {
             guard let entries = self.entries(of: element, ScenarioKeys.expectation) else { continue }
             var rule: String?
-            var checks: [Expectation.Check] = []
+            var checks: [ClientExpectation.Check] = []
             for entry in entries {
                 switch entry.key {
                 case "rule":
@@ -61,13 +61,13 @@ extension ScenarioDecoder {
                 self.error("An expectation needs at least one check, such as count, honorsRetryAfter or never.", at: element)
             }
             if let rule {
-                expectations.append(Expectation(rule: rule, checks: checks, sourceLocation: self.location(of: element)))
+                expectations.append(ClientExpectation(rule: rule, checks: checks, sourceLocation: self.location(of: element)))
             }
         }
         return expectations
     }
 
-    private mutating func decodeCount(_ node: Node) -> Expectation.Check? {
+    private mutating func decodeCount(_ node: Node) -> ClientExpectation.Check? {
         if case .scalar = node {
             return self.integer(node, in: 0...Int.max, expected: "a number of requests, or {min: N, max: N}").map { .count(min: $0, max: $0) }
         }
@@ -90,7 +90,7 @@ extension ScenarioDecoder {
         return .count(min: min, max: max)
     }
 
-    private mutating func decodeBackoff(_ node: Node) -> Expectation.Check? {
+    private mutating func decodeBackoff(_ node: Node) -> ClientExpectation.Check? {
         let keys = KeySet(place: "backoff", supported: ["factor", "tolerance"], notYetSupported: [])
         guard let entries = self.entries(of: node, keys) else { return nil }
         var factor: Double?

@@ -10,7 +10,7 @@ extension ScenarioDecoder {
         var defaultHeaders: [HeaderField] = []
         var limits: Limits?
         var rules: [Rule] = []
-        var expectations: [Expectation] = []
+        var expectations: [ClientExpectation] = []
     }
 
     /// Decodes a whole file's root node.

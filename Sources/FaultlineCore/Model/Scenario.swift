@@ -15,7 +15,7 @@ public struct Scenario: Sendable {
     /// The rules, tried in order.
     public var rules: [Rule]
     /// What a well-behaved client does (`expect:`).
-    public var expectations: [Expectation]
+    public var expectations: [ClientExpectation]
     /// The files the scenario was loaded from, as named by the user.
     public var sources: [String]
 

@@ -1,5 +1,5 @@
 /// What a well-behaved client does, as the scenario's `expect:` says; checked against the journal.
-public struct Expectation: Sendable {
+public struct ClientExpectation: Sendable {
     /// One thing to check about the requests to a rule.
     public enum Check: Sendable, Equatable {
         /// Between `min` and `max` requests (`count: 3` is both).
