@@ -1,0 +1,129 @@
+import FaultlineTestSupport
+import Foundation
+import Testing
+
+/// `faultline run` around real client scripts (bash and curl), and `--watch`.
+@Suite("faultline run and --watch", .serialized)
+struct RunCommandTests {
+    static let scenario = """
+        version: 1
+        rules:
+          - {name: orders, path: /orders, times: 2, status: 503, retryAfter: 1}
+          - {name: orders, path: /orders, json: {orders: []}}
+        expect:
+          - {rule: orders, count: 3, honorsRetryAfter: true}
+        """
+
+    /// A client script: up to five tries, sleeping `pause` seconds after a 503.
+    static func client(pause: String) -> String {
+        """
+        #!/usr/bin/env bash
+        for attempt in 1 2 3 4 5; do
+            code=$(curl -s -o /dev/null -w '%{http_code}' "$FAULTLINE_URL/orders")
+            echo "attempt $attempt: $code"
+            [ "$code" = 200 ] && exit 0
+            sleep \(pause)
+        done
+        exit 1
+        """
+    }
+
+    func script(_ folder: TemporaryFolder, _ name: String, _ text: String) throws -> String {
+        let path = try folder.write(name, text)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    @Test func aClientThatHonoursRetryAfterPasses() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("orders.yaml", Self.scenario)
+        let client = try self.script(folder, "patient.sh", Self.client(pause: "1.1"))
+        let result = try FaultlineProcess.run(["run", scenario, "--", client])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "attempt 1: 503\nattempt 2: 503\nattempt 3: 200\n", "the command's output is passed through")
+        #expect(result.stderr.contains("faultline: 2 of 2 expectations met\n"))
+        #expect(result.stderr.contains("  ok   orders honorsRetryAfter: Every request waited at least the Retry-After of the answer before it.\n"))
+    }
+
+    @Test func aClientThatIgnoresRetryAfterFailsWithTheEvidence() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("orders.yaml", Self.scenario)
+        let client = try self.script(folder, "impatient.sh", Self.client(pause: "0.1"))
+        let result = try FaultlineProcess.run(["run", scenario, "--", client])
+        #expect(result.status == 1, "the command passed but an expectation failed")
+        #expect(result.stderr.contains("faultline: 1 of 2 expectations met\n"))
+        #expect(result.stderr.contains("  FAIL orders honorsRetryAfter: Request 2 came 0.1"))
+        #expect(result.stderr.contains("requests at 0.000 s 503 (Retry-After 1), 0.1"))
+    }
+
+    @Test func aFailingCommandsExitCodeIsPassedThrough() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("orders.yaml", Self.scenario)
+        let failing = try self.script(folder, "fails.sh", "#!/usr/bin/env bash\nexit 7\n")
+        let result = try FaultlineProcess.run(["run", scenario, "--", failing])
+        #expect(result.status == 7)
+        #expect(result.stderr.contains("faultline: the command exited with 7"))
+        let missing = try FaultlineProcess.run(["run", scenario, "--", folder.path("no-such-command")])
+        #expect(missing.status == 127)
+        let usage = try FaultlineProcess.run(["run", scenario])
+        #expect(usage.status != 0)
+        #expect(usage.stderr.contains("Give the command to run after --"))
+    }
+
+    @Test func theCommandGetsTheURLsAndTheCA() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write(
+            "tls.yaml",
+            "version: 1\nlisteners:\n  - {port: 8080}\n  - {port: 8443, tls: auto}\nrules:\n  - {path: /x, body: hi}\n"
+        )
+        let client = try self.script(
+            folder,
+            "env.sh",
+            """
+            #!/usr/bin/env bash
+            echo "url=$FAULTLINE_URL"
+            echo "https=$FAULTLINE_HTTPS_URL"
+            curl -s --cacert "$FAULTLINE_CA_FILE" "$FAULTLINE_HTTPS_URL/x"
+            """
+        )
+        let result = try FaultlineProcess.run(["run", scenario, "--", client])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("url=http://127.0.0.1:") && !lines[0].hasSuffix(":8080") && !lines[0].hasSuffix("/"))
+        #expect(lines[1].hasPrefix("https=https://localhost:") && !lines[1].hasSuffix(":8443"))
+        #expect(lines[2] == "hi")
+        let plain = try FaultlineProcess.run(["run", "--", "bash", "-c", "echo ${FAULTLINE_CA_FILE-unset} ${FAULTLINE_HTTPS_URL-unset}"])
+        #expect(plain.stdout == "unset unset\n", "no TLS listener, no CA: the variables are not set")
+        let kept = try FaultlineProcess.run(["run", "--keep-ports", "--port", "0", "--", "bash", "-c", "echo $FAULTLINE_URL"])
+        #expect(kept.stdout.hasPrefix("http://127.0.0.1:"))
+    }
+
+    @Test func watchPicksUpEditsAndSurvivesBrokenOnes() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write("live.yaml", "version: 1\nrules:\n  - {path: /x, body: first}\n")
+        let server = try FaultlineProcess(["serve", scenario, "--port", "0", "--watch"])
+        defer {
+            server.signal()
+            server.waitForExit()
+        }
+        let url = try #require(try server.waitUntilListening().first)
+        #expect(try Curl.run(["-s", "\(url)/x"]).stdout == "first")
+        func waitFor(_ body: String) throws -> Bool {
+            for _ in 0..<50 {
+                if try Curl.run(["-s", "\(url)/x"]).stdout == body { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
+        }
+        try "version: 1\nrules:\n  - {path: /x, body: second}\n".write(toFile: scenario, atomically: true, encoding: .utf8)
+        #expect(try waitFor("second"))
+        try "version: 1\nrules:\n  - {path: /x, bdy: third}\n".write(toFile: scenario, atomically: true, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try Curl.run(["-s", "\(url)/x"]).stdout == "second", "a broken edit keeps the old rules")
+        #expect(server.standardError.contains("live.yaml:3:16: error: Unknown key 'bdy' in a rule; did you mean 'body'?"))
+        #expect(server.standardError.contains("the previous rules keep serving"))
+        try "version: 1\nrules:\n  - {path: /x, body: fourth}\n".write(toFile: scenario, atomically: true, encoding: .utf8)
+        #expect(try waitFor("fourth"))
+    }
+}
