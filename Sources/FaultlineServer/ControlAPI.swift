@@ -69,7 +69,11 @@ enum ControlAPI {
             return self.putScenario(body, control: control)
 
         case ("GET", ["expectations"]), ("HEAD", ["expectations"]):
-            return ResolvedResponse(status: 200, body: .bytes(Array(control.expectations().json.utf8), contentType: "application/json"))
+            let report = control.expectations()
+            if query["format"] == "text" {
+                return ResolvedResponse(status: 200, body: .bytes(Array(report.text.utf8), contentType: "text/plain; charset=utf-8"))
+            }
+            return ResolvedResponse(status: 200, body: .bytes(Array(report.json.utf8), contentType: "application/json"))
 
         case ("GET", ["metrics"]), ("HEAD", ["metrics"]):
             return ResolvedResponse(

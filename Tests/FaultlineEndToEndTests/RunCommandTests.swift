@@ -127,3 +127,63 @@ struct RunCommandTests {
         #expect(try waitFor("fourth"))
     }
 }
+
+/// The CI helper scripts, as a job would call them.
+@Suite("scripts/faultline-start and faultline-stop", .serialized)
+struct CIScriptTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    func script(_ name: String, _ arguments: [String], in folder: TemporaryFolder) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = Self.root.appendingPathComponent("scripts/\(name)")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder.url
+        var environment = ProcessInfo.processInfo.environment
+        environment["FAULTLINE_BIN"] = FaultlineProcess.executablePath
+        environment.removeValue(forKey: "GITHUB_ENV")
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func startPrintsTheURLAndStopPrintsTheVerdict() throws {
+        let folder = try TemporaryFolder()
+        try folder.write(
+            "s.yaml",
+            "version: 1\nrules:\n  - {name: ping, path: /ping, body: pong}\nexpect:\n  - {rule: ping, count: 2}\n"
+        )
+        let started = try self.script("faultline-start", ["s.yaml"], in: folder)
+        #expect(started.status == 0, "\(started.stderr)")
+        let url = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("FAULTLINE_URL=") }?.dropFirst(14))
+        #expect(try Curl.run(["-s", "\(url)/ping"]).stdout == "pong")
+        let unmet = try self.script("faultline-stop", [], in: folder)
+        #expect(unmet.status == 1)
+        #expect(unmet.stdout.contains("FAIL ping count: 1 request; expected exactly 2."))
+
+        _ = try self.script("faultline-start", ["s.yaml"], in: folder)
+        let env = try String(contentsOfFile: folder.path(".faultline/env"), encoding: .utf8)
+        let again = String(env.split(separator: "\n").first { $0.hasPrefix("FAULTLINE_URL=") }?.dropFirst(14) ?? "")
+        _ = try Curl.run(["-s", "\(again)/ping"])
+        _ = try Curl.run(["-s", "\(again)/ping"])
+        let met = try self.script("faultline-stop", [], in: folder)
+        #expect(met.status == 0)
+        #expect(met.stdout.contains("faultline: 1 of 1 expectation met"))
+        #expect(try self.script("faultline-stop", [], in: folder).status == 1, "nothing left to stop")
+    }
+
+    @Test func startReportsABadScenario() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("bad.yaml", "version: 1\nrules:\n  - {pth: /x}\n")
+        let result = try self.script("faultline-start", ["bad.yaml"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bad.yaml:3:6: error: Unknown key 'pth' in a rule; did you mean 'path'?"))
+    }
+}
