@@ -1,4 +1,4 @@
-public import FaultlineCore
+@_exported public import FaultlineCore
 public import FaultlineServer
 
 /// A Faultline server running in the test's own process, on free loopback ports.
