@@ -21,7 +21,7 @@ struct CurlFaultTests {
         let parts = drip.stdout.split(separator: " ")
         #expect(parts.prefix(2) == ["200", "5"])
         let seconds = try #require(Double(parts.last ?? ""))
-        #expect(seconds >= 1.4 && seconds < 3, "drip took \(seconds) s")
+        #expect(seconds >= 1.4 && seconds < 5, "drip took \(seconds) s")
     }
 
     @Test func theJournalFileAndTheAccessLogRecordEveryExchange() throws {

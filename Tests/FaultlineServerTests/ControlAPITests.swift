@@ -166,7 +166,7 @@ struct TestingLibraryTests {
         let scenario = """
             version: 1
             rules:
-              - {name: orders, path: /x, times: 1, status: 503, retryAfter: 2}
+              - {name: orders, path: /x, times: 1, status: 503, retryAfter: 60}
               - {name: orders, path: /x}
             expect:
               - {rule: orders, honorsRetryAfter: true, count: 2}

@@ -168,8 +168,8 @@ struct FaultServerTests {
             #expect(first == Array("H".utf8))
             let response = try client.readResponse()
             let complete = now() - start
-            #expect(firstByte < 0.5, "the first byte comes early (\(firstByte) s)")
-            #expect(complete >= 0.8 && complete < 3, "the whole head takes about a second (\(complete) s)")
+            #expect(complete - firstByte >= 0.7, "the first byte comes early (\(firstByte) s), the rest over a second")
+            #expect(complete >= 0.8 && complete < 5, "the whole head takes about a second (\(complete) s)")
             #expect(response.text == "done")
             #expect(try #require(await self.entry(server, rule: "slow-headers")).outcome == .completed)
         }
@@ -185,8 +185,8 @@ struct FaultServerTests {
             let body = try client.readBytes(count: 4)
             let total = now() - start
             #expect(response.header("Content-Length") == "4")
-            #expect(head < 0.4, "the head comes at once (\(head) s)")
-            #expect(total >= 0.6 && total < 2, "the body after the pause (\(total) s)")
+            #expect(total - head >= 0.55, "the body comes a pause after the head (head \(head) s, body \(total) s)")
+            #expect(total < 5)
             #expect(body == Array("late".utf8))
         }
     }
@@ -200,7 +200,7 @@ struct FaultServerTests {
             let elapsed = now() - start
             #expect(response.body.count == 40 * 1024)
             // 40 KiB at 20 KiB/s: two seconds; a loose bound because the machine is shared.
-            #expect(elapsed >= 1.9 && elapsed < 2.6, "took \(elapsed) s")
+            #expect(elapsed >= 1.9 && elapsed < 3.5, "took \(elapsed) s")
         }
     }
 

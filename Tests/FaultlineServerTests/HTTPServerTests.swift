@@ -126,7 +126,7 @@ struct HTTPServerTests {
             try client.send("GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)
             let elapsed = now() - start
-            #expect(elapsed >= 0.4 && elapsed < 1.4, "took \(elapsed) s")
+            #expect(elapsed >= 0.4 && elapsed < 3, "took \(elapsed) s")
         }
     }
 
@@ -160,7 +160,7 @@ struct HTTPServerTests {
             #expect(answered == 1000)
             // Each waits its own second on a timer; nothing queues behind anything else. The bound is loose because
             // these machines are shared; a serialised server would take 1000 s.
-            #expect(elapsed < 5, "1000 delayed requests took \(elapsed) s")
+            #expect(elapsed < 10, "1000 delayed requests took \(elapsed) s")
             #expect(outcomes.allSatisfy { $0.seconds >= 0.99 })
         }
     }
