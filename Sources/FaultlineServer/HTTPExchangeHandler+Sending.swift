@@ -70,7 +70,7 @@ extension HTTPExchangeHandler {
                 return
             }
             exchange.statusSent = plan.status
-            self.count(self.write(.head(plan.nioHead), context: context), bytes: Int64(plan.serializedHead().count), body: false, exchange)
+            self.count(self.write(.head(plan.nioHead), context: context), bytes: Int64(plan.headLength), body: false, exchange)
             self.startBody(exchange, context: context)
         }
     }

@@ -283,3 +283,45 @@ struct RuleEngineTests {
         )
     }
 }
+
+@Suite("Rule index")
+struct RuleIndexTests {
+    @Test func theIndexNeverHidesARuleThatMatches() throws {
+        let scenario = try load(
+            """
+            version: 1
+            rules:
+              - {path: /a/b}
+              - {path: /a/*}
+              - {path: /a/*/c}
+              - {path: /a/**}
+              - {path: "/**/z"}
+              - {path: /x/{id}/y}
+              - {path: /x/y*}
+              - {pathRegex: '^/r/'}
+              - {method: GET}
+              - {path: /}
+              - {path: /a/b/c/d}
+            """
+        )
+        let engine = RuleEngine(scenario: scenario)
+        let paths = ["/", "/a", "/a/", "/a/b", "/a/c", "/a/b/c", "/a/q/c", "/a/b/c/d", "/a/b/z", "/q/z", "/x/1/y", "/x/yes", "/r/1", "/nothing"]
+        for path in paths {
+            let request = IncomingRequest(method: "POST", target: path)
+            let expected = scenario.rules.first { $0.path?.match(path) != nil && $0.methods == nil }?.index
+            #expect(engine.decide(request).ruleIndex == expected, "\(path)")
+        }
+    }
+
+    @Test func aThousandRulesAreALookupNotAScan() throws {
+        var yaml = "version: 1\nrules:\n"
+        for index in 0..<1000 {
+            yaml += "  - {path: /api/v1/resource\(index), body: r\(index)}\n  - {path: /api/v2/items\(index)/*/detail, body: g\(index)}\n"
+        }
+        yaml += "  - {path: /static, body: ok}\n"
+        let engine = RuleEngine(scenario: try load(yaml))
+        #expect(engine.decide(request("/static")).ruleIndex == 2000)
+        #expect(engine.decide(request("/api/v2/items7/abc/detail")).ruleIndex == 15)
+        #expect(engine.decide(request("/api/v1/resource999")).ruleIndex == 1998)
+    }
+}

@@ -19,6 +19,8 @@ public final class RuleEngine: Sendable {
     public let loadedAt: Int64
 
     private let state: Mutex<EngineState>
+    /// Which rules can match a path, so a request is not tried against every rule.
+    private let index: RuleIndex
 
     /// What the engine remembers between requests.
     struct EngineState {
@@ -52,6 +54,7 @@ public final class RuleEngine: Sendable {
         self.usesRandomness = scenario.rules.contains { $0.usesRandomness }
         self.loadedAt = loadedAt ?? Int64(Date().timeIntervalSince1970)
         self.state = Mutex(Self.initialState(scenario: scenario, seed: self.seed, now: .now))
+        self.index = RuleIndex(rules: scenario.rules)
     }
 
     private static func initialState(scenario: Scenario, seed: UInt64, now: ContinuousClock.Instant) -> EngineState {
@@ -122,7 +125,8 @@ public final class RuleEngine: Sendable {
         state: inout EngineState
     ) -> Result<Decision, NoRuleAnswered> {
         let elapsed = now - state.startedAt
-        for rule in self.scenario.rules {
+        for candidate in self.index.candidates(for: request.path) {
+            let rule = self.scenario.rules[candidate]
             guard let captures = RequestMatcher.match(rule, request) else { continue }
             let index = rule.index
             if !state.enabled[index] { continue }

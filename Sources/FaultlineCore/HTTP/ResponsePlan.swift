@@ -72,6 +72,15 @@ public struct ResponsePlan: Sendable {
     /// Write the head a few bytes at a time over this duration.
     public var slowHeaders: Duration?
 
+    /// How many bytes the head takes on the wire, without building it.
+    public var headLength: Int {
+        var length = 9 + String(self.status).utf8.count + 1 + self.reason.utf8.count + 2 + 2
+        for field in self.headers {
+            length += field.name.utf8.count + 2 + field.value.utf8.count + 2
+        }
+        return length
+    }
+
     /// The head as bytes, exactly as NIO's encoder writes it: status line, header fields, blank line.
     public func serializedHead() -> [UInt8] {
         var head = "HTTP/1.1 \(self.status) \(self.reason)\r\n"

@@ -1,0 +1,558 @@
+#!/usr/bin/env python3
+"""Faultline's benchmark suite: each benchmark against Faultline and against nginx configured for the same work,
+alternating them, on loopback only, with bounded durations. Prints one table (Faultline, nginx, ratio; medians of
+several runs) and writes it as JSON to --out. Run it through scripts/bench, which installs the tools first."""
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, timeout=30, insecure_context=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1, context=insecure_context) as response:
+                if response.status == 200:
+                    return True
+        except Exception:
+            time.sleep(0.005)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def peak_rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        return 0
+    return 0
+
+
+def children(pid):
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+    except Exception:
+        return []
+
+
+class Faultline:
+    """A faultline serve process."""
+
+    def __init__(self, binary, scenario, port, extra=(), tls_port=None):
+        self.port = port
+        args = [binary, "serve", scenario, "--port", str(port), "--log-level", "error"] + list(extra)
+        if tls_port:
+            args += ["--tls-port", str(tls_port)]
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def pids(self):
+        return [self.process.pid]
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Nginx:
+    """An nginx master and its workers, with a configuration of our own in a temporary folder."""
+
+    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None):
+        self.port = port
+        self.dir = tempfile.mkdtemp(prefix="nginx-", dir=workdir)
+        echo_module = None
+        for candidate in ["/usr/lib/nginx/modules/ngx_http_echo_module.so", "/usr/share/nginx/modules/ngx_http_echo_module.so"]:
+            if os.path.exists(candidate):
+                echo_module = candidate
+        self.has_echo = echo_module is not None
+        tls = ""
+        if tls_port:
+            tls = f"""
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        location = /static {{ default_type text/plain; return 200 "ok"; }}
+    }}"""
+        config = f"""
+{"load_module " + echo_module + ";" if echo_module else ""}
+worker_processes {os.cpu_count() or 1};
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log error;
+events {{ worker_connections 20000; }}
+worker_rlimit_nofile 40000;
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path {self.dir}/body;
+    proxy_temp_path {self.dir}/proxy;
+    fastcgi_temp_path {self.dir}/fastcgi;
+    uwsgi_temp_path {self.dir}/uwsgi;
+    scgi_temp_path {self.dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=16384;
+        location = /static {{ default_type text/plain; return 200 "ok"; }}
+        location = /delay {{ {"echo_sleep 1; echo ok;" if echo_module else "return 501;"} }}
+        location /files/ {{ alias {root or self.dir}/; }}
+    }}{tls}
+}}
+"""
+        with open(f"{self.dir}/nginx.conf", "w") as f:
+            f.write(config)
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            ["nginx", "-c", f"{self.dir}/nginx.conf", "-p", self.dir, "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def pids(self):
+        return [self.process.pid] + children(self.process.pid)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wrk(url, connections, seconds, extra=(), threads=2):
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"] + list(extra) + [url],
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latencies = {}
+    for label in ["50%", "99%"]:
+        match = re.search(rf"{re.escape(label)}\s+([\d.]+)(us|ms|s)", out)
+        if match:
+            latencies[label] = seconds_of(match.group(1), match.group(2))
+    match = re.search(r"Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)", out)
+    if match:
+        latencies["max"] = seconds_of(match.group(1), match.group(2))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rate": rate,
+        "latency": latencies,
+        "errors": sum(int(x) for x in errors.groups()) if errors else 0,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "requests": int(total.group(1)) if total else 0,
+        "raw": out,
+    }
+
+
+def seconds_of(value, unit):
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.binary = args.binary
+        self.work = tempfile.mkdtemp(prefix="faultline-bench-")
+        self.results = []
+        self.scenarios = {}
+        self.write_scenarios()
+
+    def write_scenarios(self):
+        static = "version: 1\nrules:\n  - {path: /static, body: ok}\n  - {path: /delay, delay: 1s, body: ok}\n"
+        many = ["version: 1", "rules:"]
+        for index in range(500):
+            many.append(f"  - {{path: /api/v1/resource{index}, body: r{index}}}")
+            many.append(f"  - {{path: /api/v2/items{index}/*/detail, body: g{index}}}")
+        many.append("  - {path: /static, body: ok}")
+        files = "version: 1\nrules:\n  - {path: /files/big.bin, bodyFile: big.bin}\n"
+        for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n"), ("files.yaml", files)]:
+            path = os.path.join(self.work, name)
+            with open(path, "w") as f:
+                f.write(text)
+            self.scenarios[name] = path
+
+    def record(self, name, faultline, nginx, unit, higher_is_better, target, note=""):
+        ratio = None
+        if faultline is not None and nginx:
+            ratio = faultline / nginx if higher_is_better else nginx / faultline
+        met = None
+        if target is not None:
+            met = target(faultline, nginx, ratio)
+        self.results.append(
+            {
+                "benchmark": name,
+                "faultline": faultline,
+                "nginx": nginx,
+                "unit": unit,
+                "ratio": ratio,
+                "target": note,
+                "met": met,
+            }
+        )
+        log(f"  {name}: faultline {fmt(faultline)} {unit}, nginx {fmt(nginx)} {unit}, ratio {fmt(ratio)}")
+
+    # MARK: - The benchmarks
+
+    def throughput(self, make_faultline, make_nginx, path, scheme="http", extra=(), runs=None, connections=64):
+        runs = runs or self.args.runs
+        f_rates, n_rates = [], []
+        for _ in range(runs):
+            for kind in ["faultline", "nginx"]:
+                if kind == "nginx" and make_nginx is None:
+                    continue
+                port = free_port()
+                server = make_faultline(port) if kind == "faultline" else make_nginx(port)
+                try:
+                    wait_for(f"http://127.0.0.1:{server.port}/static")
+                    target_port = getattr(server, "tls_port", None) or port
+                    url = f"{scheme}://localhost:{target_port}{path}" if scheme == "https" else f"http://127.0.0.1:{port}{path}"
+                    result = wrk(url, connections, self.args.seconds, extra)
+                    if result["non2xx"] or result["errors"]:
+                        log(f"    {kind}: {result['non2xx']} non-2xx, {result['errors']} socket errors")
+                    (f_rates if kind == "faultline" else n_rates).append(result["rate"])
+                finally:
+                    server.stop()
+        return median(f_rates), median(n_rates)
+
+    def run(self):
+        log(f"benchmarking {self.binary} against nginx in {self.work}")
+        ge = lambda x: (lambda f, n, r: r is not None and r >= x)
+
+        log("static: keep-alive GET of a fixed 200, 64 connections")
+        f, n = self.throughput(
+            lambda port: Faultline(self.binary, self.scenarios["static.yaml"], port),
+            lambda port: Nginx(self.work, port),
+            "/static",
+        )
+        self.record("static", f, n, "req/s", True, ge(0.8), ">= 0.8x nginx")
+        static_faultline = f
+
+        log("static-1k-rules: the same with 1,000 other rules before the match")
+        f1k, _ = self.throughput(lambda port: Faultline(self.binary, self.scenarios["many.yaml"], port), None, "/static")
+        self.results.append(
+            {
+                "benchmark": "static-1k-rules",
+                "faultline": f1k,
+                "nginx": None,
+                "unit": "req/s",
+                "ratio": (f1k / static_faultline) if f1k and static_faultline else None,
+                "target": ">= 0.95x Faultline's own static",
+                "met": bool(f1k and static_faultline and f1k / static_faultline >= 0.95),
+            }
+        )
+        log(f"  static-1k-rules: {fmt(f1k)} req/s, {fmt(self.results[-1]['ratio'])} of static")
+
+        log("journal-on: static with --journal FILE")
+        journal = os.path.join(self.work, "journal.jsonl")
+        fj, _ = self.throughput(
+            lambda port: Faultline(self.binary, self.scenarios["static.yaml"], port, ["--journal", journal]), None, "/static"
+        )
+        try:
+            os.remove(journal)
+        except FileNotFoundError:
+            pass
+        self.results.append(
+            {
+                "benchmark": "journal-on",
+                "faultline": fj,
+                "nginx": None,
+                "unit": "req/s",
+                "ratio": (fj / static_faultline) if fj and static_faultline else None,
+                "target": ">= 0.8x Faultline's own static",
+                "met": bool(fj and static_faultline and fj / static_faultline >= 0.8),
+            }
+        )
+        log(f"  journal-on: {fmt(fj)} req/s, {fmt(self.results[-1]['ratio'])} of static")
+
+        self.delay_10k()
+        self.startup()
+        self.idle_rss()
+        self.tls()
+        self.download()
+
+    def delay_10k(self):
+        connections = self.args.delay_connections
+        log(f"delay-10k: {connections} concurrent connections on a 1 s delay")
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        rows = {"faultline": [], "nginx": []}
+        peaks = []
+        for _ in range(self.args.runs):
+            for kind in ["faultline", "nginx"]:
+                port = free_port()
+                server = (
+                    Faultline(self.binary, self.scenarios["static.yaml"], port)
+                    if kind == "faultline"
+                    else Nginx(self.work, port)
+                )
+                try:
+                    wait_for(f"http://127.0.0.1:{port}/static")
+                    if kind == "nginx" and not server.has_echo:
+                        log("    nginx has no echo module; skipping its delayed baseline")
+                        continue
+                    result = wrk(f"http://127.0.0.1:{port}/delay", connections, self.args.delay_seconds)
+                    answered = result["requests"] > 0 and result["errors"] == 0 and result["non2xx"] == 0
+                    rows[kind].append((result["latency"], answered, result["errors"]))
+                    if kind == "faultline":
+                        peaks.append(peak_rss_kib(server.process.pid) / 1024)
+                finally:
+                    server.stop()
+
+        def pick(kind, label):
+            values = [latency.get(label) for latency, _, _ in rows[kind] if latency.get(label) is not None]
+            return median(values)
+
+        f99, n99 = pick("faultline", "99%"), pick("nginx", "99%")
+        all_answered = all(answered for _, answered, _ in rows["faultline"]) and rows["faultline"]
+        self.record(
+            "delay-10k p99",
+            f99,
+            n99,
+            "s",
+            False,
+            lambda f, n, r: bool(all_answered and f is not None and n is not None and f - n <= 0.010),
+            "every request answered, p99 within 10 ms of nginx's",
+        )
+        self.record("delay-10k p50", pick("faultline", "50%"), pick("nginx", "50%"), "s", False, None)
+        self.record("delay-10k max", pick("faultline", "max"), pick("nginx", "max"), "s", False, None)
+        peak = median(peaks)
+        self.results.append(
+            {
+                "benchmark": "delay-10k peak RSS",
+                "faultline": peak,
+                "nginx": None,
+                "unit": "MB",
+                "ratio": None,
+                "target": "< 150 MB",
+                "met": bool(peak is not None and peak < 150),
+            }
+        )
+        log(f"  delay-10k peak RSS: {fmt(peak)} MB; socket errors: {[e for _, _, e in rows['faultline']]}")
+
+    def startup(self):
+        log("startup: process start to the first 200, median of 20")
+        times = {"faultline": [], "nginx": []}
+        for _ in range(self.args.startups):
+            for kind in ["faultline", "nginx"]:
+                port = free_port()
+                start = time.monotonic()
+                server = (
+                    Faultline(self.binary, self.scenarios["static.yaml"], port)
+                    if kind == "faultline"
+                    else Nginx(self.work, port)
+                )
+                try:
+                    first_200(port)
+                    times[kind].append(time.monotonic() - start)
+                finally:
+                    server.stop()
+        f, n = median(times["faultline"]), median(times["nginx"])
+        self.record("startup", f * 1000, n * 1000, "ms", False, lambda f, n, r: f < 20, "< 20 ms")
+
+    def idle_rss(self):
+        log("idle-rss: resident memory 2 s after start with the default scenario")
+        port = free_port()
+        process = subprocess.Popen([self.binary, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(2)
+        faultline = rss_kib([process.pid]) / 1024
+        process.send_signal(signal.SIGTERM)
+        process.wait()
+        nginx_port = free_port()
+        nginx = Nginx(self.work, nginx_port)
+        time.sleep(2)
+        baseline = rss_kib(nginx.pids()) / 1024
+        nginx.stop()
+        self.record("idle-rss", faultline, baseline, "MB", False, lambda f, n, r: f < 20, "< 20 MB")
+
+    def tls(self):
+        certs = os.path.join(self.work, "certs")
+        subprocess.run([self.binary, "certs", "--out", certs], check=True, capture_output=True)
+        cert, key = os.path.join(certs, "server.pem"), os.path.join(certs, "server.key")
+
+        def faultline(port, tls_port):
+            server = Faultline(self.binary, self.scenarios["static.yaml"], port, ["--cert", cert, "--key", key], tls_port=tls_port)
+            server.tls_port = tls_port
+            return server
+
+        def nginx(port, tls_port):
+            server = Nginx(self.work, port, tls_port=tls_port, cert=cert, key=key)
+            server.tls_port = tls_port
+            return server
+
+        log("tls-static: keep-alive GET over TLS, 64 connections")
+        f, n = self.throughput(lambda port: faultline(port, free_port()), lambda port: nginx(port, free_port()), "/static", scheme="https")
+        self.record("tls-static", f, n, "req/s", True, lambda f, n, r: r is not None and r >= 0.7, ">= 0.7x nginx")
+
+        log("tls-handshakes: a new TLS connection for every request")
+        f, n = self.throughput(
+            lambda port: faultline(port, free_port()),
+            lambda port: nginx(port, free_port()),
+            "/static",
+            scheme="https",
+            extra=["-H", "Connection: close"],
+            connections=16,
+        )
+        self.record("tls-handshakes", f, n, "req/s", True, lambda f, n, r: r is not None and r >= 0.7, ">= 0.7x nginx")
+
+    def download(self):
+        size = self.args.download_mib * 1024 * 1024
+        path = os.path.join(self.work, "big.bin")
+        log(f"download-1g: a {self.args.download_mib} MiB bodyFile, whole and as 16 parallel ranges")
+        with open(path, "wb") as f:
+            chunk = os.urandom(1 << 20)
+            for _ in range(self.args.download_mib):
+                f.write(chunk)
+        whole = {"faultline": [], "nginx": []}
+        ranges = {"faultline": [], "nginx": []}
+        for _ in range(self.args.runs):
+            for kind in ["faultline", "nginx"]:
+                port = free_port()
+                server = (
+                    Faultline(self.binary, self.scenarios["files.yaml"], port)
+                    if kind == "faultline"
+                    else Nginx(self.work, port, root=self.work)
+                )
+                try:
+                    wait_for(f"http://127.0.0.1:{port}/static" if kind == "nginx" else f"http://127.0.0.1:{port}/__faultline/health")
+                    url = f"http://127.0.0.1:{port}/files/big.bin"
+                    start = time.monotonic()
+                    subprocess.run(["curl", "-s", "-o", "/dev/null", url], check=True)
+                    whole[kind].append(size / (time.monotonic() - start) / 1e6)
+                    part = size // 16
+                    start = time.monotonic()
+                    procs = [
+                        subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-r", f"{i * part}-{(i + 1) * part - 1}", url])
+                        for i in range(16)
+                    ]
+                    for p in procs:
+                        p.wait()
+                    ranges[kind].append(size / (time.monotonic() - start) / 1e6)
+                finally:
+                    server.stop()
+        at_least = lambda f, n, r: r is not None and r >= 0.7
+        self.record("download-1g whole", median(whole["faultline"]), median(whole["nginx"]), "MB/s", True, at_least, ">= 0.7x nginx")
+        self.record("download-1g ranges", median(ranges["faultline"]), median(ranges["nginx"]), "MB/s", True, at_least, ">= 0.7x nginx")
+        os.remove(path)
+
+
+def first_200(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    request = b"GET /static HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(request)
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            time.sleep(0.0005)
+    raise RuntimeError("no 200 within the timeout")
+
+
+def fmt(value):
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def table(results):
+    lines = ["| benchmark | Faultline | nginx | ratio | target | met |", "| --- | ---: | ---: | ---: | --- | --- |"]
+    for r in results:
+        met = "-" if r["met"] is None else ("yes" if r["met"] else "no")
+        lines.append(
+            f"| {r['benchmark']} | {fmt(r['faultline'])} {r['unit']} | {fmt(r['nginx'])}{' ' + r['unit'] if r['nginx'] is not None else ''} "
+            f"| {fmt(r['ratio'])}{'x' if r['ratio'] is not None else ''} | {r['target']} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--binary", required=True, help="the faultline executable (a release build)")
+    parser.add_argument("--out", help="write the results as JSON to this file")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each benchmark (medians are reported)")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds of each wrk run")
+    parser.add_argument("--delay-connections", type=int, default=10000)
+    parser.add_argument("--delay-seconds", type=int, default=6)
+    parser.add_argument("--startups", type=int, default=20)
+    parser.add_argument("--download-mib", type=int, default=1024)
+    args = parser.parse_args()
+    bench = Bench(args)
+    started = time.monotonic()
+    try:
+        bench.run()
+    finally:
+        shutil.rmtree(bench.work, ignore_errors=True)
+    machine = f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}"
+    print(table(bench.results))
+    print(f"\n{machine}; {time.monotonic() - started:.0f} s; medians of {args.runs} runs (startup: {args.startups})")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"machine": machine, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": bench.results}, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
