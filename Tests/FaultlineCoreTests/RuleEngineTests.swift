@@ -296,7 +296,7 @@ struct RuleIndexTests {
               - {path: /a/*/c}
               - {path: /a/**}
               - {path: "/**/z"}
-              - {path: /x/{id}/y}
+              - {path: "/x/{id}/y"}
               - {path: /x/y*}
               - {pathRegex: '^/r/'}
               - {method: GET}
