@@ -60,6 +60,10 @@ extension HTTPExchangeHandler {
                 self.finish(exchange, outcome: .dropped, close: .fin, context: context)
             }
         case .respond:
+            if let whole = self.serializedResponse(plan, context: context) {
+                self.sendWhole(whole, plan: plan, exchange, context: context)
+                return
+            }
             for interim in plan.interim {
                 context.write(self.wrapOutboundOut(.head(interim.nioHead)), promise: nil)
             }
@@ -72,6 +76,63 @@ extension HTTPExchangeHandler {
             exchange.statusSent = plan.status
             self.count(self.write(.head(plan.nioHead), context: context), bytes: Int64(plan.headLength), body: false, exchange)
             self.startBody(exchange, context: context)
+        }
+    }
+
+    /// The largest in-memory response sent in one piece.
+    static let wholeResponseLimit: Int64 = 64 * 1024
+
+    /// The whole response as one buffer, for the common case that needs no pacing, no fault and no file: one
+    /// write and one flush instead of a write per part. `nil` when the plan needs the general path.
+    private func serializedResponse(_ plan: ResponsePlan, context: ChannelHandlerContext) -> ByteBuffer? {
+        guard plan.interim.isEmpty, plan.slowHeaders == nil, plan.bodyDelay == .zero, plan.bytesPerSecond == nil,
+            plan.cut == nil, plan.chunkSize == nil, !plan.isChunked, plan.bodyLength <= Self.wholeResponseLimit
+        else { return nil }
+        let bytes: [UInt8]
+        switch plan.source {
+        case .none: bytes = []
+        case .bytes(let body, _): bytes = body
+        default: return nil
+        }
+        var buffer = context.channel.allocator.buffer(capacity: plan.headLength + Int(plan.bodyLength))
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(plan.status))
+        buffer.writeStaticString(" ")
+        buffer.writeString(plan.reason)
+        buffer.writeStaticString("\r\n")
+        for field in plan.headers {
+            buffer.writeString(field.name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        for segment in plan.segments {
+            switch segment {
+            case .bytes(let literal): buffer.writeBytes(literal)
+            case .slice(let offset, let length): buffer.writeBytes(bytes[Int(offset)..<Int(offset + length)])
+            }
+        }
+        return buffer
+    }
+
+    private func sendWhole(_ whole: ByteBuffer, plan: ResponsePlan, _ exchange: Exchange, context: ChannelHandlerContext) {
+        exchange.headSent = true
+        exchange.statusSent = plan.status
+        exchange.bodyFinished = true
+        exchange.firstByteAt = .now()
+        let total = Int64(whole.readableBytes)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        (self.rawContext ?? context).writeAndFlush(NIOAny(whole), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success:
+                exchange.bytesSent = total
+                exchange.bodyBytesSent = plan.bodyLength
+                self.finish(exchange, outcome: .completed, close: nil, context: context)
+            case .failure:
+                self.finish(exchange, outcome: .clientClosed, close: .fin, context: context)
+            }
         }
     }
 

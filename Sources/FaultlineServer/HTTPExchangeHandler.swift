@@ -91,6 +91,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var isActive = true
     /// Fires when a request head takes longer than `requestTimeout` to arrive, or a lingering close is over.
     private var headTimer: Scheduled<Void>?
+    /// When the head being waited for is due; `nil` when not waiting.
+    private var headDeadline: NIODeadline?
     private var dateCache = HTTPDateCache()
     private var handshakeFailureJournaled = false
 
@@ -139,6 +141,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isActive = false
+        self.headTimer?.cancel()
+        self.headTimer = nil
         self.statistics.connectionClosed()
         self.control.metrics.setOpenConnections(self.statistics.openConnections)
         self.control.connections.remove(context.channel)
@@ -401,35 +405,52 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.lingering = true
         self.cancelHeadTimer()
         context.close(mode: .output, promise: nil)
-        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
-            self.headTimer = nil
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
             context.close(promise: nil)
         }
         context.read()
     }
 
+    /// Starts waiting for a request head. The deadline moves with every request, but the timer behind it is
+    /// scheduled only when none is pending: a request costs a store, not a timer, on a busy keep-alive connection.
     private func startHeadTimer(context: ChannelHandlerContext) {
-        self.cancelHeadTimer()
-        let timeout = self.limits.requestTimeout
+        self.headDeadline = .now() + .nanoseconds(self.limits.requestTimeout.nanoseconds)
         self.bytesAtTimerStart = self.byteCounter?.total ?? 0
-        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
-            self.headTimer = nil
-            guard self.isActive, self.exchange == nil, self.queue.isEmpty else { return }
-            // An idle keep-alive connection is closed quietly, as nginx's keepalive_timeout does: a 408 there
-            // could be read as the answer to a request the client sends at that moment.
-            if self.requestsAnswered > 0, (self.byteCounter?.total ?? 0) == self.bytesAtTimerStart {
-                self.closedByServer = true
-                context.close(promise: nil)
-                return
-            }
-            let message = "no complete request head arrived within \(DurationSyntax.format(timeout))"
-            self.refuse(408, message, self.receiving, context: context)
+        if self.headTimer == nil {
+            self.scheduleHeadTimer(at: self.headDeadline ?? .now(), context: context)
         }
     }
 
+    private func scheduleHeadTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.headTimer = nil
+            self.headTimerFired(context: context)
+        }
+    }
+
+    private func headTimerFired(context: ChannelHandlerContext) {
+        guard let deadline = self.headDeadline, self.isActive, !self.lingering else { return }
+        if deadline > .now() {
+            // The deadline moved on since this timer was set.
+            self.scheduleHeadTimer(at: deadline, context: context)
+            return
+        }
+        self.headDeadline = nil
+        guard self.exchange == nil, self.queue.isEmpty else { return }
+        // An idle keep-alive connection is closed quietly, as nginx's keepalive_timeout does: a 408 there
+        // could be read as the answer to a request the client sends at that moment.
+        if self.requestsAnswered > 0, (self.byteCounter?.total ?? 0) == self.bytesAtTimerStart {
+            self.closedByServer = true
+            context.close(promise: nil)
+            return
+        }
+        let message = "no complete request head arrived within \(DurationSyntax.format(self.limits.requestTimeout))"
+        self.refuse(408, message, self.receiving, context: context)
+    }
+
+    /// Stops waiting for a head; a pending timer finds no deadline and lets itself go.
     private func cancelHeadTimer() {
-        self.headTimer?.cancel()
-        self.headTimer = nil
+        self.headDeadline = nil
     }
 
     // MARK: - Choosing the answer

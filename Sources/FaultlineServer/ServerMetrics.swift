@@ -11,6 +11,8 @@ public final class ServerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let openConnections: Metrics.Gauge
     private let delays: Metrics.Timer
+    /// The counters made so far, by their labels: making one goes through the registry's lock and checks.
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -27,13 +29,20 @@ public final class ServerMetrics: Sendable {
     /// Counts a finished exchange.
     func record(_ entry: JournalEntry) {
         let rule = entry.rule ?? "none"
-        Counter(
-            label: "faultline_requests_total",
-            dimensions: [("rule", rule), ("status", String(entry.status)), ("outcome", entry.outcome.rawValue)],
-            factory: self.factory
-        ).increment()
+        self.counter("faultline_requests_total", [("rule", rule), ("status", String(entry.status)), ("outcome", entry.outcome.rawValue)])
+            .increment()
         if let fault = entry.fault {
-            Counter(label: "faultline_faults_total", dimensions: [("rule", rule), ("fault", fault)], factory: self.factory).increment()
+            self.counter("faultline_faults_total", [("rule", rule), ("fault", fault)]).increment()
+        }
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        let key = label + dimensions.map { "\u{1}\($0.0)=\($0.1)" }.joined()
+        return self.counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Metrics.Counter(label: label, dimensions: dimensions, factory: self.factory)
+            counters[key] = counter
+            return counter
         }
     }
 

@@ -18,7 +18,7 @@ func now() -> Double {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
+func eventually(timeout: Double = 20, _ condition: () -> Bool) async -> Bool {
     let deadline = now() + timeout
     while now() < deadline {
         if condition() { return true }

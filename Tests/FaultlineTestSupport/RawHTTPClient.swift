@@ -26,7 +26,7 @@ public final class RawHTTPClient {
     private var sawEOF = false
 
     /// Connects to `host:port` (IPv4 or IPv6 literal), with `timeout` on every read.
-    public init(host: String = "127.0.0.1", port: Int, timeout: Double = 10) throws {
+    public init(host: String = "127.0.0.1", port: Int, timeout: Double = 30) throws {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

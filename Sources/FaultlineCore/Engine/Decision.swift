@@ -78,6 +78,10 @@ public struct ResolvedResponse: Sendable {
     public var spreadOver: Duration?
     /// Send the body chunked, in pieces of this size.
     public var chunkSize: Int64?
+    /// The body's entity tag, computed once for a response that does not change.
+    public var bodyETag: String?
+    /// `lastModified` as an HTTP date, formatted once for a response that does not change.
+    public var lastModifiedText: String?
 
     public init(
         status: Int,

@@ -32,8 +32,14 @@ public struct IncomingRequest: Sendable {
     /// Splits a request target into its decoded path and query parameters. An absolute-form target
     /// (`http://host/path`, as sent to proxies) is reduced to its path.
     static func split(target: String) -> (path: String, query: [QueryItem]) {
+        // The common case, a plain path with nothing to decode, takes no work at all.
+        if target.utf8.first == UInt8(ascii: "/"),
+            !target.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") })
+        {
+            return (target, [])
+        }
         var rest = Substring(target)
-        if let schemeEnd = rest.range(of: "://"), !rest.hasPrefix("/") {
+        if !rest.hasPrefix("/"), let schemeEnd = rest.range(of: "://") {
             let afterScheme = rest[schemeEnd.upperBound...]
             rest = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterScheme[$0...] } ?? "/"
             if rest.hasPrefix("?") { rest = "/" + rest }
@@ -47,7 +53,7 @@ public struct IncomingRequest: Sendable {
         } else {
             rawPath = rest
         }
-        let path = String(rawPath).removingPercentEncoding ?? String(rawPath)
+        let path = rawPath.contains("%") ? String(rawPath).removingPercentEncoding ?? String(rawPath) : String(rawPath)
         return (path.isEmpty ? "/" : path, query)
     }
 

@@ -21,6 +21,8 @@ public final class RuleEngine: Sendable {
     private let state: Mutex<EngineState>
     /// Which rules can match a path, so a request is not tried against every rule.
     private let index: RuleIndex
+    /// The rules by reference, with the answers that never change prepared.
+    private let compiled: [CompiledRule]
 
     /// What the engine remembers between requests.
     struct EngineState {
@@ -55,6 +57,8 @@ public final class RuleEngine: Sendable {
         self.loadedAt = loadedAt ?? Int64(Date().timeIntervalSince1970)
         self.state = Mutex(Self.initialState(scenario: scenario, seed: self.seed, now: .now))
         self.index = RuleIndex(rules: scenario.rules)
+        let loadedAt = self.loadedAt
+        self.compiled = scenario.rules.map { CompiledRule($0, loadedAt: loadedAt) }
     }
 
     private static func initialState(scenario: Scenario, seed: UInt64, now: ContinuousClock.Instant) -> EngineState {
@@ -126,7 +130,8 @@ public final class RuleEngine: Sendable {
     ) -> Result<Decision, NoRuleAnswered> {
         let elapsed = now - state.startedAt
         for candidate in self.index.candidates(for: request.path) {
-            let rule = self.scenario.rules[candidate]
+            let compiled = self.compiled[candidate]
+            let rule = compiled.rule
             guard let captures = RequestMatcher.match(rule, request) else { continue }
             let index = rule.index
             if !state.enabled[index] { continue }
@@ -152,7 +157,7 @@ public final class RuleEngine: Sendable {
                 }
                 return .success(
                     try self.answer(
-                        rule,
+                        compiled,
                         request: request,
                         context: context,
                         now: now,
@@ -186,13 +191,14 @@ public final class RuleEngine: Sendable {
 
     /// The answer of a rule whose conditions hold: its checks first, then its response.
     private func answer(
-        _ rule: Rule,
+        _ compiled: CompiledRule,
         request: IncomingRequest,
         context: TemplateContext,
         now: ContinuousClock.Instant,
         state: inout RuleState,
         generator: inout SeededGenerator
     ) throws(TemplateError) -> Decision {
+        let rule = compiled.rule
         func refusal(_ kind: Decision.Kind, _ response: ResolvedResponse) -> Decision {
             Decision(kind: kind, ruleIndex: rule.index, ruleLabel: rule.label, response: response)
         }
@@ -226,6 +232,9 @@ public final class RuleEngine: Sendable {
         }
         let answerNumber = state.answered
         state.answered += 1
+        if let prepared = compiled.staticResponse {
+            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, response: prepared)
+        }
         let (spec, step) = Self.response(of: rule, answerNumber: answerNumber)
         var response = try ResponseResolver.resolve(
             spec,

@@ -69,7 +69,8 @@ public enum ResponsePlanner {
         var etag: String?
         var lastModified: Int64?
         if isSuccess && (hasBody || response.etag != nil || response.lastModifiedIsExplicit) {
-            etag = explicit.first(named: "ETag") ?? response.etag ?? (hasBody ? self.entityTag(for: source, length: length, file: file) : nil)
+            etag = explicit.first(named: "ETag") ?? response.etag
+                ?? (hasBody ? response.bodyETag ?? self.entityTag(for: source, length: length, file: file) : nil)
             let ruleTime = response.lastModifiedIsExplicit ? response.lastModified : nil
             lastModified = ruleTime ?? file?.modified ?? response.lastModified
             if let explicitDate = explicit.first(named: "Last-Modified") { lastModified = HTTPDate.parse(explicitDate) ?? lastModified }
@@ -166,7 +167,10 @@ public enum ResponsePlanner {
         if let contentRange { automatic.append(HeaderField("Content-Range", contentRange)) }
         if acceptRanges { automatic.append(HeaderField("Accept-Ranges", "bytes")) }
         if let etag { automatic.append(HeaderField("ETag", etag)) }
-        if let lastModified { automatic.append(HeaderField("Last-Modified", HTTPDate.format(secondsSince1970: lastModified))) }
+        if let lastModified {
+            let text = lastModified == response.lastModified ? response.lastModifiedText : nil
+            automatic.append(HeaderField("Last-Modified", text ?? HTTPDate.format(secondsSince1970: lastModified)))
+        }
         if let location = response.location { automatic.append(HeaderField("Location", location)) }
         if let retryAfter = response.retryAfter { automatic.append(HeaderField("Retry-After", retryAfter)) }
         if status == 405 {
