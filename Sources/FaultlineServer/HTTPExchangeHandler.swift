@@ -212,6 +212,11 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.receiving = nil
             // After CONNECT or an Upgrade request NIO's parser reads nothing more; the answer closes the connection.
             if received.request.asksToSwitchProtocols { self.stoppedReading = true }
+            if self.exchange == nil, self.queue.isEmpty, self.isActive {
+                // Nothing ahead of it: answer at once, without a trip through the queue.
+                self.answer(request: received, context: context)
+                return
+            }
             self.queue.append(.request(received))
             self.answerNext(context: context)
         }
@@ -463,18 +468,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch item {
         case .request(let received):
-            if ControlAPI.handles(received.request) {
-                let response = ControlAPI.respond(
-                    to: received.request,
-                    body: received.body,
-                    remoteAddress: context.channel.remoteAddress,
-                    control: self.control
-                )
-                self.start(Exchange(received: received, plan: self.plan(response, for: received.request), isControl: true), context: context)
-                return
-            }
-            let decision = received.decision ?? self.live.engine.decide(received.request)
-            self.answer(received, decision: decision, context: context)
+            self.answer(request: received, context: context)
         case .decided(let received, let decision):
             self.answer(received, decision: decision, context: context)
         case .refusal(let status, let message, let received):
@@ -488,6 +482,22 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closing.headers.append(HeaderField("Connection", "close"))
             self.start(Exchange(received: record, plan: self.plan(response, for: closing)), context: context)
         }
+    }
+
+    /// Answers a complete request: the control API's, or the rules'.
+    private func answer(request received: ReceivedRequest, context: ChannelHandlerContext) {
+        if ControlAPI.handles(received.request) {
+            let response = ControlAPI.respond(
+                to: received.request,
+                body: received.body,
+                remoteAddress: context.channel.remoteAddress,
+                control: self.control
+            )
+            self.start(Exchange(received: received, plan: self.plan(response, for: received.request), isControl: true), context: context)
+            return
+        }
+        let decision = received.decision ?? self.live.engine.decide(received.request)
+        self.answer(received, decision: decision, context: context)
     }
 
     private func answer(_ received: ReceivedRequest, decision: Decision, context: ChannelHandlerContext) {

@@ -12,7 +12,15 @@ public final class ServerMetrics: Sendable {
     private let openConnections: Metrics.Gauge
     private let delays: Metrics.Timer
     /// The counters made so far, by their labels: making one goes through the registry's lock and checks.
-    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let counters = Mutex<[CounterKey: Metrics.Counter]>([:])
+
+    /// A counter's name and labels, as a dictionary key.
+    struct CounterKey: Hashable {
+        let label: String
+        let first: String
+        let second: String
+        let third: String
+    }
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -29,18 +37,22 @@ public final class ServerMetrics: Sendable {
     /// Counts a finished exchange.
     func record(_ entry: JournalEntry) {
         let rule = entry.rule ?? "none"
-        self.counter("faultline_requests_total", [("rule", rule), ("status", String(entry.status)), ("outcome", entry.outcome.rawValue)])
-            .increment()
+        let status = entry.status
+        let outcome = entry.outcome.rawValue
+        self.counter(CounterKey(label: "faultline_requests_total", first: rule, second: String(status), third: outcome)) {
+            [("rule", rule), ("status", String(status)), ("outcome", outcome)]
+        }.increment()
         if let fault = entry.fault {
-            self.counter("faultline_faults_total", [("rule", rule), ("fault", fault)]).increment()
+            self.counter(CounterKey(label: "faultline_faults_total", first: rule, second: fault, third: "")) {
+                [("rule", rule), ("fault", fault)]
+            }.increment()
         }
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
-        let key = label + dimensions.map { "\u{1}\($0.0)=\($0.1)" }.joined()
-        return self.counters.withLock { counters in
+    private func counter(_ key: CounterKey, dimensions: () -> [(String, String)]) -> Metrics.Counter {
+        self.counters.withLock { counters in
             if let counter = counters[key] { return counter }
-            let counter = Metrics.Counter(label: label, dimensions: dimensions, factory: self.factory)
+            let counter = Metrics.Counter(label: key.label, dimensions: dimensions(), factory: self.factory)
             counters[key] = counter
             return counter
         }

@@ -189,7 +189,7 @@ public enum ResponsePlanner {
             interim: self.interim(response, for: request),
             status: status,
             reason: reason ?? StatusReason.phrase(for: status),
-            headers: self.normalizingChunked(automatic.filter { !explicit.contains(named: $0.name) } + explicit),
+            headers: self.normalizingChunked(self.merged(automatic, explicit)),
             source: sendsBody ? source : .none,
             segments: sendsBody ? segments : [],
             closeAfter: closeAfter
@@ -302,9 +302,16 @@ public enum ResponsePlanner {
         return codings.split(separator: ",").last.map { $0.trimmingSpaces().equalsIgnoringASCIICase("chunked") } ?? false
     }
 
+    /// The automatic headers the explicit ones do not replace, then the explicit ones.
+    static func merged(_ automatic: [HeaderField], _ explicit: [HeaderField]) -> [HeaderField] {
+        if explicit.isEmpty { return automatic }
+        return automatic.filter { !explicit.contains(named: $0.name) } + explicit
+    }
+
     /// NIO's encoder frames a body only when the header says `chunked` in lower case; say it so.
     static func normalizingChunked(_ headers: [HeaderField]) -> [HeaderField] {
-        headers.map { field in
+        guard headers.contains(where: { $0.name.equalsIgnoringASCIICase("Transfer-Encoding") }) else { return headers }
+        return headers.map { field in
             guard field.name.equalsIgnoringASCIICase("Transfer-Encoding"), field.value.equalsIgnoringASCIICase("chunked") else {
                 return field
             }
