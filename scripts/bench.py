@@ -211,6 +211,8 @@ class Bench:
         self.args = args
         self.binary = args.binary
         self.work = tempfile.mkdtemp(prefix="faultline-bench-")
+        # nginx's workers run as another user and must read the files served from here.
+        os.chmod(self.work, 0o755)
         self.results = []
         self.scenarios = {}
         self.write_scenarios()
@@ -474,17 +476,28 @@ class Bench:
                     wait_for(f"http://127.0.0.1:{port}/static" if kind == "nginx" else f"http://127.0.0.1:{port}/__faultline/health")
                     url = f"http://127.0.0.1:{port}/files/big.bin"
                     start = time.monotonic()
-                    subprocess.run(["curl", "-s", "-o", "/dev/null", url], check=True)
-                    whole[kind].append(size / (time.monotonic() - start) / 1e6)
+                    got = subprocess.run(
+                        ["curl", "-sf", "-o", "/dev/null", "-w", "%{size_download}", url], check=True, capture_output=True, text=True
+                    ).stdout
+                    elapsed = time.monotonic() - start
+                    if int(got) != size:
+                        raise RuntimeError(f"{kind} sent {got} bytes of {size}")
+                    whole[kind].append(size / elapsed / 1e6)
                     part = size // 16
                     start = time.monotonic()
                     procs = [
-                        subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-r", f"{i * part}-{(i + 1) * part - 1}", url])
+                        subprocess.Popen(
+                            ["curl", "-sf", "-o", "/dev/null", "-w", "%{size_download}", "-r", f"{i * part}-{(i + 1) * part - 1}", url],
+                            stdout=subprocess.PIPE,
+                            text=True,
+                        )
                         for i in range(16)
                     ]
-                    for p in procs:
-                        p.wait()
-                    ranges[kind].append(size / (time.monotonic() - start) / 1e6)
+                    received = sum(int(p.communicate()[0] or 0) for p in procs)
+                    elapsed = time.monotonic() - start
+                    if received != size:
+                        raise RuntimeError(f"{kind} sent {received} bytes of {size} in ranges")
+                    ranges[kind].append(size / elapsed / 1e6)
                 finally:
                     server.stop()
         at_least = lambda f, n, r: r is not None and r >= 0.7

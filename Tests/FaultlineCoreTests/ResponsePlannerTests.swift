@@ -121,3 +121,17 @@ struct ResponsePlannerTests {
         #expect(self.plan(ResolvedResponse(status: 413)).reason == "Content Too Large")
     }
 }
+
+@Suite("Response plan encoding")
+struct ResponsePlanEncodingTests {
+    @Test func theHeadLengthIsTheSerializedHeadsLength() {
+        for status in [200, 404, 599] {
+            let plan = ResponsePlanner.plan(
+                ResolvedResponse(status: status, headers: [HeaderField("X-Ünïcode", "välue")], body: .bytes(Array("hello".utf8), contentType: "text/plain")),
+                for: IncomingRequest(method: "GET", target: "/"),
+                date: "Thu, 26 Nov 2026 12:00:00 GMT"
+            )
+            #expect(plan.headLength == plan.serializedHead().count)
+        }
+    }
+}
