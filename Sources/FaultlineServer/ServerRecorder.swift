@@ -7,13 +7,13 @@ public final class ServerRecorder: Sendable {
     public let journal: Journal
     /// Counts what is recorded.
     public let metrics: ServerMetrics
-    private let journalFile: LineWriter?
-    private let accessLog: LineWriter?
+    private let journalFile: JournalWriter?
+    private let accessLog: JournalWriter?
 
     public init(
         journal: Journal = Journal(),
-        journalFile: LineWriter? = nil,
-        accessLog: LineWriter? = nil,
+        journalFile: JournalWriter? = nil,
+        accessLog: JournalWriter? = nil,
         metrics: ServerMetrics = ServerMetrics()
     ) {
         self.journal = journal
@@ -26,8 +26,8 @@ public final class ServerRecorder: Sendable {
     func record(_ entry: JournalEntry) {
         let kept = self.journal.record(entry)
         self.metrics.record(kept)
-        self.journalFile?.write(kept.json)
-        self.accessLog?.write(kept.accessLogLine)
+        self.journalFile?.write(kept)
+        self.accessLog?.write(kept)
     }
 
     /// Writes out what the file writers still hold.

@@ -189,8 +189,8 @@ struct ServeOptions: ParsableArguments {
         do {
             return ServerRecorder(
                 journal: Journal(capacity: self.journalSize),
-                journalFile: try self.journal.map { try LineWriter(path: $0) },
-                accessLog: try self.accessLog.map { try LineWriter(path: $0) }
+                journalFile: try self.journal.map { try JournalWriter(path: $0, format: .json) },
+                accessLog: try self.accessLog.map { try JournalWriter(path: $0, format: .accessLog) }
             )
         } catch {
             throw OptionError(message: "cannot open \(self.journal ?? self.accessLog ?? "the log file") for writing (\(error.localizedDescription))")
