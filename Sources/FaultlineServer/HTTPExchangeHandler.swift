@@ -74,7 +74,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request whose head has arrived but not its end.
     private var receiving: ReceivedRequest?
     /// Complete requests (or a refusal) waiting for their turn.
-    private var queue = CircularBuffer<QueuedItem>()
+    private var queue = CircularBuffer<QueuedItem>(initialCapacity: 2)
     /// The response being sent.
     var exchange: Exchange?
     /// A read the channel asked for while the queue was full.
@@ -649,8 +649,9 @@ extension HTTPExchangeHandler {
         var arrivedAt: NIODeadline = .now()
     }
 
-    /// What waits for its turn on the connection.
-    enum QueuedItem {
+    /// What waits for its turn on the connection. Indirect: a request with its decision takes several hundred
+    /// bytes, and an idle connection's queue should not reserve room for many of them.
+    indirect enum QueuedItem {
         /// A complete request.
         case request(ReceivedRequest)
         /// A request answered before its body was read.
