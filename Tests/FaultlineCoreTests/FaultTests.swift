@@ -232,6 +232,14 @@ struct JournalTests {
         )
     }
 
+    @Test func escapesJSONStringsAndCopiesPlainOnesWhole() {
+        #expect(JSONString.quoted("plain/ü✓") == #""plain/ü✓""#)
+        #expect(JSONString.quoted("a\"b\\c\nd\re\tf\u{1}g") == #""a\"b\\c\nd\re\tf\u0001g""#)
+        var output = "["
+        JSONString.append("", to: &output)
+        #expect(output == #"["""#)
+    }
+
     @Test func writesNginxCombinedLogLines() {
         var entry = self.entry("orders", status: 499)
         entry.headers.append(HeaderField("Authorization", "Basic YWxpY2U6c2VjcmV0"))

@@ -1,33 +1,45 @@
 /// The journal's two outside forms: a JSON object (the control API and `--journal`), and nginx's combined log
 /// format (`--access-log`).
 extension JournalEntry {
-    /// The entry as one line of JSON, keys in a fixed order.
+    /// The entry as one line of JSON, keys in a fixed order. Built by appending to one string: `--journal` formats
+    /// an entry per request.
     public var json: String {
-        var fields: [(String, String)] = [
-            ("id", String(self.id)),
-            ("connection", String(self.connection)),
-            ("listener", JSONWriter.quoted(self.listener)),
-            ("client", JSONWriter.quoted(self.client)),
-            ("receivedAt", JSONWriter.quoted(Timestamps.rfc3339(self.receivedAt))),
-            ("method", JSONWriter.quoted(self.method)),
-            ("target", JSONWriter.quoted(self.target)),
-            ("path", JSONWriter.quoted(self.path)),
-            ("version", JSONWriter.quoted(self.version)),
-            ("tls", self.tls.map(JSONWriter.quoted) ?? "null"),
-            ("headers", Self.headersJSON(self.headers)),
-            ("bodyBytes", String(self.bodyBytes)),
-            ("rule", self.rule.map(JSONWriter.quoted) ?? "null"),
-            ("step", self.step.map { String($0) } ?? "null"),
-            ("status", String(self.status)),
-            ("responseHeaders", Self.headersJSON(self.responseHeaders)),
-            ("fault", self.fault.map(JSONWriter.quoted) ?? "null"),
-            ("outcome", JSONWriter.quoted(self.outcome.rawValue)),
-            ("bytesSent", String(self.bytesSent)),
-            ("bodyBytesSent", String(self.bodyBytesSent)),
-        ]
-        fields.append(("firstByteMs", self.firstByteMs.map(Self.milliseconds) ?? "null"))
-        fields.append(("totalMs", Self.milliseconds(self.totalMs)))
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        var out = ""
+        out.reserveCapacity(640)
+        out += "{\"id\":\(self.id),\"connection\":\(self.connection),\"listener\":"
+        JSONString.append(self.listener, to: &out)
+        out += ",\"client\":"
+        JSONString.append(self.client, to: &out)
+        out += ",\"receivedAt\":"
+        JSONString.append(Timestamps.rfc3339(self.receivedAt), to: &out)
+        out += ",\"method\":"
+        JSONString.append(self.method, to: &out)
+        out += ",\"target\":"
+        JSONString.append(self.target, to: &out)
+        out += ",\"path\":"
+        JSONString.append(self.path, to: &out)
+        out += ",\"version\":"
+        JSONString.append(self.version, to: &out)
+        out += ",\"tls\":"
+        Self.appendOptional(self.tls, to: &out)
+        out += ",\"headers\":"
+        Self.appendHeaders(self.headers, to: &out)
+        out += ",\"bodyBytes\":\(self.bodyBytes),\"rule\":"
+        Self.appendOptional(self.rule, to: &out)
+        out += ",\"step\":"
+        out += self.step.map { String($0) } ?? "null"
+        out += ",\"status\":\(self.status),\"responseHeaders\":"
+        Self.appendHeaders(self.responseHeaders, to: &out)
+        out += ",\"fault\":"
+        Self.appendOptional(self.fault, to: &out)
+        out += ",\"outcome\":"
+        JSONString.append(self.outcome.rawValue, to: &out)
+        out += ",\"bytesSent\":\(self.bytesSent),\"bodyBytesSent\":\(self.bodyBytesSent),\"firstByteMs\":"
+        out += self.firstByteMs.map(Self.milliseconds) ?? "null"
+        out += ",\"totalMs\":"
+        out += Self.milliseconds(self.totalMs)
+        out += "}"
+        return out
     }
 
     /// Entries as a JSON array, one per line.
@@ -46,8 +58,24 @@ extension JournalEntry {
             + "\(self.status) \(self.bodyBytesSent) \"\(Self.escaped(referer))\" \"\(Self.escaped(agent))\""
     }
 
-    static func headersJSON(_ headers: [HeaderField]) -> String {
-        "[" + headers.map { "[\(JSONWriter.quoted($0.name)),\(JSONWriter.quoted($0.value))]" }.joined(separator: ",") + "]"
+    private static func appendHeaders(_ headers: [HeaderField], to out: inout String) {
+        out += "["
+        for (index, header) in headers.enumerated() {
+            out += index == 0 ? "[" : ",["
+            JSONString.append(header.name, to: &out)
+            out += ","
+            JSONString.append(header.value, to: &out)
+            out += "]"
+        }
+        out += "]"
+    }
+
+    private static func appendOptional(_ text: String?, to out: inout String) {
+        if let text {
+            JSONString.append(text, to: &out)
+        } else {
+            out += "null"
+        }
     }
 
     static func milliseconds(_ value: Double) -> String {

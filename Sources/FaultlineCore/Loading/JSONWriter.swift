@@ -79,7 +79,20 @@ enum JSONWriter {
 public enum JSONString {
     /// `text` as a JSON string literal, quotes included.
     public static func quoted(_ text: String) -> String {
-        var output = "\""
+        var output = ""
+        self.append(text, to: &output)
+        return output
+    }
+
+    /// Appends `text` as a JSON string literal, quotes included, to `output`.
+    public static func append(_ text: String, to output: inout String) {
+        output += "\""
+        // Most journal text needs no escaping at all: copy it whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -94,6 +107,6 @@ public enum JSONString {
                 output.unicodeScalars.append(scalar)
             }
         }
-        return output + "\""
+        output += "\""
     }
 }
