@@ -171,19 +171,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // On a TLS fault listener a client that refuses the certificate after the handshake (a wrong host name,
         // say) just closes: journal the connection so the refusal shows.
-        if let fault = self.tlsFault, self.handshakeDone, self.requestsAnswered == 0, !self.handshakeFailureJournaled {
-            self.handshakeFailureJournaled = true
-            self.recorder.record(
-                JournalEntry.connectionOnly(
-                    connection: self.connectionID,
-                    listener: self.listenerName,
-                    client: self.clientAddress,
-                    receivedAt: self.connectedWallClock,
-                    fault: fault.rawValue,
-                    outcome: .clientClosed,
-                    totalMs: Double((NIODeadline.now() - self.connectedAt).nanoseconds) / 1e6
-                )
-            )
+        if let fault = self.tlsFault, self.handshakeDone, self.requestsAnswered == 0 {
+            self.journalConnectionOnly(fault: fault.rawValue)
         }
         context.fireChannelInactive()
     }
@@ -379,15 +368,21 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func journalFailedHandshake(_ error: any Error) {
         guard !self.handshakeFailureJournaled else { return }
-        self.handshakeFailureJournaled = true
         self.logger.debug("TLS handshake failed", metadata: ["error": "\(error)"])
+        self.journalConnectionOnly(fault: self.tlsFault?.rawValue ?? "tls-handshake-failed")
+    }
+
+    /// Journals a connection that ended without a request (a refused certificate, a failed handshake), once.
+    private func journalConnectionOnly(fault: String) {
+        guard !self.handshakeFailureJournaled else { return }
+        self.handshakeFailureJournaled = true
         self.recorder.record(
             JournalEntry.connectionOnly(
                 connection: self.connectionID,
                 listener: self.listenerName,
                 client: self.clientAddress,
                 receivedAt: self.connectedWallClock,
-                fault: self.tlsFault?.rawValue ?? "tls-handshake-failed",
+                fault: fault,
                 outcome: .clientClosed,
                 totalMs: Double((NIODeadline.now() - self.connectedAt).nanoseconds) / 1e6
             )
