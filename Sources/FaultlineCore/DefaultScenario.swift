@@ -118,12 +118,12 @@ public enum DefaultScenario {
             method: GET
             path: /etag/{tag}
             etag: "{tag}"
-            body: "etag {tag}\n"
+            body: "etag {tag}\\n"
           - name: cache
             method: GET
             path: /cache
             headers: {Cache-Control: "public, max-age=60"}
-            body: "cacheable\n"
+            body: "cacheable\\n"
           - name: basic-auth
             method: GET
             path: /basic-auth/{user}/{pass}

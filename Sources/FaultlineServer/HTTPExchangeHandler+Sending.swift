@@ -73,10 +73,25 @@ extension HTTPExchangeHandler {
                 self.dribble(plan.serializedHead()[...], over: slow, exchange, context: context)
                 return
             }
+            if plan.isChunked, !Self.encoderFramesChunks(plan) {
+                // NIO's encoder frames a body only when the first Transfer-Encoding says exactly `chunked`; for
+                // `gzip, chunked` and the like the head and the chunks go below it, framed here.
+                exchange.rawMode = true
+                exchange.statusSent = plan.status
+                let head = context.channel.allocator.buffer(bytes: plan.serializedHead())
+                _ = self.writeRaw(.byteBuffer(head), body: false, exchange, context: context)
+                self.startBody(exchange, context: context)
+                return
+            }
             exchange.statusSent = plan.status
             self.count(self.write(.head(plan.nioHead), context: context), bytes: Int64(plan.headLength), body: false, exchange)
             self.startBody(exchange, context: context)
         }
+    }
+
+    /// Whether NIO's encoder frames the plan's chunked body itself (it checks the first Transfer-Encoding only).
+    static func encoderFramesChunks(_ plan: ResponsePlan) -> Bool {
+        plan.headers.first(named: "Transfer-Encoding") == "chunked"
     }
 
     /// The largest in-memory response sent in one piece.
@@ -95,18 +110,7 @@ extension HTTPExchangeHandler {
         default: return nil
         }
         var buffer = context.channel.allocator.buffer(capacity: plan.headLength + Int(plan.bodyLength))
-        buffer.writeStaticString("HTTP/1.1 ")
-        buffer.writeString(String(plan.status))
-        buffer.writeStaticString(" ")
-        buffer.writeString(plan.reason)
-        buffer.writeStaticString("\r\n")
-        for field in plan.headers {
-            buffer.writeString(field.name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(field.value)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("\r\n")
+        plan.writeHead { buffer.writeString($0) }
         for segment in plan.segments {
             switch segment {
             case .bytes(let literal): buffer.writeBytes(literal)

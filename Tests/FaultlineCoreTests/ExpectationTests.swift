@@ -56,6 +56,13 @@ struct ExpectationTests {
         #expect(self.verdict(.honorsRetryAfter, [self.entry(at: 0), self.entry(at: 0.1)]) == (true, "No answer carried Retry-After, so there was nothing to honour."))
     }
 
+    @Test func anAbsurdRetryAfterIsReportedNotATrap() {
+        let huge = [HeaderField("Retry-After", "99999999999999999")]
+        let verdict = self.verdict(.honorsRetryAfter, [self.entry(at: 0, response: huge), self.entry(at: 1)])
+        #expect(verdict.0 == false)
+        #expect(verdict.1.contains("Retry-After: 1e+17 s"))
+    }
+
     @Test func minInterval() {
         #expect(self.verdict(.minInterval(.seconds(1)), [self.entry(at: 0, ms: 0), self.entry(at: 1), self.entry(at: 2.5)]).0)
         #expect(self.verdict(.minInterval(.seconds(1)), [self.entry(at: 0, ms: 0), self.entry(at: 1), self.entry(at: 1.5)]) == (false, "Request 3 came 0.490 s after the answer to request 2; expected at least 1.000 s."))

@@ -64,6 +64,19 @@ struct ResponsePlannerRangeTests {
         #expect(plan.headers.first(named: "Content-Length") == String(text.utf8.count))
     }
 
+    @Test func multipartPartsCarryTheRulesContentType() throws {
+        var typed = self.response
+        typed.headers = [HeaderField("Content-Type", "application/x-ndjson")]
+        let plan = self.plan(typed, [("Range", "bytes=0-1,-2")])
+        #expect(plan.headers.values(named: "Content-Type").count == 1)
+        let contentType = try #require(plan.headers.first(named: "Content-Type"))
+        #expect(contentType.hasPrefix("multipart/byteranges; boundary="))
+        let text = String(decoding: self.bytes(plan), as: UTF8.self)
+        #expect(text.contains("\r\nContent-Type: application/x-ndjson\r\nContent-Range: bytes 0-1/20\r\n"))
+        #expect(!text.contains("text/plain"))
+        #expect(self.plan(typed).headers.first(named: "Content-Type") == "application/x-ndjson", "a whole answer keeps it")
+    }
+
     @Test func answersUnsatisfiableRangesWith416() {
         let plan = self.plan(self.response, [("Range", "bytes=50-")])
         #expect(plan.status == 416)
@@ -151,5 +164,18 @@ struct ResponsePlannerRangeTests {
         #expect(plan.headers.first(named: "Transfer-Encoding") == "chunked")
         let head = self.plan(chunked, method: "HEAD")
         #expect(!head.headers.contains(named: "Transfer-Encoding"), "a bodiless answer never says chunked")
+    }
+
+    @Test func aBodyWhoseLastCodingIsNotChunkedEndsWithTheConnection() {
+        func response(_ codings: String) -> ResolvedResponse {
+            ResolvedResponse(status: 200, headers: [HeaderField("Transfer-Encoding", codings)], body: .bytes(self.body, contentType: "text/plain"))
+        }
+        let gzip = self.plan(response("gzip"))
+        #expect(!gzip.isChunked)
+        #expect(gzip.closeAfter, "RFC 9112 section 6.3: read until the server closes")
+        #expect(gzip.headers.first(named: "Connection") == "close")
+        let layered = self.plan(response("gzip, chunked"))
+        #expect(layered.isChunked)
+        #expect(!layered.closeAfter)
     }
 }

@@ -193,6 +193,43 @@ struct RuleEngineTests {
         #expect(!fixed.usesRandomness)
     }
 
+    @Test func aRequestTheRuleCannotAnswerDoesNotCountAsAnAnswer() throws {
+        let engine = try engine(
+            """
+            version: 1
+            rules:
+              - path: /s/{code}
+                rateLimit: {requests: 1, per: 1m}
+                sequence:
+                  - status: "{code}"
+                  - status: 201
+            """
+        )
+        #expect(engine.decide(request("/s/999")).response.status == 400)
+        #expect(engine.decide(request("/s/999")).response.status == 400)
+        #expect(engine.decide(request("/s/202")).response.status == 202, "still the first step, and the rate limit's one slot")
+        #expect(engine.decide(request("/s/202")).response.status == 429)
+    }
+
+    @Test func templatesMayNameCapturesOfAPathWrittenAfterThem() throws {
+        let engine = try engine(
+            """
+            version: 1
+            rules:
+              - auth: {bearer: "{id}"}
+                path: /u/{id}
+                body: ok
+              - probability: "{rate}"
+                pathRegex: '^/p/(?<rate>[01])$'
+                body: p
+            """
+        )
+        #expect(engine.decide(request("/u/7", headers: [HeaderField("Authorization", "Bearer 7")])).response.status == 200)
+        #expect(engine.decide(request("/u/7", headers: [HeaderField("Authorization", "Bearer {id}")])).response.status == 401)
+        #expect(engine.decide(request("/p/1")).bodyText == "p")
+        #expect(engine.decide(request("/p/0")).response.status == 404)
+    }
+
     @Test func fillsTemplatesFromThePathAndQuery() throws {
         let engine = try engine(
             """

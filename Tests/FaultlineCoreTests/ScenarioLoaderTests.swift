@@ -446,6 +446,13 @@ struct ScenarioLoaderTests {
         let scenario = try DefaultScenario.load()
         #expect(scenario.rules.count > 5)
         #expect(scenario.rules.allSatisfy { $0.name != nil })
+        // Every text body ends in a newline, as curl users expect (a bare line break in a YAML double-quoted
+        // string would fold into a space).
+        let engine = RuleEngine(scenario: scenario)
+        for target in ["/get", "/etag/v1", "/cache", "/delay/0"] {
+            let text = engine.decide(request(target)).bodyText
+            #expect(text.hasSuffix("\n") && !text.hasSuffix(" \n") && !text.hasSuffix(" "), "\(target): \(text)")
+        }
     }
 }
 

@@ -25,6 +25,8 @@ struct FaultServerTests {
           - {name: body-delay, path: /body-delay, body: late, bodyDelay: 600ms}
           - {name: throttle, path: /throttle, bodySize: 40KiB, throttle: 20KiB/s}
           - {name: chunked, path: /chunked, bodySize: 10000, chunked: true, chunkSize: 4096}
+          - {name: layered, path: /layered, body: "hello", headers: {Transfer-Encoding: "gzip, chunked"}}
+          - {name: close-delimited, path: /gzip, body: "hello", headers: {Transfer-Encoding: gzip}}
           - {name: slow, path: /slow, delay: 30s}
           - {name: ok, path: /ok, body: ok}
         """
@@ -216,6 +218,26 @@ struct FaultServerTests {
             let body = text[headEnd.upperBound...]
             let sizes = body.components(separatedBy: "\r\n").enumerated().filter { $0.offset % 2 == 0 }.map(\.element).filter { !$0.isEmpty }
             #expect(sizes == ["1000", "1000", "710", "0"])
+        }
+    }
+
+    @Test func aRuleTransferEncodingIsFramedAsItSays() async throws {
+        try await withServer(Self.scenario) { server in
+            // `gzip, chunked`: chunk framing (here by Faultline, below NIO's encoder), and the connection stays usable.
+            let raw = try RawHTTPClient(port: server.port)
+            try raw.send("GET /layered HTTP/1.1\r\nHost: x\r\n\r\nGET /layered HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let text = String(decoding: raw.readUntilEnd().bytes, as: UTF8.self)
+            let answer = try #require(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").last)
+            #expect(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count == 3, "two answers: \(text)")
+            #expect(answer.contains("\r\nTransfer-Encoding: gzip, chunked\r\n"))
+            #expect(!answer.contains("Content-Length"))
+            #expect(answer.hasSuffix("\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+            // `gzip` alone: the body ends where the connection does.
+            let plain = try RawHTTPClient(port: server.port)
+            try plain.send("GET /gzip HTTP/1.1\r\nHost: x\r\n\r\n")
+            let closed = String(decoding: plain.readUntilEnd().bytes, as: UTF8.self)
+            #expect(closed.contains("\r\nConnection: close\r\n"))
+            #expect(closed.hasSuffix("\r\n\r\nhello"))
         }
     }
 

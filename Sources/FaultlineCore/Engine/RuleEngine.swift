@@ -236,12 +236,16 @@ public final class RuleEngine: Sendable {
             return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, response: prepared)
         }
         let (spec, step) = Self.response(of: rule, answerNumber: answerNumber)
-        var response = try ResponseResolver.resolve(
-            spec,
-            defaultHeaders: rule.defaultHeaders,
-            context: context,
-            generator: &generator
-        )
+        var response: ResolvedResponse
+        do {
+            response = try ResponseResolver.resolve(spec, defaultHeaders: rule.defaultHeaders, context: context, generator: &generator)
+        } catch {
+            // A request the rule cannot answer (a 400) is not an answer: `times`, the sequence and the rate limit
+            // stay where they were, as they do for a 401 or a 429.
+            state.answered -= 1
+            if rule.rateLimit != nil { state.recentAnswers.removeLast() }
+            throw error
+        }
         if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
         if response.status == 405 { response.allow = self.allowedMethods(for: request, excluding: rule.index) }
         return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: step, response: response)

@@ -177,6 +177,8 @@ public enum ExpectationEvaluator {
     }
 
     static func seconds(_ value: Double) -> String {
+        // A Retry-After can be any number a scenario or a request chose: only a sane one is written to the millisecond.
+        guard value.isFinite, abs(value) < 1e12 else { return "\(value) s" }
         let milliseconds = Int((value * 1000).rounded())
         let whole = milliseconds / 1000
         let fraction = abs(milliseconds % 1000)

@@ -83,12 +83,27 @@ public struct ResponsePlan: Sendable {
 
     /// The head as bytes, exactly as NIO's encoder writes it: status line, header fields, blank line.
     public func serializedHead() -> [UInt8] {
-        var head = "HTTP/1.1 \(self.status) \(self.reason)\r\n"
+        var head: [UInt8] = []
+        head.reserveCapacity(self.headLength)
+        self.writeHead { head.append(contentsOf: $0.utf8) }
+        return head
+    }
+
+    /// Hands the head's pieces to `write` in order; whatever collects them (an array here, a socket buffer in the
+    /// server) gets the same bytes.
+    public func writeHead(_ write: (String) -> Void) {
+        write("HTTP/1.1 ")
+        write(String(self.status))
+        write(" ")
+        write(self.reason)
+        write("\r\n")
         for field in self.headers {
-            head += "\(field.name): \(field.value)\r\n"
+            write(field.name)
+            write(": ")
+            write(field.value)
+            write("\r\n")
         }
-        head += "\r\n"
-        return Array(head.utf8)
+        write("\r\n")
     }
 
     /// How many body bytes follow the head.

@@ -60,7 +60,8 @@ public enum ResponsePlanner {
         let hasBody = length > 0
         var explicit = response.headers
         var automatic: [HeaderField] = [HeaderField("Date", date)]
-        var contentType = source.contentType
+        // The rule's own Content-Type names the representation (the parts of a multipart answer carry it).
+        var contentType = explicit.first(named: "Content-Type") ?? source.contentType
         var segments: [ResponsePlan.BodySegment] = hasBody ? [.slice(offset: 0, length: length)] : []
         var reason = response.reason
 
@@ -76,6 +77,17 @@ public enum ResponsePlanner {
             if let explicitDate = explicit.first(named: "Last-Modified") { lastModified = HTTPDate.parse(explicitDate) ?? lastModified }
         }
 
+        /// A 412 or 416 answers with a short explanation instead of the rule's representation, and none of the
+        /// rule's headers that describe it.
+        func replaceRepresentation(with text: String) {
+            explicit = explicit.filter { field in !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
+            source = self.textBody(text)
+            segments = [.slice(offset: 0, length: source.knownLength ?? 0)]
+            contentType = source.contentType
+            etag = nil
+            lastModified = nil
+        }
+
         if isSuccess {
             switch Preconditions.evaluate(request, etag: etag, lastModified: lastModified) {
             case .proceed:
@@ -85,12 +97,7 @@ public enum ResponsePlanner {
             case .failed:
                 status = 412
                 reason = nil
-                explicit = explicit.filter { field in !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
-                source = self.textBody("Faultline: a precondition of the request failed.\n")
-                segments = [.slice(offset: 0, length: source.knownLength ?? 0)]
-                contentType = source.contentType
-                etag = nil
-                lastModified = nil
+                replaceRepresentation(with: "Faultline: a precondition of the request failed.\n")
             }
         }
 
@@ -124,17 +131,14 @@ public enum ResponsePlanner {
                 let boundary = self.boundary(for: etag ?? "\(length)")
                 segments = self.multipart(ranges, length: length, contentType: contentType, boundary: boundary)
                 contentType = "multipart/byteranges; boundary=\(boundary)"
+                // The parts carry the representation's type and ranges; the whole is multipart.
+                explicit = explicit.filter { !$0.name.equalsIgnoringASCIICase("Content-Type") && !$0.name.equalsIgnoringASCIICase("Content-Range") }
             case .unsatisfiable:
                 status = 416
                 reason = nil
                 acceptRanges = false
                 contentRange = "bytes */\(length)"
-                explicit = explicit.filter { field in !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
-                source = self.textBody("Faultline: the requested range is not satisfiable; the body has \(length) bytes.\n")
-                segments = [.slice(offset: 0, length: source.knownLength ?? 0)]
-                contentType = source.contentType
-                etag = nil
-                lastModified = nil
+                replaceRepresentation(with: "Faultline: the requested range is not satisfiable; the body has \(length) bytes.\n")
             }
         } else if status == 416 {
             // A rule that answers 416 itself still says how long the representation is.
@@ -166,11 +170,7 @@ public enum ResponsePlanner {
         }
         if let contentRange { automatic.append(HeaderField("Content-Range", contentRange)) }
         if acceptRanges { automatic.append(HeaderField("Accept-Ranges", "bytes")) }
-        if let etag { automatic.append(HeaderField("ETag", etag)) }
-        if let lastModified {
-            let text = lastModified == response.lastModified ? response.lastModifiedText : nil
-            automatic.append(HeaderField("Last-Modified", text ?? HTTPDate.format(secondsSince1970: lastModified)))
-        }
+        self.appendValidators(etag: etag, lastModified: lastModified, of: response, to: &automatic)
         if let location = response.location { automatic.append(HeaderField("Location", location)) }
         if let retryAfter = response.retryAfter { automatic.append(HeaderField("Retry-After", retryAfter)) }
         if status == 405 {
@@ -179,8 +179,11 @@ public enum ResponsePlanner {
         if status == 401 { automatic.append(HeaderField("WWW-Authenticate", "Basic realm=\"faultline\"")) }
         if status == 407 { automatic.append(HeaderField("Proxy-Authenticate", "Basic realm=\"faultline\"")) }
 
-        // A final 1xx leaves the client waiting for a response that never comes; close so it finds out.
+        // A final 1xx leaves the client waiting for a response that never comes; close so it finds out. A body
+        // whose last transfer coding is not chunked ends where the connection does (RFC 9112 section 6.3).
+        let closeDelimited = sendsBody && explicit.contains(named: "Transfer-Encoding") && !self.saysChunked(explicit)
         let closeAfter = self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
+            || closeDelimited
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
 
         var plan = ResponsePlan(
@@ -275,8 +278,7 @@ public enum ResponsePlanner {
         serverIsClosing: Bool
     ) -> ResponsePlan {
         var automatic = [HeaderField("Date", date)]
-        if let etag { automatic.append(HeaderField("ETag", etag)) }
-        if let lastModified { automatic.append(HeaderField("Last-Modified", HTTPDate.format(secondsSince1970: lastModified))) }
+        self.appendValidators(etag: etag, lastModified: lastModified, of: response, to: &automatic)
         let explicit = response.headers.filter { field in self.notModifiedHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
         let closeAfter = self.closes(request: request, explicit: response.headers, serverIsClosing: serverIsClosing)
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
@@ -286,7 +288,7 @@ public enum ResponsePlanner {
             interim: self.interim(response, for: request),
             status: 304,
             reason: StatusReason.phrase(for: 304),
-            headers: automatic.filter { !explicit.contains(named: $0.name) } + explicit,
+            headers: self.merged(automatic, explicit),
             source: .none,
             segments: [],
             closeAfter: closeAfter
@@ -294,6 +296,15 @@ public enum ResponsePlanner {
         // A cached client meets the rule's fault too.
         self.applyFault(response.fault, to: &plan, bodyAllowed: false)
         return plan
+    }
+
+    /// ETag and Last-Modified, the date's text reused when the rule's response prepared it.
+    static func appendValidators(etag: String?, lastModified: Int64?, of response: ResolvedResponse, to headers: inout [HeaderField]) {
+        if let etag { headers.append(HeaderField("ETag", etag)) }
+        if let lastModified {
+            let text = lastModified == response.lastModified ? response.lastModifiedText : nil
+            headers.append(HeaderField("Last-Modified", text ?? HTTPDate.format(secondsSince1970: lastModified)))
+        }
     }
 
     /// Whether the last transfer coding is chunked (RFC 9112 section 6.1).

@@ -26,7 +26,9 @@ extension ScenarioDecoder {
         if byKey["path"] != nil, let regexEntry = byKey["pathRegex"] {
             self.error("A rule takes 'path' or 'pathRegex', not both.", at: regexEntry.keyNode)
         }
-        for entry in entries {
+        // The path comes first whatever its place in the mapping: templates in other keys name its captures.
+        let isPath: (ScenarioDecoder.Entry) -> Bool = { $0.key == "path" || $0.key == "pathRegex" }
+        for entry in entries.filter(isPath) + entries.filter({ !isPath($0) }) {
             switch entry.key {
             case "name":
                 rule.name = self.string(entry.value, expected: "the rule's name as a string")
