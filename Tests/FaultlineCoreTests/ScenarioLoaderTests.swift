@@ -442,6 +442,25 @@ struct ScenarioLoaderTests {
         }
     }
 
+    @Test func refusesAliasBombsInsteadOfExpandingThem() {
+        // Nine levels of ten aliases would be a billion values.
+        var json = "      l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+        for level in 1...8 {
+            json += "      l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        let jsonProblems = problems("version: 1\nrules:\n  - path: /j\n    json:\n" + json)
+        #expect(jsonProblems.count == 1)
+        #expect(jsonProblems.first?.contains("more than 100,000 values") ?? false, "\(jsonProblems)")
+
+        var rules = "  - &r0 {path: /m, body: ok}\n"
+        for level in 1...6 {
+            rules += "  - &r\(level) {<<: [" + Array(repeating: "*r\(level - 1)", count: 10).joined(separator: ", ") + "]}\n"
+        }
+        let mergeProblems = problems("version: 1\nrules:\n" + rules)
+        #expect(mergeProblems.count == 1)
+        #expect(mergeProblems.first?.contains("merges more than 10000 mappings") ?? false, "\(mergeProblems)")
+    }
+
     @Test func theBuiltInScenarioLoads() throws {
         let scenario = try DefaultScenario.load()
         #expect(scenario.rules.count > 5)

@@ -9,13 +9,26 @@ enum JSONWriter {
         let mark: Mark?
     }
 
+    /// The most values a JSON body in a scenario may spell out: aliases inside aliases could otherwise ask for
+    /// billions from a few lines. A body that large belongs in a `bodyFile`.
+    static let maxValues = 100_000
+
     static func render(_ node: Node) throws(Failure) -> String {
         var output = ""
-        try self.write(node, into: &output)
+        var budget = self.maxValues
+        try self.write(node, into: &output, budget: &budget)
         return output
     }
 
-    private static func write(_ node: Node, into output: inout String) throws(Failure) {
+    private static func write(_ node: Node, into output: inout String, budget: inout Int) throws(Failure) {
+        budget -= 1
+        guard budget >= 0 else {
+            throw Failure(
+                message: "This json body has more than 100,000 values (YAML aliases repeat what they name); "
+                    + "use bodyFile for a large body.",
+                mark: node.mark
+            )
+        }
         switch node {
         case .scalar(let scalar):
             output += self.scalarJSON(scalar)
@@ -23,7 +36,7 @@ enum JSONWriter {
             output += "["
             for (index, element) in sequence.enumerated() {
                 if index > 0 { output += "," }
-                try self.write(element, into: &output)
+                try self.write(element, into: &output, budget: &budget)
             }
             output += "]"
         case .mapping(let mapping):
@@ -35,7 +48,7 @@ enum JSONWriter {
                 if index > 0 { output += "," }
                 output += self.quoted(key.string)
                 output += ":"
-                try self.write(pair.value, into: &output)
+                try self.write(pair.value, into: &output, budget: &budget)
             }
             output += "}"
         case .alias:

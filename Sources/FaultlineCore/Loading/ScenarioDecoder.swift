@@ -15,6 +15,10 @@ struct ScenarioDecoder {
     /// The folder `bodyFile` paths are relative to, and must stay inside of.
     let baseDirectory: String
     private(set) var diagnostics: [Diagnostic] = []
+    /// Mappings merged in with `<<` so far: aliases can make a short file merge exponentially many.
+    private var mergedMappings = 0
+    /// The most merges a file may ask for.
+    static let maxMergedMappings = 10_000
 
     init(file: String, baseDirectory: String) {
         self.file = file
@@ -56,6 +60,17 @@ struct ScenarioDecoder {
                 // With several sources, the first one that has a key wins (YAML's merge key type).
                 let sources: [Node] = value.sequence.map(Array.init) ?? [value]
                 for source in sources {
+                    self.mergedMappings += 1
+                    guard self.mergedMappings <= Self.maxMergedMappings else {
+                        if self.mergedMappings == Self.maxMergedMappings + 1 {
+                            self.error(
+                                "This file merges more than \(Self.maxMergedMappings) mappings with '<<' (aliases that merge "
+                                    + "aliases multiply); write the keys out instead.",
+                                at: value
+                            )
+                        }
+                        continue
+                    }
                     for entry in self.entries(of: source, keys) ?? [] where !merged.contains(where: { $0.key == entry.key }) {
                         merged.append(entry)
                     }
