@@ -17,7 +17,8 @@ enum ControlAPI {
         to request: IncomingRequest,
         body: [UInt8],
         remoteAddress: SocketAddress?,
-        control: ServerControl
+        control: ServerControl,
+        statistics: ServerStatistics
     ) -> ResolvedResponse {
         if let token = control.adminToken {
             guard request.headers.first(named: "Authorization") == "Bearer \(token)" else {
@@ -76,6 +77,9 @@ enum ControlAPI {
             return ResolvedResponse(status: 200, body: .bytes(Array(report.json.utf8), contentType: "application/json"))
 
         case ("GET", ["metrics"]), ("HEAD", ["metrics"]):
+            // The gauge is read when asked for: set from every connection as it opens and closes, two event loops
+            // could leave it behind the count.
+            control.metrics.setOpenConnections(statistics.openConnections)
             return ResolvedResponse(
                 status: 200,
                 body: .bytes(Array(control.metrics.prometheusText().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")

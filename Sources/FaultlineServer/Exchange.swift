@@ -50,12 +50,15 @@ final class Exchange {
     /// Recorded in the journal already.
     var journaled = false
 
-    init(received: HTTPExchangeHandler.ReceivedRequest, plan: ResponsePlan?, decision: Decision? = nil, isControl: Bool = false) {
+    /// `decision` defaults to the one made before the body arrived (`Expect: 100-continue`), so a request the
+    /// rule already counted is journaled under it however the exchange ends.
+    init(received: HTTPExchangeHandler.ReceivedRequest, plan: ResponsePlan?, decision: Decision? = nil) {
         self.received = received
         self.plan = plan
+        let decision = decision ?? received.decision
         self.ruleLabel = decision?.ruleLabel
         self.step = decision?.step
-        self.isControl = isControl
+        self.isControl = received.isControl
     }
 
     var request: IncomingRequest { self.received.request }

@@ -94,7 +94,6 @@ public final class FaultlineServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads ?? System.coreCount))
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
-        let fileIO = NonBlockingFileIO(threadPool: threadPool)
         let statistics = ServerStatistics()
         let specs = configuration.listeners.isEmpty ? [ListenerSpec()] : configuration.listeners
         let needsCA = specs.contains { $0.tls?.usesGeneratedCA ?? false }
@@ -114,7 +113,14 @@ public final class FaultlineServer: Sendable {
         do {
             for (spec, tls) in zip(specs, tlsListeners) {
                 let quiescer = ServerQuiescingHelper(group: group)
-                let logger = configuration.logger
+                let environment = ConnectionEnvironment(
+                    control: control,
+                    threadPool: threadPool,
+                    statistics: statistics,
+                    logger: configuration.logger,
+                    isTLS: tls != nil,
+                    tlsFault: tls?.fault
+                )
                 let overrides = configuration.limitOverrides
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
@@ -143,13 +149,8 @@ public final class FaultlineServer: Sendable {
                             }
                             try Self.configurePipeline(
                                 channel,
-                                control: control,
-                                fileIO: fileIO,
-                                limits: overrides.applied(to: live.engine.scenario.limits),
-                                statistics: statistics,
-                                logger: logger,
-                                isTLS: tls != nil,
-                                tlsFault: tls?.fault
+                                environment: environment,
+                                limits: overrides.applied(to: live.engine.scenario.limits)
                             )
                         }
                     }
@@ -179,16 +180,7 @@ public final class FaultlineServer: Sendable {
         )
     }
 
-    static func configurePipeline(
-        _ channel: any Channel,
-        control: ServerControl,
-        fileIO: NonBlockingFileIO,
-        limits: Limits,
-        statistics: ServerStatistics,
-        logger: Logger,
-        isTLS: Bool = false,
-        tlsFault: TLSFault? = nil
-    ) throws {
+    static func configurePipeline(_ channel: any Channel, environment: ConnectionEnvironment, limits: Limits) throws {
         var encoderConfiguration = HTTPResponseEncoder.Configuration()
         // Faultline frames responses itself: the planner decides Content-Length, and a lying scenario must be able
         // to send exactly the headers it asks for.
@@ -207,17 +199,7 @@ public final class FaultlineServer: Sendable {
         try sync.addHandler(
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
         )
-        try sync.addHandler(
-            HTTPExchangeHandler(
-                control: control,
-                fileIO: fileIO,
-                limits: limits,
-                statistics: statistics,
-                logger: logger,
-                isTLS: isTLS,
-                tlsFault: tlsFault
-            )
-        )
+        try sync.addHandler(HTTPExchangeHandler(environment: environment, limits: limits))
     }
 
     /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every

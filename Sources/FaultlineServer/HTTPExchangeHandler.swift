@@ -31,17 +31,16 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Collaborators
 
-    let control: ServerControl
+    let environment: ConnectionEnvironment
     let fileIO: NonBlockingFileIO
     let limits: Limits
-    let statistics: ServerStatistics
-    let logger: Logger
+    var control: ServerControl { self.environment.control }
+    var statistics: ServerStatistics { self.environment.statistics }
+    var logger: Logger { self.environment.logger }
     var live: LiveScenario { self.control.live }
     var recorder: ServerRecorder { self.control.recorder }
-    /// Whether the connection is TLS (file bodies then go through memory: TLS cannot send a file region).
-    let isTLS: Bool
-    /// The TLS fault of the listener, if any.
-    let tlsFault: TLSFault?
+    var isTLS: Bool { self.environment.isTLS }
+    var tlsFault: TLSFault? { self.environment.tlsFault }
 
     // MARK: - Connection state
 
@@ -91,28 +90,19 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var isActive = true
     /// Fires when a request head takes longer than `requestTimeout` to arrive, or a lingering close is over.
     private var headTimer: Scheduled<Void>?
+    /// Ends a lingering close.
+    private var lingerTimer: Scheduled<Void>?
     /// When the head being waited for is due; `nil` when not waiting.
     private var headDeadline: NIODeadline?
     private var dateCache = HTTPDateCache()
     private var handshakeFailureJournaled = false
 
-    init(
-        control: ServerControl,
-        fileIO: NonBlockingFileIO,
-        limits: Limits,
-        statistics: ServerStatistics,
-        logger: Logger,
-        isTLS: Bool = false,
-        tlsFault: TLSFault? = nil
-    ) {
-        self.control = control
-        self.fileIO = fileIO
+    /// `limits` are the scenario's when the connection opened (a reloaded scenario may change them).
+    init(environment: ConnectionEnvironment, limits: Limits) {
+        self.environment = environment
+        self.fileIO = NonBlockingFileIO(threadPool: environment.threadPool)
         self.limits = limits
-        self.statistics = statistics
-        self.logger = logger
-        self.isTLS = isTLS
-        self.tlsFault = tlsFault
-        self.handshakeDone = !isTLS
+        self.handshakeDone = !environment.isTLS
     }
 
     // MARK: - Lifecycle
@@ -125,12 +115,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         self.statistics.connectionOpened()
-        self.control.metrics.setOpenConnections(self.statistics.openConnections)
         self.control.connections.add(context.channel)
         self.connectionID = self.statistics.nextConnectionID()
         if let local = context.channel.localAddress {
-            let host = local.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "-"
-            self.listenerName = "\(host):\(local.port ?? 0)"
+            self.listenerName = HandshakeFaultHandler.describe(local)
         }
         self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
         self.connectedAt = .now()
@@ -143,8 +131,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.isActive = false
         self.headTimer?.cancel()
         self.headTimer = nil
+        self.lingerTimer?.cancel()
+        self.lingerTimer = nil
         self.statistics.connectionClosed()
-        self.control.metrics.setOpenConnections(self.statistics.openConnections)
         self.control.connections.remove(context.channel)
         self.cancelHeadTimer()
         if let exchange = self.exchange {
@@ -158,8 +147,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let unanswered: JournalEntry.Outcome = self.closedByServer ? .dropped : .clientClosed
         for item in self.queue {
             switch item {
-            case .request(let received), .decided(let received, _):
+            case .request(let received):
                 self.journal(Exchange(received: received, plan: nil), outcome: unanswered)
+            case .decided(let received, let decision):
+                self.journal(Exchange(received: received, plan: nil, decision: decision), outcome: unanswered)
             case .refusal(_, _, let received):
                 if let received { self.journal(Exchange(received: received, plan: nil), outcome: unanswered) }
             }
@@ -186,15 +177,17 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.cancelHeadTimer()
             self.received(head, context: context)
         case .body(let buffer):
-            guard var received = self.receiving else { return }
-            received.bodyBytes += Int64(buffer.readableBytes)
-            if ControlAPI.handles(received.request), received.bodyBytes <= self.limits.maxBodySize {
-                // The control API reads its bodies (a scenario to load); everything else only counts them.
-                received.body += buffer.readableBytesView
+            // Changed in place: a copy of the request would copy the control API body read so far with every part.
+            guard self.receiving != nil else { return }
+            self.receiving?.bodyBytes += Int64(buffer.readableBytes)
+            guard let bodyBytes = self.receiving?.bodyBytes, bodyBytes <= self.limits.maxBodySize else {
+                let message = "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))"
+                self.refuse(413, message, self.receiving, context: context)
+                return
             }
-            self.receiving = received
-            if received.bodyBytes > self.limits.maxBodySize {
-                self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", received, context: context)
+            if self.receiving?.isControl == true {
+                // The control API reads its bodies (a scenario to load); everything else only counts them.
+                self.receiving?.body.append(contentsOf: buffer.readableBytesView)
             }
         case .end:
             guard let received = self.receiving else { return }
@@ -217,6 +210,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         incoming.tlsVersion = self.tlsVersion
         incoming.clientCertificateSubject = self.clientSubject
         var received = ReceivedRequest(request: incoming)
+        received.isControl = ControlAPI.handles(incoming)
+        received.journalGeneration = self.recorder.journal.generation
         let request = received.request
         if head.version.major != 1 || head.version.minor > 1 {
             let version = "HTTP/\(head.version.major).\(head.version.minor)"
@@ -243,7 +238,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             // RFC 9110 section 10.1.1: an HTTP/1.0 client's 100-continue is ignored; otherwise the rule is chosen
             // now, before the body, when nothing else is queued ahead of this request.
-            if request.version == (1, 1), self.exchange == nil, self.queue.isEmpty, !ControlAPI.handles(request) {
+            if request.version == (1, 1), self.exchange == nil, self.queue.isEmpty, !received.isControl {
                 let decision = self.live.engine.decide(request)
                 if case .hang = decision.response.fault {
                     // Hang without asking for the body, but keep reading so the client's leaving is seen.
@@ -405,7 +400,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.lingering = true
         self.cancelHeadTimer()
         context.close(mode: .output, promise: nil)
-        context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
+        self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
             context.close(promise: nil)
         }
         context.read()
@@ -481,18 +476,31 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers a complete request: the control API's, or the rules'.
     private func answer(request received: ReceivedRequest, context: ChannelHandlerContext) {
-        if ControlAPI.handles(received.request) {
-            let response = ControlAPI.respond(
-                to: received.request,
-                body: received.body,
-                remoteAddress: context.channel.remoteAddress,
-                control: self.control
-            )
-            self.start(Exchange(received: received, plan: self.plan(response, for: received.request), isControl: true), context: context)
+        if received.isControl {
+            self.answerControl(received, context: context)
             return
         }
         let decision = received.decision ?? self.live.engine.decide(received.request)
         self.answer(received, decision: decision, context: context)
+    }
+
+    /// The control API may parse and check a scenario (reading its files) or format the whole journal: that work
+    /// runs on the thread pool, so the connections of this event loop never wait for it.
+    private func answerControl(_ received: ReceivedRequest, context: ChannelHandlerContext) {
+        let placeholder = Exchange(received: received, plan: nil)
+        self.exchange = placeholder
+        let (request, body, remoteAddress, control) = (received.request, received.body, context.channel.remoteAddress, self.control)
+        let statistics = self.statistics
+        self.environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
+            ControlAPI.respond(to: request, body: body, remoteAddress: remoteAddress, control: control, statistics: statistics)
+        }.assumeIsolated().whenComplete { result in
+            guard self.isActive, self.exchange === placeholder else { return }
+            let response = (try? result.get()) ?? ResolvedResponse(
+                status: 503,
+                body: .bytes(Array(#"{"error":"the server is shutting down"}"#.utf8), contentType: "application/json")
+            )
+            self.start(Exchange(received: received, plan: self.plan(response, for: request)), context: context)
+        }
     }
 
     private func answer(_ received: ReceivedRequest, decision: Decision, context: ChannelHandlerContext) {
@@ -545,12 +553,12 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Records the exchange once, however it ended.
     func journal(_ exchange: Exchange, outcome: JournalEntry.Outcome) {
-        guard !exchange.journaled, !exchange.isControl, !ControlAPI.handles(exchange.request) else { return }
+        guard !exchange.journaled, !exchange.isControl else { return }
         exchange.journaled = true
         var entry = exchange.entry(outcome: outcome, connection: self.connectionID, listener: self.listenerName, client: self.clientAddress)
         entry.tls = self.tlsVersion
         if entry.fault == nil, let tlsFault = self.tlsFault { entry.fault = tlsFault.rawValue }
-        self.recorder.record(entry)
+        self.recorder.record(entry, generation: exchange.received.journalGeneration)
     }
 
     /// The exchange is over: record it, then close the connection or answer the next request.
@@ -638,6 +646,10 @@ extension HTTPExchangeHandler {
         /// The body, kept for control API requests only.
         var body: [UInt8] = []
         var decision: Decision?
+        /// A request to the control API: its body is kept, and it is not journaled.
+        var isControl = false
+        /// The journal's generation when the request arrived: a reset after that leaves it out of the journal.
+        var journalGeneration: Int?
         /// Wall-clock arrival, in seconds since 1970.
         var receivedAt: Double = Date().timeIntervalSince1970
         /// Monotonic arrival, for durations.

@@ -22,9 +22,10 @@ public final class ServerRecorder: Sendable {
         self.metrics = metrics
     }
 
-    /// Records one finished exchange everywhere it should go.
-    func record(_ entry: JournalEntry) {
-        let kept = self.journal.record(entry)
+    /// Records one finished exchange everywhere it should go; the in-memory journal skips it when it was cleared
+    /// after the request arrived (`generation`).
+    func record(_ entry: JournalEntry, generation: Int? = nil) {
+        let kept = self.journal.record(entry, generation: generation)
         self.metrics.record(kept)
         self.journalFile?.write(kept)
         self.accessLog?.write(kept)

@@ -220,6 +220,17 @@ struct JournalTests {
         #expect(journal.record(self.entry(nil)).id == 6)
     }
 
+    @Test func leavesOutExchangesFromBeforeTheLastClear() {
+        let journal = Journal()
+        let before = journal.generation
+        journal.clear()
+        #expect(journal.record(self.entry("late"), generation: before).id == 1, "numbered all the same")
+        #expect(journal.entries().isEmpty)
+        journal.record(self.entry("now"), generation: journal.generation)
+        journal.record(self.entry("anyway"))
+        #expect(journal.entries().map(\.rule) == ["now", "anyway"])
+    }
+
     @Test func writesJSONInAFixedOrder() {
         var entry = self.entry("orders")
         entry.id = 7

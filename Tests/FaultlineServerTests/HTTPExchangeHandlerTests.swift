@@ -17,11 +17,13 @@ struct HTTPExchangeHandlerTests {
         let channel = EmbeddedChannel()
         try FaultlineServer.configurePipeline(
             channel,
-            control: ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: yaml, baseDirectory: "/tmp")),
-            fileIO: NonBlockingFileIO(threadPool: .singleton),
-            limits: scenario.limits,
-            statistics: statistics,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            environment: ConnectionEnvironment(
+                control: ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: yaml, baseDirectory: "/tmp")),
+                threadPool: .singleton,
+                statistics: statistics,
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            ),
+            limits: scenario.limits
         )
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel

@@ -126,7 +126,7 @@ struct HTTPSemanticsServerTests {
             """
             version: 1
             rules:
-              - {method: POST, path: /upload, status: 201, body: stored}
+              - {name: upload, method: POST, path: /upload, status: 201, body: stored}
               - {method: POST, path: /private, auth: {bearer: t}}
             """
         ) { server in
@@ -149,6 +149,18 @@ struct HTTPSemanticsServerTests {
             let odd = try RawHTTPClient(port: server.port)
             try odd.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nExpect: something-else\r\n\r\n")
             #expect(try odd.readResponse().statusLine == "HTTP/1.1 417 Expectation Failed")
+
+            // The rule was chosen (and counted) at the head: a client that leaves before its body is journaled
+            // under that rule (its body cut short by the close is a 400, as nginx logs it).
+            let quitter = try RawHTTPClient(port: server.port)
+            try quitter.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            #expect(try quitter.readResponse().status == 100)
+            quitter.shutdownWrite()
+            #expect(await eventually { server.journal().count == 4 })
+            let left = try #require(server.journal().last)
+            #expect(left.target == "/upload")
+            #expect(left.rule == "upload")
+            #expect(left.status == 400)
         }
     }
 

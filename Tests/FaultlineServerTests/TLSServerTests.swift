@@ -101,3 +101,30 @@ struct TLSServerTests {
         }
     }
 }
+
+@Suite("Handshake faults while the server stops")
+struct HandshakeFaultShutdownTests {
+    @Test func aHangingHandshakeDoesNotHoldUpShutdown() async throws {
+        let scenario = try ScenarioLoader.load(
+            yaml: "version: 1\nlisteners:\n  - {port: 0, tls: {fault: handshake-hang}}\nrules:\n  - {path: /, body: ok}\n",
+            name: "hang.yaml",
+            baseDirectory: "/tmp"
+        )
+        let control = ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: "", baseDirectory: "/tmp"))
+        let server = try await FaultlineServer.start(
+            control: control,
+            configuration: FaultlineServer.Configuration(listeners: scenario.listeners, eventLoopThreads: 1)
+        )
+        let client = try RawHTTPClient(port: server.listeners[0].port)
+        try client.send([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00])
+        #expect(await eventually { server.statistics.openConnections == 1 })
+        let started = ContinuousClock.now
+        await server.shutdown(gracePeriod: .seconds(30))
+        // A generous bound: without the quiesce the wait is the whole 30 s grace period.
+        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(try client.isClosedByServer(within: 5))
+        let entry = try #require(control.recorder.journal.entries().last)
+        #expect(entry.fault == "handshake-hang")
+        #expect(entry.outcome == .dropped)
+    }
+}

@@ -13,6 +13,8 @@ public final class Journal: Sendable {
         var start = 0
         var nextID = 1
         var dropped = 0
+        /// Goes up with every `clear()`.
+        var generation = 0
     }
 
     public init(capacity: Int = 10_000) {
@@ -20,13 +22,15 @@ public final class Journal: Sendable {
         self.state = Mutex(State())
     }
 
-    /// Numbers the entry, keeps it, and returns it as kept.
+    /// Numbers the entry, keeps it, and returns it as kept. An entry whose request arrived before the last
+    /// `clear()` (its `generation` is older) is numbered but not kept: a cleared journal starts clean.
     @discardableResult
-    public func record(_ entry: JournalEntry) -> JournalEntry {
+    public func record(_ entry: JournalEntry, generation: Int? = nil) -> JournalEntry {
         self.state.withLock { state in
             var entry = entry
             entry.id = state.nextID
             state.nextID += 1
+            if let generation, generation != state.generation { return entry }
             if state.entries.count < self.capacity {
                 state.entries.append(entry)
             } else {
@@ -58,12 +62,18 @@ public final class Journal: Sendable {
         self.state.withLock { $0.dropped }
     }
 
-    /// Forgets every entry; numbering goes on.
+    /// Forgets every entry, and every exchange in flight now; numbering goes on.
     public func clear() {
         self.state.withLock { state in
             state.entries = []
             state.start = 0
             state.dropped = 0
+            state.generation += 1
         }
+    }
+
+    /// Which `clear()` the journal is at: an exchange notes it when its request arrives.
+    public var generation: Int {
+        self.state.withLock { $0.generation }
     }
 }

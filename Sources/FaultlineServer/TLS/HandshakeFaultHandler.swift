@@ -56,6 +56,12 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        if event is ChannelShouldQuiesceEvent {
+            // The server is stopping: a handshake that never ends would hold it for the whole grace period.
+            self.journal(.dropped)
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -81,6 +87,7 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
         )
     }
 
+    /// A listener's address as the journal names it: `127.0.0.1:8080`, `[::1]:8080`.
     static func describe(_ address: SocketAddress) -> String {
         let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "-"
         return "\(host):\(address.port ?? 0)"

@@ -1,0 +1,17 @@
+import FaultlineCore
+import Logging
+import NIOPosix
+
+/// What every connection of one listener shares: the server's state, the thread pool for blocking work, and what
+/// kind of listener it is. Built once per listener; each connection's handler gets it with the current limits.
+struct ConnectionEnvironment: Sendable {
+    let control: ServerControl
+    /// For work that may block: opening body files, and the control API (it may parse a scenario).
+    let threadPool: NIOThreadPool
+    let statistics: ServerStatistics
+    let logger: Logger
+    /// Whether the connection is TLS (file bodies then go through memory: TLS cannot send a file region).
+    var isTLS = false
+    /// The TLS fault of the listener, if any.
+    var tlsFault: TLSFault?
+}
