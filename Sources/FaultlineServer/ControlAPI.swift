@@ -44,7 +44,11 @@ enum ControlAPI {
         switch (request.method, parts) {
         case ("GET", ["health"]), ("HEAD", ["health"]):
             let engine = control.live.engine
-            return self.json(status: 200, #"{"status":"ok","rules":\#(engine.scenario.rules.count),"seed":\#(engine.seed)}"#)
+            let dropped = control.recorder.journal.droppedCount
+            return self.json(
+                status: 200,
+                #"{"status":"ok","rules":\#(engine.scenario.rules.count),"seed":\#(engine.seed),"journalDropped":\#(dropped)}"#
+            )
 
         case ("GET", ["journal"]), ("HEAD", ["journal"]):
             for name in ["since", "limit"] where query[name].map({ Int($0) == nil }) ?? false {

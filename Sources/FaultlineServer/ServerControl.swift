@@ -64,6 +64,11 @@ public final class ServerControl: Sendable {
 
     /// The verdict on the client so far.
     public func expectations() -> ExpectationReport {
-        ExpectationEvaluator.evaluate(self.live.engine.scenario.expectations, journal: self.recorder.journal.entries())
+        let journal = self.recorder.journal
+        return ExpectationEvaluator.evaluate(
+            self.live.engine.scenario.expectations,
+            journal: journal.entries(),
+            droppedEntries: journal.droppedCount
+        )
     }
 }

@@ -21,9 +21,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServeOptions
 
+    @Flag(
+        name: .customLong("free-ports"),
+        help: "Put every listener, TLS ones included, on a free port (the readiness lines and --port-file say which)."
+    )
+    var freePorts = false
+
     func run() async throws {
         let signals = TerminationSignal()
-        let session = try await ServerSession(files: self.files, options: self.options, freePorts: false) { line in
+        let session = try await ServerSession(files: self.files, options: self.options, freePorts: self.freePorts) { line in
             Console.output(line)
         }
         let signal = await signals.wait()
@@ -153,8 +159,8 @@ struct ServeOptions: ParsableArguments {
     }
 
     /// The scenario's listeners with the command line's overrides applied: `--port` sets the first plaintext
-    /// listener's port, `--tls-port` (with `--cert` and `--key`) the first TLS listener's, adding either when the
-    /// scenario has none; `--host` sets every listener's address.
+    /// listener's port, `--tls-port` (with `--cert` and `--key`) the first TLS listener's that is not a TLS fault,
+    /// adding either when the scenario has none; `--host` sets every listener's address.
     func listeners(for scenario: Scenario) throws -> [ListenerSpec] {
         var listeners = scenario.listeners.isEmpty ? [ListenerSpec()] : scenario.listeners
         if let port {
@@ -164,7 +170,12 @@ struct ServeOptions: ParsableArguments {
                 listeners.insert(ListenerSpec(port: port), at: 0)
             }
         }
-        var tlsIndex = listeners.firstIndex { $0.tls != nil }
+        // A TLS fault listener keeps its fault: the options apply to the first listener that serves real TLS.
+        var tlsIndex = listeners.firstIndex { spec in
+            guard let tls = spec.tls else { return false }
+            if case .fault = tls.source { return false }
+            return true
+        }
         if self.tlsPort != nil || self.cert != nil, tlsIndex == nil {
             listeners.append(ListenerSpec(port: self.tlsPort ?? 8443, tls: TLSSpec(source: .generated)))
             tlsIndex = listeners.count - 1
@@ -186,14 +197,18 @@ struct ServeOptions: ParsableArguments {
 
     /// The journal and the log files the options ask for.
     func makeRecorder() throws -> ServerRecorder {
+        ServerRecorder(
+            journal: Journal(capacity: self.journalSize),
+            journalFile: try self.journal.map { try Self.openWriter($0, format: .json) },
+            accessLog: try self.accessLog.map { try Self.openWriter($0, format: .accessLog) }
+        )
+    }
+
+    private static func openWriter(_ path: String, format: JournalWriter.Format) throws -> JournalWriter {
         do {
-            return ServerRecorder(
-                journal: Journal(capacity: self.journalSize),
-                journalFile: try self.journal.map { try JournalWriter(path: $0, format: .json) },
-                accessLog: try self.accessLog.map { try JournalWriter(path: $0, format: .accessLog) }
-            )
+            return try JournalWriter(path: path, format: format)
         } catch {
-            throw OptionError(message: "cannot open \(self.journal ?? self.accessLog ?? "the log file") for writing (\(error.localizedDescription))")
+            throw OptionError(message: "cannot open \(path) for writing (\(error.localizedDescription))")
         }
     }
 

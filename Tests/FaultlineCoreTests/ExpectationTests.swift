@@ -56,6 +56,16 @@ struct ExpectationTests {
         #expect(self.verdict(.honorsRetryAfter, [self.entry(at: 0), self.entry(at: 0.1)]) == (true, "No answer carried Retry-After, so there was nothing to honour."))
     }
 
+    @Test func aJournalThatLetEntriesGoCannotJudge() {
+        let report = ExpectationEvaluator.evaluate(
+            [ClientExpectation(rule: "r", checks: [.never], sourceLocation: SourceLocation(file: "s", line: 1, column: 1))],
+            journal: [],
+            droppedEntries: 3
+        )
+        #expect(!report.allMet, "a never judged on part of the run is not a pass")
+        #expect(report.results[0].reason == "Cannot be judged: the journal let go of its 3 oldest exchanges (raise --journal-size). On what it kept: The rule was never hit.")
+    }
+
     @Test func anAbsurdRetryAfterIsReportedNotATrap() {
         let huge = [HeaderField("Retry-After", "99999999999999999")]
         let verdict = self.verdict(.honorsRetryAfter, [self.entry(at: 0, response: huge), self.entry(at: 1)])

@@ -128,6 +128,32 @@ struct CommandLineTests {
         #expect(server.waitForExit() == 0)
     }
 
+    @Test func tlsPortOptionsLeaveATLSFaultListenerAlone() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write(
+            "tls.yaml",
+            "version: 1\nlisteners:\n  - {port: 0, tls: {fault: expired}}\nrules:\n  - {path: /x, body: hi}\n"
+        )
+        let server = try FaultlineProcess(["serve", scenario, "--free-ports", "--tls-port", "0", "--ca-out", folder.path("ca.pem")])
+        let urls = try server.waitUntilListening(count: 2)
+        #expect(urls.count == 2, "the fault listener, and a TLS listener added for --tls-port")
+        let fault = try #require(urls.first)
+        let added = try #require(urls.last)
+        #expect(try Curl.run(["-s", "--cacert", folder.path("ca.pem"), "\(fault)/x"]).exitCode == 60, "still expired")
+        #expect(try Curl.run(["-s", "--cacert", folder.path("ca.pem"), "\(added)/x"]).stdout == "hi")
+        server.signal()
+        #expect(server.waitForExit() == 0)
+    }
+
+    @Test func aLogFileThatCannotBeOpenedIsNamed() throws {
+        let folder = try TemporaryFolder()
+        let result = try FaultlineProcess.run(
+            ["serve", "--port", "0", "--journal", folder.path("ok.jsonl"), "--access-log", "/nonexistent/access.log"]
+        )
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot open /nonexistent/access.log for writing"), "\(result.stderr)")
+    }
+
     @Test func aPortInUseIsAClearError() throws {
         let holder = try FaultlineProcess(["serve", "--port", "0"])
         let url = try #require(try holder.waitUntilListening().first)

@@ -185,6 +185,30 @@ struct CIScriptTests {
         #expect(try self.script("faultline-stop", [], in: folder).status == 1, "nothing left to stop")
     }
 
+    @Test func everyPortIsFreeAndTheAdminTokenIsSentAlong() throws {
+        let folder = try TemporaryFolder()
+        try folder.write(
+            "s.yaml",
+            "version: 1\nlisteners:\n  - {port: 1}\n  - {port: 2, tls: auto}\nrules:\n  - {name: ping, path: /ping}\nexpect:\n  - {rule: ping, never: true}\n"
+        )
+        let started = try self.script("faultline-start", ["s.yaml", "--admin-token", "sesame"], in: folder)
+        #expect(started.status == 0, "\(started.stderr)")
+        let lines = started.stdout.split(separator: "\n")
+        let url = try #require(lines.first { $0.hasPrefix("FAULTLINE_URL=") }?.dropFirst(14))
+        let https = try #require(lines.first { $0.hasPrefix("FAULTLINE_HTTPS_URL=") }?.dropFirst(20))
+        #expect(!url.hasSuffix(":1") && !https.hasSuffix(":2"), "\(url) \(https)")
+        let met = try self.script("faultline-stop", [], in: folder)
+        #expect(met.status == 0, "\(met.stderr)")
+        #expect(met.stdout.contains("faultline: 1 of 1 expectation met"))
+
+        // Without the token there is no verdict, and no verdict is a failure, not a pass.
+        _ = try self.script("faultline-start", ["s.yaml", "--admin-token=sesame"], in: folder)
+        try FileManager.default.removeItem(atPath: folder.path(".faultline/token"))
+        let refused = try self.script("faultline-stop", [], in: folder)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("no verdict that says met"))
+    }
+
     @Test func startReportsABadScenario() throws {
         let folder = try TemporaryFolder()
         try folder.write("bad.yaml", "version: 1\nrules:\n  - {pth: /x}\n")

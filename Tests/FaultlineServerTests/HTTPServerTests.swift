@@ -247,7 +247,7 @@ struct HTTPServerTests {
             try client.send("GET /__faultline/health HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
-            #expect(response.text == "{\"status\":\"ok\",\"rules\":1,\"seed\":5}\n")
+            #expect(response.text == "{\"status\":\"ok\",\"rules\":1,\"seed\":5,\"journalDropped\":0}\n")
         }
     }
 }

@@ -3,9 +3,10 @@ public import Foundation
 /// The `faultline` executable built next to the test bundle, started as a child process the way a user or a CI
 /// script would start it.
 public final class FaultlineProcess: @unchecked Sendable {
-    /// The path of the built `faultline` executable.
+    /// The path of the built `faultline` executable, or `$FAULTLINE_TEST_BINARY` to test another build. (Not
+    /// `$FAULTLINE_BIN`: a CI job that exports it for the scripts must not swap the binary under test.)
     public static var executablePath: String {
-        if let override = ProcessInfo.processInfo.environment["FAULTLINE_BIN"] { return override }
+        if let override = ProcessInfo.processInfo.environment["FAULTLINE_TEST_BINARY"] { return override }
         // The test runner lives in the build folder (.build/debug/faultlinePackageTests.xctest), beside the CLI.
         let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = runner.deletingLastPathComponent()

@@ -5,13 +5,24 @@ public enum ExpectationEvaluator {
     /// The slack `minInterval` allows.
     public static let intervalTolerance = 0.01
 
-    public static func evaluate(_ expectations: [ClientExpectation], journal: [JournalEntry]) -> ExpectationReport {
+    /// `droppedEntries`: exchanges the bounded journal let go of. With any, no check can be judged (a `never` or
+    /// a `count` would be judged on part of the run), so each fails and says why.
+    public static func evaluate(
+        _ expectations: [ClientExpectation],
+        journal: [JournalEntry],
+        droppedEntries: Int = 0
+    ) -> ExpectationReport {
         var results: [ExpectationReport.Result] = []
         for expectation in expectations {
             let entries = journal.filter { $0.rule == expectation.rule }.sorted { $0.receivedAt < $1.receivedAt }
             let evidence = self.evidence(entries)
             for check in expectation.checks {
-                let (met, reason) = self.check(check, entries)
+                var (met, reason) = self.check(check, entries)
+                if droppedEntries > 0 {
+                    met = false
+                    reason = "Cannot be judged: the journal let go of its \(droppedEntries) oldest exchange"
+                        + "\(droppedEntries == 1 ? "" : "s") (raise --journal-size). On what it kept: \(reason)"
+                }
                 results.append(
                     ExpectationReport.Result(
                         rule: expectation.rule,
