@@ -19,12 +19,7 @@ enum AuthCheck {
         switch auth.scheme {
         case .basic(let template):
             let expected = try template.render(in: context)
-            if scheme?.lowercased() == "basic", let credentials,
-                let decoded = Data(base64Encoded: credentials).flatMap({ String(data: $0, encoding: .utf8) }),
-                decoded == expected
-            {
-                return nil
-            }
+            if Self.basicCredentials(sent) == expected { return nil }
             let message = sent == nil ? "credentials are required" : "the credentials are wrong"
             return Refusal(
                 status: status,
@@ -43,6 +38,13 @@ enum AuthCheck {
                 message: sent == nil ? "a bearer token is required" : "the bearer token is wrong"
             )
         }
+    }
+
+    /// The `user:password` of `Basic` credentials, decoded; `nil` for another scheme or bad base64.
+    static func basicCredentials(_ authorization: String?) -> String? {
+        let (scheme, credentials) = Self.split(authorization?.trimmingSpaces())
+        guard scheme?.lowercased() == "basic", let credentials, let data = Data(base64Encoded: credentials) else { return nil }
+        return String(data: data, encoding: .utf8)
     }
 
     private static func split(_ value: String?) -> (scheme: String?, credentials: String?) {

@@ -84,7 +84,7 @@ enum ResponseResolver {
         case .none:
             break
         case .rate(let rate):
-            let value = try self.value(rate, in: context, what: "a rate in bytes per second") { ByteCount.parse($0.hasSuffix("/s") ? String($0.dropLast(2)) : $0) }
+            let value = try self.value(rate, in: context, what: "a rate in bytes per second") { ByteCount.parseRate($0) ?? ByteCount.parse($0) }
             guard value > 0 else { throw TemplateError(message: "A throttle of zero bytes per second never ends.") }
             response.bytesPerSecond = value
         case .over(let duration):

@@ -99,12 +99,11 @@ extension JournalEntry {
 
     /// The user name of `Basic` credentials, as nginx's `$remote_user`.
     static func basicUser(_ authorization: String) -> String? {
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "basic", let decoded = Base64.decode(String(parts[1])) else {
+        let credentials = AuthCheck.basicCredentials(authorization)
+        guard let user = credentials?.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first, !user.isEmpty else {
             return nil
         }
-        let text = String(decoding: decoded, as: UTF8.self)
-        return text.split(separator: ":", maxSplits: 1).first.map(String.init)
+        return String(user)
     }
 }
 
@@ -133,36 +132,4 @@ public enum Timestamps {
     }
 
     private static func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-}
-
-/// Standard base64 decoding, for reading Basic credentials without Foundation.
-enum Base64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        var values: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(byte - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(byte - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): values.append(62)
-            case UInt8(ascii: "/"): values.append(63)
-            case UInt8(ascii: "="): continue
-            default: return nil
-            }
-        }
-        var output: [UInt8] = []
-        var index = 0
-        while index + 1 < values.count {
-            let chunk = values[index..<min(index + 4, values.count)]
-            let a = chunk[chunk.startIndex], b = chunk[chunk.startIndex + 1]
-            output.append(a << 2 | b >> 4)
-            if chunk.count > 2 {
-                let c = chunk[chunk.startIndex + 2]
-                output.append((b & 0x0F) << 4 | c >> 2)
-                if chunk.count > 3 { output.append((c & 0x03) << 6 | chunk[chunk.startIndex + 3]) }
-            }
-            index += 4
-        }
-        return output
-    }
 }

@@ -173,7 +173,7 @@ extension ScenarioDecoder {
         }
         let expected = "throttle as a rate such as 16KiB/s or 500B/s, or {over: DURATION}"
         guard let text = self.scalar(node, expected: expected) else { return nil }
-        if let rate = Self.parseRate(text) {
+        if let rate = ByteCount.parseRate(text) {
             guard rate > 0 else {
                 self.error("A throttle rate must be more than zero bytes per second.", at: node)
                 return nil
@@ -184,13 +184,6 @@ extension ScenarioDecoder {
         if template.isTemplate { return .rate(.template(template)) }
         self.error("Expected \(expected), found \(self.describe(node)).", at: node)
         return nil
-    }
-
-    /// Parses `16KiB/s`, `1MB/s`, `500/s`: a size per second.
-    static func parseRate(_ text: String) -> Int64? {
-        let trimmed = text.trimmingSpaces()
-        guard trimmed.hasSuffix("/s") else { return nil }
-        return ByteCount.parse(String(trimmed.dropLast(2)))
     }
 
     mutating func templatedSize(_ node: Node, what: String, captures: Set<String>) -> Templated<Int64>? {

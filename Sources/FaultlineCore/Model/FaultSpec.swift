@@ -18,21 +18,6 @@ public enum FaultSpec: Sendable {
     case badStatus
     /// The head written a few bytes at a time over the duration.
     case slowHeaders(Templated<Duration>)
-
-    /// The fault's name in the journal and metrics.
-    public var name: String {
-        switch self {
-        case .drop: "drop"
-        case .reset: "reset"
-        case .hang: "hang"
-        case .truncate: "truncate"
-        case .resetAfter: "resetAfter"
-        case .garbage: "garbage"
-        case .badChunk: "bad-chunk"
-        case .badStatus: "bad-status"
-        case .slowHeaders: "slowHeaders"
-        }
-    }
 }
 
 /// A fault with every value decided for one request.

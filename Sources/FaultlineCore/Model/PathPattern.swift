@@ -40,14 +40,6 @@ public enum PathPattern: Sendable {
         }
     }
 
-    /// The literal text every matching path starts with, used to index rules by path.
-    public var literalPrefix: String {
-        switch self {
-        case .exact(let path): path
-        case .glob(let glob): glob.literalPrefix
-        case .regex: ""
-        }
-    }
 }
 
 /// A path glob: segments separated by `/`; `**` matches any number of segments, `*` inside a segment any run of
@@ -92,16 +84,6 @@ public struct GlobPattern: Sendable {
         Set(self.segments.compactMap { if case .capture(let name) = $0 { name } else { nil } })
     }
 
-    var literalPrefix: String {
-        var prefix: [String] = []
-        for segment in self.segments {
-            guard case .literal(let text) = segment else {
-                return prefix.joined(separator: "/") + "/"
-            }
-            prefix.append(text)
-        }
-        return prefix.joined(separator: "/")
-    }
 
     func match(_ path: String) -> [String: String]? {
         let pieces = path.split(separator: "/", omittingEmptySubsequences: false)

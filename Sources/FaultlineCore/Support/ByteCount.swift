@@ -26,6 +26,13 @@ public enum ByteCount {
         return self.wholeBytes(value)
     }
 
+    /// Parses `16KiB/s`, `1MB/s`, `500/s`: a size per second.
+    public static func parseRate(_ text: String) -> Int64? {
+        let trimmed = text.trimmingSpaces()
+        guard trimmed.hasSuffix("/s") else { return nil }
+        return self.parse(String(trimmed.dropLast(2)))
+    }
+
     /// Prints a size with the largest binary unit that divides it (`16KiB`, `10MiB`, `1234B`).
     public static func format(_ bytes: Int64) -> String {
         for (suffix, size) in [("GiB", Int64(1) << 30), ("MiB", Int64(1) << 20), ("KiB", Int64(1) << 10)]
