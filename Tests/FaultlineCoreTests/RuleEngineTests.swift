@@ -296,6 +296,15 @@ struct RuleEngineTests {
         #expect(wrongMethodAndPath.contains("- pay (s.yaml:5:5): the method GET is not POST; the path /api/payy does not match the path /api/pay\n"))
     }
 
+    @Test func aLargeScenarioStillNamesTheNearestPathFirst() throws {
+        var yaml = "version: 1\nrules:\n"
+        for index in 0..<2000 { yaml += "  - {name: r\(index), path: /api/resource\(index)/items}\n" }
+        let engine = try engine(yaml)
+        let text = engine.decide(request("/api/resource1999/itemz")).bodyText
+        let first = text.components(separatedBy: "\n- ").dropFirst().first ?? ""
+        #expect(first.hasPrefix("r1999 "), "\(text)")
+    }
+
     @Test func explainsRulesThatSteppedAside() throws {
         let engine = try engine("version: 1\nrules:\n  - {name: once, path: /x, times: 1}\n")
         #expect(engine.decide(request("/x")).response.status == 200)

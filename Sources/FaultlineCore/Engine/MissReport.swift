@@ -5,8 +5,18 @@ struct MissReport {
 
     let text: String
 
-    /// - Parameter answered: how many requests each rule has answered, to explain a rule that matched but stepped aside.
-    init(request: IncomingRequest, rules: [Rule], answered: [Int], skipped: [Int], enabled: [Bool], elapsed: Duration) {
+    /// - Parameters:
+    ///   - misses: each rule's misses, indexed like `rules`.
+    ///   - answered: how many requests each rule has answered, to explain a rule that matched but stepped aside.
+    init(
+        request: IncomingRequest,
+        rules: [Rule],
+        misses: [[RequestMatcher.Miss]],
+        answered: [Int],
+        skipped: [Int],
+        enabled: [Bool],
+        elapsed: Duration
+    ) {
         var text = "Faultline: no rule matched \(request.method) \(request.target)\n"
         guard !rules.isEmpty else {
             self.text = text + "\nThe scenario has no rules.\n"
@@ -14,8 +24,8 @@ struct MissReport {
         }
         var candidates: [(rule: Rule, reasons: [String], score: Double)] = []
         for rule in rules {
-            let misses = RequestMatcher.misses(rule, request).map(\.description)
-            if misses.isEmpty {
+            let ruleMisses = misses[rule.index]
+            if ruleMisses.isEmpty {
                 // Every condition holds: the rule stepped aside.
                 var reasons: [String] = []
                 if !enabled[rule.index] {
@@ -36,8 +46,14 @@ struct MissReport {
                 }
                 candidates.append((rule, reasons, 0))
             } else {
-                candidates.append((rule, misses, Double(misses.count) + Self.pathDistance(rule, request)))
+                candidates.append((rule, ruleMisses.map(\.description), Double(ruleMisses.count)))
             }
+        }
+        // The path's edit distance only orders rules that miss as little as the closest ones: rules that miss
+        // more cannot come before them.
+        let fewest = candidates.map(\.score).sorted().prefix(Self.limit).last ?? 0
+        for index in candidates.indices where candidates[index].score > 0 && candidates[index].score <= fewest {
+            candidates[index].score += Self.pathDistance(candidates[index].rule, request)
         }
         let closest = candidates.enumerated()
             .sorted { ($0.element.score, $0.offset) < ($1.element.score, $1.offset) }
@@ -54,9 +70,10 @@ struct MissReport {
     /// A number from 0 to 1 saying how far the request path is from the rule's path, to rank near misses first.
     private static func pathDistance(_ rule: Rule, _ request: IncomingRequest) -> Double {
         guard let path = rule.path, path.match(request.path) == nil else { return 0 }
-        // Only the start of a long path matters for ranking, and the distance is quadratic in its length.
-        let pattern = String(path.source.prefix(256))
-        let sent = String(request.path.prefix(256))
+        // Only the start of a long path matters for ranking, and the distance is quadratic in its length: 64
+        // characters keep a 404 cheap (about 4,000 steps a rule) even when a client sends a long path on purpose.
+        let pattern = String(path.source.prefix(64))
+        let sent = String(request.path.prefix(64))
         let distance = KeySuggester.editDistance(pattern, sent)
         return Double(distance) / Double(max(pattern.count, sent.count, 1))
     }

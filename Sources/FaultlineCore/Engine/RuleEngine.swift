@@ -107,7 +107,12 @@ public final class RuleEngine: Sendable {
             self.decideLocked(request, now: now, state: &state)
         }
         switch outcome {
-        case .success(let decision):
+        case .success(var decision):
+            // A rule's own 405 lists the methods the other rules take for this path: a walk over every rule, so
+            // outside the lock too.
+            if decision.kind == .rule, decision.response.status == 405, let index = decision.ruleIndex {
+                decision.response.allow = self.allowedMethods(for: request, excluding: index)
+            }
             return decision
         case .failure(let none):
             // Explaining a miss walks every rule again; do it outside the lock so other requests are not held up.
@@ -247,7 +252,6 @@ public final class RuleEngine: Sendable {
             throw error
         }
         if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
-        if response.status == 405 { response.allow = self.allowedMethods(for: request, excluding: rule.index) }
         return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: step, response: response)
     }
 
@@ -261,14 +265,16 @@ public final class RuleEngine: Sendable {
                 response: .text(status: 501, "Faultline: the method \(request.method) is not implemented.\n", headers: defaults)
             )
         }
-        let nearMisses = rules.map { RequestMatcher.misses($0, request) }.filter { $0.count == 1 }.map { $0[0] }
+        // Each rule's misses, worked out once for the 405, 415, 406 and 404 below.
+        let misses = rules.map { RequestMatcher.misses($0, request) }
+        let nearMisses = misses.filter { $0.count == 1 }.map { $0[0] }
         if nearMisses.contains(where: \.isMethod) {
             var response = ResolvedResponse.text(
                 status: 405,
                 "Faultline: \(request.path) does not take \(request.method).\n",
                 headers: defaults
             )
-            response.allow = self.allowedMethods(for: request, excluding: nil)
+            response.allow = self.allowedMethods(misses: misses, excluding: nil)
             return Decision(kind: .methodNotAllowed, response: response)
         }
         if let miss = nearMisses.first(where: \.isContentType) {
@@ -286,6 +292,7 @@ public final class RuleEngine: Sendable {
         let report = MissReport(
             request: request,
             rules: rules,
+            misses: misses,
             answered: none.answered,
             skipped: none.skipped,
             enabled: none.enabled,
@@ -297,17 +304,23 @@ public final class RuleEngine: Sendable {
     /// The methods of the rules that match the request in every way but the method, in a conventional order, with
     /// HEAD beside GET. A rule that takes any method contributes the common ones.
     private func allowedMethods(for request: IncomingRequest, excluding excluded: Int?) -> [String] {
+        self.allowedMethods(misses: self.scenario.rules.map { RequestMatcher.misses($0, request) }, excluding: excluded)
+    }
+
+    /// The same, from each rule's misses (indexed like the rules).
+    private func allowedMethods(misses: [[RequestMatcher.Miss]], excluding excluded: Int?) -> [String] {
         var methods: Set<String> = []
-        for rule in self.scenario.rules where rule.index != excluded {
-            let misses = RequestMatcher.misses(rule, request)
-            guard misses.allSatisfy(\.isMethod) else { continue }
-            methods.formUnion(rule.methods ?? ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        for rule in self.scenario.rules where rule.index != excluded && misses[rule.index].allSatisfy(\.isMethod) {
+            methods.formUnion(rule.methods ?? Self.commonMethods)
         }
         if methods.isEmpty { methods = ["GET"] }
         if methods.contains("GET") { methods.insert("HEAD") }
-        let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+        let order = Self.commonMethods + ["TRACE", "CONNECT"]
         return order.filter(methods.contains) + methods.subtracting(order).sorted()
     }
+
+    /// The methods a rule without `method` stands for in `Allow`, in the order `Allow` lists them.
+    static let commonMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// The response for the `answerNumber`-th answer (0-based) of a rule, and its sequence step.
     static func response(of rule: Rule, answerNumber: Int) -> (ResponseSpec, Int?) {
