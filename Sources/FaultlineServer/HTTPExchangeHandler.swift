@@ -213,51 +213,30 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         received.isControl = ControlAPI.handles(incoming)
         received.journalGeneration = self.recorder.journal.generation
         let request = received.request
-        if head.version.major != 1 || head.version.minor > 1 {
-            let version = "HTTP/\(head.version.major).\(head.version.minor)"
-            self.refuse(505, "\(version) is not supported; use HTTP/1.1 or HTTP/1.0", received, context: context)
+        switch RequestAdmission.check(request, headerBytes: RequestAdmission.headerBytes(request.headers), limits: self.limits) {
+        case .refuse(let status, let message):
+            self.refuse(status, message, received, context: context)
             return
-        }
-        if Int64(head.uri.utf8.count) > self.limits.maxURILength {
-            self.refuse(414, "the request target is longer than \(ByteCount.format(self.limits.maxURILength))", received, context: context)
-            return
-        }
-        let headerBytes = head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
-        if Int64(headerBytes) > self.limits.maxHeaderSize {
-            self.refuse(431, "the header section is larger than \(ByteCount.format(self.limits.maxHeaderSize))", received, context: context)
-            return
-        }
-        if let length = request.headers.first(named: "Content-Length").flatMap({ Int64($0) }), length > self.limits.maxBodySize {
-            self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", received, context: context)
-            return
-        }
-        if let expectation = request.headers.first(named: "Expect") {
-            guard expectation.lowercased().split(separator: " ").joined() == "100-continue" else {
-                self.refuse(417, "the expectation '\(expectation)' cannot be met", received, context: context)
+        case .decideBeforeBody where self.exchange == nil && self.queue.isEmpty && !received.isControl:
+            // The rule is chosen now, before the body, when nothing else is queued ahead of this request.
+            let decision = self.live.engine.decide(request)
+            switch decision.earlyAnswer {
+            case .hangWithoutBody:
+                self.queue.append(.decided(received, decision))
+                self.answerNext(context: context)
                 return
-            }
-            // RFC 9110 section 10.1.1: an HTTP/1.0 client's 100-continue is ignored; otherwise the rule is chosen
-            // now, before the body, when nothing else is queued ahead of this request.
-            if request.version == (1, 1), self.exchange == nil, self.queue.isEmpty, !received.isControl {
-                let decision = self.live.engine.decide(request)
-                if case .hang = decision.response.fault {
-                    // Hang without asking for the body, but keep reading so the client's leaving is seen.
-                    self.queue.append(.decided(received, decision))
-                    self.answerNext(context: context)
-                    return
-                }
-                if decision.response.status >= 400 || decision.response.fault != nil {
-                    // The rule refuses without reading the body (401, 417, ...): answer now and close, since the
-                    // body the client may still send is not read.
-                    self.stoppedReading = true
-                    self.queue.append(.decided(received, decision))
-                    self.answerNext(context: context)
-                    return
-                }
+            case .answerWithoutBody:
+                self.stoppedReading = true
+                self.queue.append(.decided(received, decision))
+                self.answerNext(context: context)
+                return
+            case .askForBody:
                 received.decision = decision
                 let continueHead = HTTPResponseHead(version: .http1_1, status: .custom(code: 100, reasonPhrase: "Continue"))
                 context.writeAndFlush(self.wrapOutboundOut(.head(continueHead)), promise: nil)
             }
+        case .admit, .decideBeforeBody:
+            break
         }
         self.receiving = received
     }
@@ -462,15 +441,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .decided(let received, let decision):
             self.answer(received, decision: decision, context: context)
         case .refusal(let status, let message, let received):
-            let response = ResolvedResponse(
-                status: status,
-                headers: self.live.engine.scenario.defaultHeaders,
-                body: .bytes(Array("Faultline: \(message).\n".utf8), contentType: "text/plain; charset=utf-8")
-            )
+            // A refusal stopped reading, so the plan closes the connection after it.
+            let response = ResolvedResponse.text(status: status, "Faultline: \(message).\n", headers: self.live.engine.scenario.defaultHeaders)
             let record = received ?? ReceivedRequest(request: IncomingRequest(method: "", target: "", version: (1, 1)))
-            var closing = record.request
-            closing.headers.append(HeaderField("Connection", "close"))
-            self.start(Exchange(received: record, plan: self.plan(response, for: closing)), context: context)
+            self.start(Exchange(received: record, plan: self.plan(response, for: record.request)), context: context)
         }
     }
 
@@ -526,10 +500,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .failure(let error):
                 guard self.isActive, self.exchange === placeholder else { return }
                 self.logger.error("cannot open body file", metadata: ["path": "\(path)", "error": "\(error)"])
-                let response = ResolvedResponse(
-                    status: 500,
-                    body: .bytes(Array("Faultline: the body file \(path) cannot be read.\n".utf8), contentType: "text/plain; charset=utf-8")
-                )
+                let response = ResolvedResponse.text(status: 500, "Faultline: the body file \(path) cannot be read.\n")
                 self.start(Exchange(received: received, plan: self.plan(response, for: request), decision: decision), context: context)
             }
         }

@@ -358,7 +358,7 @@ extension Rule {
 
 extension ResolvedResponse {
     /// A plain-text response.
-    static func text(status: Int, _ text: String, headers: [HeaderField] = []) -> ResolvedResponse {
+    public static func text(status: Int, _ text: String, headers: [HeaderField] = []) -> ResolvedResponse {
         ResolvedResponse(status: status, headers: headers, body: .bytes(Array(text.utf8), contentType: "text/plain; charset=utf-8"))
     }
 }
