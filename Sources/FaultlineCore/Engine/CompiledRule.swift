@@ -1,18 +1,43 @@
 /// A rule as the engine uses it on every request: shared by reference (no copy of the rule's many fields per
-/// request), with the answer of a rule that never changes resolved once, when the scenario loads.
+/// request), with every answer that never changes resolved once, when the scenario loads.
 final class CompiledRule: Sendable {
     let rule: Rule
-    /// The resolved response of a rule whose answer depends on nothing (no template, no random choice).
+    /// The resolved response of a single-response rule whose answer depends on nothing (no template, no random
+    /// choice).
     let staticResponse: ResolvedResponse?
+    /// For a sequence: how many answers each step gives, and each step's response resolved once when it is static.
+    let stepCounts: [Int]
+    let staticSteps: [ResolvedResponse?]
 
     init(_ rule: Rule, loadedAt: Int64) {
         self.rule = rule
-        self.staticResponse = Self.prepare(rule, loadedAt: loadedAt)
+        switch rule.response {
+        case .single(let spec):
+            self.staticResponse = Self.prepare(spec, of: rule, loadedAt: loadedAt)
+            self.stepCounts = []
+            self.staticSteps = []
+        case .sequence(let steps, _):
+            self.staticResponse = nil
+            self.stepCounts = steps.map { $0.times ?? 1 }
+            self.staticSteps = steps.map { Self.prepare($0, of: rule, loadedAt: loadedAt) }
+        }
     }
 
-    /// Resolves the response once when nothing in it varies from one request to the next.
-    private static func prepare(_ rule: Rule, loadedAt: Int64) -> ResolvedResponse? {
-        guard case .single(let spec) = rule.response, spec.isStatic, rule.requestSeed == nil else { return nil }
+    /// The response for the `answerNumber`-th answer (0-based), its sequence step, and the step's prepared
+    /// response when it has one.
+    func response(forAnswer answerNumber: Int) -> (spec: ResponseSpec, step: Int?, prepared: ResolvedResponse?) {
+        switch self.rule.response {
+        case .single(let spec):
+            return (spec, nil, self.staticResponse)
+        case .sequence(let steps, let cycle):
+            let step = SequenceCursor.step(forAnswer: answerNumber, steps: self.stepCounts, cycle: cycle)
+            return (steps[step], step, self.staticSteps[step])
+        }
+    }
+
+    /// Resolves a response once when nothing in it varies from one request to the next.
+    private static func prepare(_ spec: ResponseSpec, of rule: Rule, loadedAt: Int64) -> ResolvedResponse? {
+        guard spec.isStatic, rule.requestSeed == nil else { return nil }
         var generator = SeededGenerator(seed: 0)
         guard var response = try? ResponseResolver.resolve(
             spec,
@@ -20,8 +45,6 @@ final class CompiledRule: Sendable {
             context: TemplateContext(),
             generator: &generator
         ) else { return nil }
-        // A 405's Allow depends on the request.
-        guard response.status != 405 else { return nil }
         if !response.lastModifiedIsExplicit { response.lastModified = loadedAt }
         response.lastModifiedText = response.lastModified.map { HTTPDate.format(secondsSince1970: $0) }
         if case .bytes(let bytes, _) = response.body { response.bodyETag = EntityTag.forBytes(bytes) }

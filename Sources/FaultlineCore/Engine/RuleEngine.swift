@@ -237,10 +237,10 @@ public final class RuleEngine: Sendable {
         }
         let answerNumber = state.answered
         state.answered += 1
-        if let prepared = compiled.staticResponse {
-            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, response: prepared)
+        let (spec, step, prepared) = compiled.response(forAnswer: answerNumber)
+        if let prepared {
+            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: step, response: prepared)
         }
-        let (spec, step) = Self.response(of: rule, answerNumber: answerNumber)
         var response: ResolvedResponse
         do {
             response = try ResponseResolver.resolve(spec, defaultHeaders: rule.defaultHeaders, context: context, generator: &generator)
@@ -321,17 +321,6 @@ public final class RuleEngine: Sendable {
 
     /// The methods a rule without `method` stands for in `Allow`, in the order `Allow` lists them.
     static let commonMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-    /// The response for the `answerNumber`-th answer (0-based) of a rule, and its sequence step.
-    static func response(of rule: Rule, answerNumber: Int) -> (ResponseSpec, Int?) {
-        switch rule.response {
-        case .single(let spec):
-            return (spec, nil)
-        case .sequence(let steps, let cycle):
-            let step = SequenceCursor.step(forAnswer: answerNumber, steps: steps.map { $0.times ?? 1 }, cycle: cycle)
-            return (steps[step], step)
-        }
-    }
 }
 
 extension Rule {
