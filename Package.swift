@@ -43,11 +43,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // System calls Swift cannot make directly: opening a body file beneath its folder (openat2).
+        .target(name: "CFaultlineSystem"),
         // SwiftNIO channel handlers that carry out the engine's decisions over HTTP/1.1.
         .target(
             name: "FaultlineServer",
             dependencies: [
                 "FaultlineCore",
+                "CFaultlineSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

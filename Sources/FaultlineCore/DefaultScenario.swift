@@ -134,6 +134,6 @@ public enum DefaultScenario {
 
     /// Loads the built-in scenario.
     public static func load() throws(ScenarioError) -> Scenario {
-        try ScenarioLoader.load(yaml: self.yaml, name: self.name, baseDirectory: "/")
+        try ScenarioLoader.load(yaml: self.yaml, name: self.name, files: .none)
     }
 }

@@ -17,17 +17,20 @@ enum ControlAPI {
         to request: IncomingRequest,
         body: [UInt8],
         remoteAddress: SocketAddress?,
+        localAddress: SocketAddress? = nil,
         control: ServerControl,
         statistics: ServerStatistics
     ) -> ResolvedResponse {
-        if let token = control.adminToken {
-            guard request.headers.first(named: "Authorization") == "Bearer \(token)" else {
-                var refused = self.json(status: 401, #"{"error":"the control API needs the admin token as a bearer credential"}"#)
+        if let refusal = control.access.check(
+            request,
+            clientIsLoopback: remoteAddress?.isLoopback ?? false,
+            listenerAddress: localAddress?.ipAddress
+        ) {
+            var refused = self.json(status: refusal.status, #"{"error":\#(JSONString.quoted(refusal.message))}"#)
+            if refusal.wantsToken {
                 refused.headers.append(HeaderField("WWW-Authenticate", "Bearer realm=\"faultline-control\""))
-                return refused
             }
-        } else if !(remoteAddress?.isLoopback ?? false) {
-            return self.json(status: 403, #"{"error":"the control API answers loopback clients only (or use --admin-token)"}"#)
+            return refused
         }
         let endpoint = String(request.path.dropFirst(self.prefix.count))
         let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -101,10 +104,15 @@ enum ControlAPI {
 
     /// Validates a new scenario first: a bad one gets 400 with every error and the old one keeps serving.
     static func putScenario(_ body: [UInt8], control: ServerControl) -> ResolvedResponse {
-        let yaml = String(decoding: body, as: UTF8.self)
+        guard let yaml = String(validating: body, as: UTF8.self) else {
+            return ResolvedResponse(
+                status: 400,
+                body: .bytes(Array("<control-api>:1:1: error: The scenario is not UTF-8 text.\n".utf8), contentType: "text/plain; charset=utf-8")
+            )
+        }
         let baseDirectory = control.scenarioSource.baseDirectory
         do {
-            let scenario = try ScenarioLoader.load(yaml: yaml, name: "<control-api>", baseDirectory: baseDirectory)
+            let scenario = try ScenarioLoader.load(yaml: yaml, name: "<control-api>", files: .controlAPI(startedFrom: baseDirectory))
             control.replace(with: scenario, source: ServerControl.Source(yaml: yaml, baseDirectory: baseDirectory))
             return self.json(status: 200, #"{"loaded":true,"rules":\#(scenario.rules.count)}"#)
         } catch {

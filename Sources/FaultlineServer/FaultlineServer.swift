@@ -83,7 +83,7 @@ public final class FaultlineServer: Sendable {
     public static func start(live: LiveScenario, configuration: Configuration) async throws -> FaultlineServer {
         let control = ServerControl(
             live: live,
-            source: ServerControl.Source(yaml: "", baseDirectory: FileManager.default.currentDirectoryPath)
+            source: ServerControl.Source(yaml: "", baseDirectory: nil)
         )
         return try await self.start(control: control, configuration: configuration)
     }

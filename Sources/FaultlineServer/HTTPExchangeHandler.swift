@@ -463,10 +463,18 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func answerControl(_ received: ReceivedRequest, context: ChannelHandlerContext) {
         let placeholder = Exchange(received: received, plan: nil)
         self.exchange = placeholder
-        let (request, body, remoteAddress, control) = (received.request, received.body, context.channel.remoteAddress, self.control)
+        let (request, body, control) = (received.request, received.body, self.control)
+        let (remoteAddress, localAddress) = (context.channel.remoteAddress, context.channel.localAddress)
         let statistics = self.statistics
         self.environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
-            ControlAPI.respond(to: request, body: body, remoteAddress: remoteAddress, control: control, statistics: statistics)
+            ControlAPI.respond(
+                to: request,
+                body: body,
+                remoteAddress: remoteAddress,
+                localAddress: localAddress,
+                control: control,
+                statistics: statistics
+            )
         }.assumeIsolated().whenComplete { result in
             guard self.isActive, self.exchange === placeholder else { return }
             let response = (try? result.get()) ?? ResolvedResponse(
@@ -479,29 +487,35 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func answer(_ received: ReceivedRequest, decision: Decision, context: ChannelHandlerContext) {
         let request = received.request
-        guard case .file(let path, _) = decision.response.body else {
+        guard case .file(let file, _) = decision.response.body else {
             self.start(Exchange(received: received, plan: self.plan(decision.response, for: request), decision: decision), context: context)
             return
         }
         // Mark the connection busy while the file opens (off the event loop), so the next request waits its turn.
         let placeholder = Exchange(received: received, plan: nil, decision: decision)
         self.exchange = placeholder
-        self.fileIO.openFile(_deprecatedPath: path, eventLoop: context.eventLoop).assumeIsolated().whenComplete { result in
+        self.environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
+            BodyFileOpener.open(file)
+        }.assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let (handle, region)):
+            case .success(.success(let opened)):
                 guard self.isActive, self.exchange === placeholder else {
-                    try? handle.close()
+                    try? opened.handle.close()
                     return
                 }
-                let facts = ResponsePlanner.FileFacts(length: Int64(region.readableBytes), modified: FileStatus.modificationTime(of: handle))
+                let facts = ResponsePlanner.FileFacts(length: opened.length, modified: opened.modified)
                 let exchange = Exchange(received: received, plan: self.plan(decision.response, for: request, file: facts), decision: decision)
-                exchange.file = handle
+                exchange.file = opened.handle
                 self.start(exchange, context: context)
-            case .failure(let error):
+            case .success(.failure(let failure)):
                 guard self.isActive, self.exchange === placeholder else { return }
-                self.logger.error("cannot open body file", metadata: ["path": "\(path)", "error": "\(error)"])
-                let response = ResolvedResponse.text(status: 500, "Faultline: the body file \(path) cannot be read.\n")
+                self.logger.error("cannot open body file", metadata: ["path": "\(file.path)", "error": "\(failure.reason)"])
+                let response = ResolvedResponse.text(status: 500, "Faultline: \(failure.description).\n")
                 self.start(Exchange(received: received, plan: self.plan(response, for: request), decision: decision), context: context)
+            case .failure:
+                // The thread pool is shutting down with the server.
+                guard self.isActive, self.exchange === placeholder else { return }
+                self.finish(placeholder, outcome: .dropped, close: .fin, context: context)
             }
         }
     }

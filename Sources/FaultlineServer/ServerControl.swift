@@ -8,10 +8,12 @@ public final class ServerControl: Sendable {
     /// The scenario text as loaded, for `GET /__faultline/scenario`.
     public struct Source: Sendable {
         public var yaml: String
-        /// The folder `bodyFile` and certificate paths in a scenario sent to the API are relative to.
-        public var baseDirectory: String
+        /// The folder of the scenario the server started with: `bodyFile` and certificate paths in a scenario sent
+        /// to the API are relative to it and must stay inside it. `nil` when the scenario came from no file (the
+        /// built-in one): such a scenario may name no file at all.
+        public var baseDirectory: String?
 
-        public init(yaml: String, baseDirectory: String) {
+        public init(yaml: String, baseDirectory: String?) {
             self.yaml = yaml
             self.baseDirectory = baseDirectory
         }
@@ -23,6 +25,10 @@ public final class ServerControl: Sendable {
     /// When set, the control API wants `Authorization: Bearer TOKEN` from everyone, loopback clients included;
     /// when not, it answers loopback clients only.
     public let adminToken: String?
+    /// Names besides the loopback ones the control API answers to (`--admin-host`).
+    public let adminHosts: [String]
+    /// The rules of who may use the control API, built once from the token and the names.
+    let access: ControlAccess
     /// The `--seed` that overrides every scenario's seed, reloaded ones included.
     public let seedOverride: UInt64?
     private let source: Mutex<Source>
@@ -32,12 +38,15 @@ public final class ServerControl: Sendable {
         source: Source,
         recorder: ServerRecorder = ServerRecorder(),
         adminToken: String? = nil,
+        adminHosts: [String] = [],
         seedOverride: UInt64? = nil
     ) {
         self.live = live
         self.source = Mutex(source)
         self.recorder = recorder
         self.adminToken = adminToken
+        self.adminHosts = adminHosts
+        self.access = ControlAccess(adminToken: adminToken, adminHosts: adminHosts)
         self.seedOverride = seedOverride
     }
 

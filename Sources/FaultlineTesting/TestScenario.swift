@@ -31,7 +31,8 @@ public enum TestScenario: Sendable {
         }
     }
 
-    /// The text the control API's `GET scenario` shows, and the folder paths in a `PUT` are relative to.
+    /// The text the control API's `GET scenario` shows, and the folder paths in a `PUT` are held to (none for the
+    /// built-in scenario or one loaded already: such a `PUT` may name no file).
     var source: ServerControl.Source {
         let currentDirectory = FileManager.default.currentDirectoryPath
         switch self {
@@ -43,9 +44,9 @@ public enum TestScenario: Sendable {
                 baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path
             )
         case .builtIn:
-            return ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: "/")
+            return ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: nil)
         case .loaded:
-            return ServerControl.Source(yaml: "", baseDirectory: currentDirectory)
+            return ServerControl.Source(yaml: "", baseDirectory: nil)
         }
     }
 }

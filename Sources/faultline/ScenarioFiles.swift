@@ -27,7 +27,7 @@ enum ScenarioFiles {
     static func tryLoad(_ files: [String]) -> Result<Loaded, ScenarioError> {
         do {
             if files.isEmpty {
-                return .success(Loaded(scenario: try DefaultScenario.load(), source: ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: "/")))
+                return .success(Loaded(scenario: try DefaultScenario.load(), source: ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: nil)))
             }
             let scenario = try ScenarioLoader.load(files: files)
             let texts = files.map { file in (file, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "") }

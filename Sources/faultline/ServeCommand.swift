@@ -103,6 +103,15 @@ struct ServeOptions: ParsableArguments {
     )
     var adminToken: String?
 
+    @Option(
+        name: .customLong("admin-host"),
+        help: ArgumentHelp(
+            "A host name the control API answers to besides loopback names and the listener's address; repeatable.",
+            valueName: "name"
+        )
+    )
+    var adminHosts: [String] = []
+
     @Flag(help: "Reload the scenario files when they change; a broken edit is reported and the old rules keep serving.")
     var watch = false
 

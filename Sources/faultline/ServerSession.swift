@@ -54,6 +54,7 @@ final class ServerSession {
             source: loaded.source,
             recorder: recorder,
             adminToken: options.adminToken,
+            adminHosts: options.adminHosts,
             seedOverride: options.seed
         )
         do {

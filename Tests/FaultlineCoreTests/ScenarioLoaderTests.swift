@@ -219,11 +219,11 @@ struct ScenarioLoaderTests {
         )
 
         let good = try load("version: 1\nrules:\n  - {path: /x, bodyFile: data/x.bin}\n", directory: scenarios.path)
-        guard case .single(let response) = good.rules[0].response, case .file(let path) = response.body else {
+        guard case .single(let response) = good.rules[0].response, case .file(let file) = response.body else {
             Issue.record("expected a file body")
             return
         }
-        #expect(path == scenarios.appendingPathComponent("data/x.bin").resolvingSymlinksInPath().path)
+        #expect(file.path == scenarios.appendingPathComponent("data/x.bin").resolvingSymlinksInPath().path)
 
         let found = problems(
             """

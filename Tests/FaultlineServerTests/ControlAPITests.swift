@@ -27,7 +27,7 @@ struct ControlAPITests {
     func call(_ port: Int, _ method: String, _ path: String, body: String = "", headers: [String] = []) throws -> RawResponse {
         let client = try RawHTTPClient(port: port)
         let extra = headers.map { $0 + "\r\n" }.joined()
-        try client.send("\(method) \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)")
+        try client.send("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)")
         return try client.readResponse(bodyExpected: method != "HEAD")
     }
 

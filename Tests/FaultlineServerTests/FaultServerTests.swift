@@ -32,7 +32,7 @@ struct FaultServerTests {
         """
 
     func send(_ client: RawHTTPClient, _ path: String) throws {
-        try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+        try client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     }
 
     /// The journal's entry for the only request to `rule`, once it is there.

@@ -244,7 +244,7 @@ struct HTTPServerTests {
     @Test func theControlAPIAnswersHealth() async throws {
         try await withServer("version: 1\nseed: 5\nrules:\n  - {path: /x}\n") { server in
             let client = try RawHTTPClient(port: server.port)
-            try client.send("GET /__faultline/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            try client.send("GET /__faultline/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
             #expect(response.text == "{\"status\":\"ok\",\"rules\":1,\"seed\":5,\"journalDropped\":0}\n")

@@ -37,8 +37,8 @@ enum ResponseResolver {
             response.body = .bytes(Array(try template.render(in: context).utf8), contentType: "text/plain; charset=utf-8")
         case .json(let bytes):
             response.body = .bytes(bytes, contentType: "application/json")
-        case .file(let path):
-            response.body = .file(path: path, contentType: MediaTypes.forFile(path))
+        case .file(let file):
+            response.body = .file(file, contentType: MediaTypes.forFile(file.path))
         case .generated(.fixed(let size)):
             response.body = .generated(self.generatedBytes, size: size)
         case .generated(.template(let template)):

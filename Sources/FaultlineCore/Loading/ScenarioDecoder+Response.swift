@@ -350,7 +350,7 @@ extension ScenarioDecoder {
             guard let path = self.string(entry.value, expected: "a file path relative to the scenario") else {
                 return nil
             }
-            return self.resolveBodyFile(path, at: entry.value).map { .file(path: $0) }
+            return self.resolveBodyFile(path, at: entry.value).map { .file($0) }
         case "bodySize":
             if case .scalar(let scalar) = entry.value {
                 let template = TemplateString(parsing: scalar.string, captures: captures)
@@ -370,14 +370,21 @@ extension ScenarioDecoder {
         }
     }
 
-    /// Resolves a `bodyFile` path against the scenario's folder, refusing files that are missing, unreadable or
-    /// outside that folder (symbolic links are followed before the check).
-    mutating func resolveBodyFile(_ path: String, at node: Node) -> String? {
-        let base = URL(fileURLWithPath: self.baseDirectory, isDirectory: true).standardizedFileURL
-            .resolvingSymlinksInPath()
+    /// Resolves a `bodyFile` path against the scenario's folder, refusing files that are missing, unreadable, not
+    /// regular files, or outside that folder (symbolic links are followed before the check).
+    mutating func resolveBodyFile(_ path: String, at node: Node) -> BodyFile? {
+        guard let directory = self.files.directory else {
+            self.error(
+                "The body file '\(path)' cannot be used here: the server was started without a scenario file, so a "
+                    + "scenario sent to the control API has no folder to name files in.",
+                at: node
+            )
+            return nil
+        }
+        let base = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL.resolvingSymlinksInPath()
         let url = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.resolvingSymlinksInPath()
         let basePath = base.path.hasSuffix("/") ? base.path : base.path + "/"
-        guard url.path.hasPrefix(basePath) else {
+        guard url.path.hasPrefix(basePath), url.path.count > basePath.count else {
             self.error("The body file '\(path)' lies outside the scenario's folder \(base.path).", at: node)
             return nil
         }
@@ -390,10 +397,14 @@ extension ScenarioDecoder {
             self.error("The body file '\(path)' is a folder, not a file.", at: node)
             return nil
         }
+        guard (try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType) == .typeRegular else {
+            self.error("The body file '\(path)' is not a regular file (a pipe, a socket or a device cannot be a body).", at: node)
+            return nil
+        }
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             self.error("The body file '\(path)' cannot be read (check its permissions).", at: node)
             return nil
         }
-        return url.path
+        return BodyFile(folder: base.path, relativePath: String(url.path.dropFirst(basePath.count)))
     }
 }

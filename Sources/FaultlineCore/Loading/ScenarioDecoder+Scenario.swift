@@ -234,11 +234,28 @@ extension ScenarioDecoder {
         return version
     }
 
-    /// A file next to the scenario (relative paths are relative to it); it must exist and be readable.
+    /// A file next to the scenario (relative paths are relative to it); it must exist and be readable. A scenario
+    /// sent to the control API may name only files inside the folder of the scenario the server started with.
     mutating func resolveFile(_ node: Node, what: String) -> String? {
         guard let path = self.string(node, expected: "the \(what) file") else { return nil }
-        let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: self.baseDirectory, isDirectory: true))
+        guard let directory = self.files.directory else {
+            self.error(
+                "The \(what) file '\(path)' cannot be used here: the server was started without a scenario file, so "
+                    + "a scenario sent to the control API has no folder to name files in.",
+                at: node
+            )
+            return nil
+        }
+        let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
             .standardizedFileURL
+        if case .confined = self.files {
+            let base = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL.resolvingSymlinksInPath().path
+            let basePath = base.hasSuffix("/") ? base : base + "/"
+            guard url.resolvingSymlinksInPath().path.hasPrefix(basePath) else {
+                self.error("The \(what) file '\(path)' lies outside the scenario's folder \(base).", at: node)
+                return nil
+            }
+        }
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot be read" : "does not exist"
             self.error("The \(what) file '\(path)' \(reason) (looked for \(url.path)).", at: node)

@@ -12,17 +12,17 @@ struct ScenarioDecoder {
 
     /// The file name used in messages.
     let file: String
-    /// The folder `bodyFile` paths are relative to, and must stay inside of.
-    let baseDirectory: String
+    /// Which files the scenario may name, and the folder its relative paths start from.
+    let files: FileScope
     private(set) var diagnostics: [Diagnostic] = []
     /// Mappings merged in with `<<` so far: aliases can make a short file merge exponentially many.
     private var mergedMappings = 0
     /// The most merges a file may ask for.
     static let maxMergedMappings = 10_000
 
-    init(file: String, baseDirectory: String) {
+    init(file: String, files: FileScope) {
         self.file = file
-        self.baseDirectory = baseDirectory
+        self.files = files
     }
 
     // MARK: - Reporting

@@ -21,7 +21,7 @@ public enum ScenarioLoader {
                 continue
             }
             let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
-            switch self.decode(yaml: yaml, name: file, baseDirectory: directory) {
+            switch self.decode(yaml: yaml, name: file, files: .folder(directory)) {
             case .success(let contents): parts.append((file, contents))
             case .failure(let error): diagnostics += error.diagnostics
             }
@@ -36,7 +36,16 @@ public enum ScenarioLoader {
     ///   - name: what messages call the text: a file name, or `<control-api>` for a scenario sent to the server.
     ///   - baseDirectory: the folder `bodyFile` paths are relative to.
     public static func load(yaml: String, name: String, baseDirectory: String) throws(ScenarioError) -> Scenario {
-        switch self.decode(yaml: yaml, name: name, baseDirectory: baseDirectory) {
+        try self.load(yaml: yaml, name: name, files: .folder(baseDirectory))
+    }
+
+    /// Loads a scenario from YAML text whose files must keep to `files`.
+    ///
+    /// - Parameters:
+    ///   - name: what messages call the text: a file name, or `<control-api>` for a scenario sent to the server.
+    ///   - files: which files the scenario may name, and what its relative paths are relative to.
+    public static func load(yaml: String, name: String, files: FileScope) throws(ScenarioError) -> Scenario {
+        switch self.decode(yaml: yaml, name: name, files: files) {
         case .success(let contents): return self.merge([(name, contents)])
         case .failure(let error): throw error
         }
@@ -45,7 +54,7 @@ public enum ScenarioLoader {
     static func decode(
         yaml: String,
         name: String,
-        baseDirectory: String
+        files: FileScope
     ) -> Result<ScenarioDecoder.FileContents, ScenarioError> {
         let start = SourceLocation(file: name, line: 1, column: 1)
         let root: Node
@@ -61,7 +70,7 @@ public enum ScenarioLoader {
         } catch {
             return .failure(ScenarioError(diagnostics: [Diagnostic("The YAML cannot be read: \(error).", at: start)]))
         }
-        var decoder = ScenarioDecoder(file: name, baseDirectory: baseDirectory)
+        var decoder = ScenarioDecoder(file: name, files: files)
         let contents = decoder.decodeScenario(root)
         guard decoder.diagnostics.isEmpty else { return .failure(ScenarioError(diagnostics: decoder.diagnostics)) }
         return .success(contents)

@@ -83,7 +83,7 @@ func parseNonNegativeDecimal<S: StringProtocol>(_ text: S) -> Double? {
 
 extension StringProtocol {
     /// The string without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> String {
+    package func trimmingSpaces() -> String {
         var scalars = Substring(self)
         while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
         while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }

@@ -1,0 +1,16 @@
+#ifndef C_FAULTLINE_SYSTEM_H
+#define C_FAULTLINE_SYSTEM_H
+
+/// System calls Swift cannot make directly (variadic `syscall`), for opening body files safely.
+
+/// Opens `path` relative to the directory `directory_fd` for reading, refusing any path that leaves that directory
+/// (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`), without blocking on a FIFO (`O_NONBLOCK`), and
+/// without becoming the controlling terminal. Returns the descriptor, or -1 with `errno` set; `errno` is `ENOSYS`
+/// when the kernel has no `openat2` (before Linux 5.6) and the caller must check the opened file's real path itself.
+int faultline_open_beneath(int directory_fd, const char *path);
+
+/// Opens the directory at `path` to open files beneath it (`O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC`): a last
+/// component that is a symbolic link is refused. Returns the descriptor, or -1 with `errno` set.
+int faultline_open_directory(const char *path);
+
+#endif
