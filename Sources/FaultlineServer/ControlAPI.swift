@@ -26,7 +26,7 @@ enum ControlAPI {
             clientIsLoopback: remoteAddress?.isLoopback ?? false,
             listenerAddress: localAddress?.ipAddress
         ) {
-            var refused = self.json(status: refusal.status, #"{"error":\#(JSONString.quoted(refusal.message))}"#)
+            var refused = self.error(status: refusal.status, refusal.message)
             if refusal.wantsToken {
                 refused.headers.append(HeaderField("WWW-Authenticate", "Bearer realm=\"faultline-control\""))
             }
@@ -40,9 +40,9 @@ enum ControlAPI {
             let name = parts[1]
             let count = control.live.engine.setEnabled(parts[2] == "enable", rule: name)
             guard count > 0 else {
-                return self.json(status: 404, #"{"error":\#(JSONString.quoted("no rule is called '\(name)'"))}"#)
+                return self.error(status: 404, "no rule is called '\(name)'")
             }
-            return self.json(status: 200, #"{"rule":\#(JSONString.quoted(name)),"enabled":\#(parts[2] == "enable"),"rules":\#(count)}"#)
+            return self.json(status: 200, .object([("rule", .string(name)), ("enabled", .bool(parts[2] == "enable")), ("rules", .int(count))]))
         }
         switch (request.method, parts) {
         case ("GET", ["health"]), ("HEAD", ["health"]):
@@ -50,12 +50,15 @@ enum ControlAPI {
             let dropped = control.recorder.journal.droppedCount
             return self.json(
                 status: 200,
-                #"{"status":"ok","rules":\#(engine.scenario.rules.count),"seed":\#(engine.seed),"journalDropped":\#(dropped)}"#
+                .object([
+                    ("status", "ok"), ("rules", .int(engine.scenario.rules.count)), ("seed", .uint(engine.seed)),
+                    ("journalDropped", .int(dropped)),
+                ])
             )
 
         case ("GET", ["journal"]), ("HEAD", ["journal"]):
             for name in ["since", "limit"] where query[name].map({ Int($0) == nil }) ?? false {
-                return self.json(status: 400, #"{"error":"\#(name) takes a whole number"}"#)
+                return self.error(status: 400, "\(name) takes a whole number")
             }
             let entries = control.recorder.journal.entries(
                 rule: query["rule"],
@@ -69,7 +72,7 @@ enum ControlAPI {
 
         case ("POST", ["reset"]):
             control.reset()
-            return self.json(status: 200, #"{"reset":true}"#)
+            return self.json(status: 200, .object([("reset", true)]))
 
         case ("GET", ["scenario"]), ("HEAD", ["scenario"]):
             return ResolvedResponse(status: 200, body: .bytes(Array(control.scenarioSource.yaml.utf8), contentType: "application/yaml; charset=utf-8"))
@@ -94,11 +97,11 @@ enum ControlAPI {
 
         default:
             if let allowed = self.methods(for: parts) {
-                var response = self.json(status: 405, #"{"error":"\#(request.method) is not allowed on \#(request.path)"}"#)
+                var response = self.error(status: 405, "\(request.method) is not allowed on \(request.path)")
                 response.allow = allowed
                 return response
             }
-            return self.json(status: 404, #"{"error":"no control endpoint \#(request.path); see the README's control API section"}"#)
+            return self.error(status: 404, "no control endpoint \(request.path); see the README's control API section")
         }
     }
 
@@ -114,7 +117,7 @@ enum ControlAPI {
         do {
             let scenario = try ScenarioLoader.load(yaml: yaml, name: "<control-api>", files: .controlAPI(startedFrom: baseDirectory))
             control.replace(with: scenario, source: ServerControl.Source(yaml: yaml, baseDirectory: baseDirectory))
-            return self.json(status: 200, #"{"loaded":true,"rules":\#(scenario.rules.count)}"#)
+            return self.json(status: 200, .object([("loaded", true), ("rules", .int(scenario.rules.count))]))
         } catch {
             return ResolvedResponse(
                 status: 400,
@@ -135,8 +138,13 @@ enum ControlAPI {
         }
     }
 
-    private static func json(status: Int, _ text: String) -> ResolvedResponse {
-        ResolvedResponse(status: status, body: .bytes(Array((text + "\n").utf8), contentType: "application/json"))
+    private static func json(status: Int, _ value: JSONValue) -> ResolvedResponse {
+        ResolvedResponse(status: status, body: .bytes(Array((value.text + "\n").utf8), contentType: "application/json"))
+    }
+
+    /// `{"error": MESSAGE}`.
+    private static func error(status: Int, _ message: String) -> ResolvedResponse {
+        self.json(status: status, .object([("error", .string(message))]))
     }
 }
 

@@ -42,12 +42,28 @@ public struct ExpectationReport: Sendable {
 
     /// The report as JSON: `{"met": BOOL, "results": [...]}`.
     public var json: String {
-        let items = self.results.map { result in
-            "{\"rule\":\(JSONWriter.quoted(result.rule)),\"check\":\(JSONWriter.quoted(result.check)),"
-                + "\"met\":\(result.met),\"reason\":\(JSONWriter.quoted(result.reason)),"
-                + "\"evidence\":\(JSONWriter.quoted(result.evidence)),"
-                + "\"location\":\(JSONWriter.quoted(result.sourceLocation.description))}"
-        }
-        return "{\"met\":\(self.allMet),\"results\":[" + items.joined(separator: ",") + "]}\n"
+        self.jsonValue.text + "\n"
+    }
+
+    /// The report as a JSON value.
+    public var jsonValue: JSONValue {
+        .object([
+            ("met", .bool(self.allMet)),
+            (
+                "results",
+                .array(
+                    self.results.map { result in
+                        .object([
+                            ("rule", .string(result.rule)),
+                            ("check", .string(result.check)),
+                            ("met", .bool(result.met)),
+                            ("reason", .string(result.reason)),
+                            ("evidence", .string(result.evidence)),
+                            ("location", .string(result.sourceLocation.description)),
+                        ])
+                    }
+                )
+            ),
+        ])
     }
 }
