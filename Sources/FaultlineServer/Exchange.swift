@@ -12,6 +12,8 @@ final class Exchange {
     /// The answering rule, for the journal.
     let ruleLabel: String?
     let step: Int?
+    /// Rules whose `pathRegex` gave up on the request's path.
+    let regexGaveUp: [String]
     /// Requests to the control API are not journaled.
     let isControl: Bool
 
@@ -58,6 +60,7 @@ final class Exchange {
         let decision = decision ?? received.decision
         self.ruleLabel = decision?.ruleLabel
         self.step = decision?.step
+        self.regexGaveUp = decision?.regexGaveUp ?? []
         self.isControl = received.isControl
     }
 
@@ -93,7 +96,7 @@ final class Exchange {
         let now = NIODeadline.now()
         let start = self.received.arrivedAt
         let request = self.request
-        return JournalEntry(
+        var entry = JournalEntry(
             connection: connection,
             listener: listener,
             client: client,
@@ -115,5 +118,7 @@ final class Exchange {
             firstByteMs: self.firstByteAt.map { Double(($0 - start).nanoseconds) / 1e6 },
             totalMs: Double((now - start).nanoseconds) / 1e6
         )
+        entry.regexGaveUp = self.regexGaveUp
+        return entry
     }
 }

@@ -33,6 +33,8 @@ public struct Decision: Sendable {
     public var step: Int?
     /// The response to send.
     public var response: ResolvedResponse
+    /// Rules whose `pathRegex` gave up on this request's path (they were taken as not matching), for the journal.
+    public var regexGaveUp: [String] = []
 
     public init(kind: Kind, ruleIndex: Int? = nil, ruleLabel: String? = nil, step: Int? = nil, response: ResolvedResponse) {
         self.kind = kind

@@ -53,7 +53,8 @@ struct MissReport {
         // more cannot come before them.
         let fewest = candidates.map(\.score).sorted().prefix(Self.limit).last ?? 0
         for index in candidates.indices where candidates[index].score > 0 && candidates[index].score <= fewest {
-            candidates[index].score += Self.pathDistance(candidates[index].rule, request)
+            let rule = candidates[index].rule
+            candidates[index].score += Self.pathDistance(rule, request, pathMissed: misses[rule.index].contains(where: \.isPath))
         }
         let closest = candidates.enumerated()
             .sorted { ($0.element.score, $0.offset) < ($1.element.score, $1.offset) }
@@ -68,8 +69,8 @@ struct MissReport {
     }
 
     /// A number from 0 to 1 saying how far the request path is from the rule's path, to rank near misses first.
-    private static func pathDistance(_ rule: Rule, _ request: IncomingRequest) -> Double {
-        guard let path = rule.path, path.match(request.path) == nil else { return 0 }
+    private static func pathDistance(_ rule: Rule, _ request: IncomingRequest, pathMissed: Bool) -> Double {
+        guard let path = rule.path, pathMissed else { return 0 }
         // Only the start of a long path matters for ranking, and the distance is quadratic in its length: 64
         // characters keep a 404 cheap (about 4,000 steps a rule) even when a client sends a long path on purpose.
         let pattern = String(path.source.prefix(64))

@@ -4,6 +4,8 @@ enum RequestMatcher {
     enum Miss: Equatable {
         case method(sent: String, expected: [String])
         case path(sent: String, pattern: PathPattern)
+        /// The rule's `pathRegex` ran out of its budget on this path.
+        case regexGaveUp(sent: String, pattern: PathPattern)
         case header(name: String, expected: String, sent: [String])
         case query(name: String, expected: String, sent: [String])
         case contentType(sent: String?, expected: [String])
@@ -20,6 +22,8 @@ enum RequestMatcher {
             case .path(let sent, let pattern):
                 let kind = if case .regex = pattern { "the path regex" } else { "the path" }
                 return "the path \(sent) does not match \(kind) \(pattern.source)"
+            case .regexGaveUp(_, let pattern):
+                return "the path regex \(pattern.source) gave up on this path after \(PathRegex.progressBudget * 10_000) steps"
             case .header(let name, let expected, let sent):
                 if sent.isEmpty { return "the header \(name) is missing (expected \"\(expected)\")" }
                 return "the header \(name) is \(sent.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(expected)\""
@@ -36,6 +40,12 @@ enum RequestMatcher {
         }
 
         var isMethod: Bool { if case .method = self { true } else { false } }
+        var isPath: Bool {
+            switch self {
+            case .path, .regexGaveUp: true
+            default: false
+            }
+        }
         var isContentType: Bool { if case .contentType = self { true } else { false } }
         var isAccept: Bool { if case .accept = self { true } else { false } }
     }
@@ -48,36 +58,50 @@ enum RequestMatcher {
 
     /// The rule's path captures when every condition holds, else `nil`.
     static func match(_ rule: Rule, _ request: IncomingRequest) -> [String: String]? {
-        guard self.takes(rule, method: request.method) else { return nil }
-        var captures: [String: String] = [:]
-        if let path = rule.path {
-            guard let found = path.match(request.path) else { return nil }
-            captures = found
-        }
-        for condition in rule.headerConditions {
-            guard request.headers.values(named: condition.name).contains(condition.value) else { return nil }
-        }
-        for condition in rule.queryConditions {
-            guard request.query.contains(condition) else { return nil }
-        }
-        if let subject = rule.clientCertCondition, !SubjectMatch.matches(subject, subject: request.clientCertificateSubject) {
-            return nil
-        }
-        if let consumes = rule.consumes, !self.contentTypeFits(request, consumes) { return nil }
-        if let produces = rule.produces, !MediaRange.accepts(request.headers.values(named: "Accept"), anyOf: produces) {
-            return nil
-        }
-        return captures
+        if case .matched(let captures) = self.evaluate(rule, request) { return captures }
+        return nil
     }
 
-    /// Every condition of `rule` that `request` fails.
-    static func misses(_ rule: Rule, _ request: IncomingRequest) -> [Miss] {
+    /// Checks every condition of `rule`, telling a miss from a `pathRegex` that gave up.
+    static func evaluate(_ rule: Rule, _ request: IncomingRequest) -> PathMatch {
+        guard self.takes(rule, method: request.method) else { return .missed }
+        var captures: [String: String] = [:]
+        if let path = rule.path {
+            switch path.evaluate(request.path) {
+            case .matched(let found): captures = found
+            case .missed: return .missed
+            case .gaveUp: return .gaveUp
+            }
+        }
+        for condition in rule.headerConditions {
+            guard request.headers.values(named: condition.name).contains(condition.value) else { return .missed }
+        }
+        for condition in rule.queryConditions {
+            guard request.query.contains(condition) else { return .missed }
+        }
+        if let subject = rule.clientCertCondition, !SubjectMatch.matches(subject, subject: request.clientCertificateSubject) {
+            return .missed
+        }
+        if let consumes = rule.consumes, !self.contentTypeFits(request, consumes) { return .missed }
+        if let produces = rule.produces, !MediaRange.accepts(request.headers.values(named: "Accept"), anyOf: produces) {
+            return .missed
+        }
+        return .matched(captures)
+    }
+
+    /// Every condition of `rule` that `request` fails. `regexGaveUp` says the rule's `pathRegex` already gave up on
+    /// this path, so it is not run again.
+    static func misses(_ rule: Rule, _ request: IncomingRequest, regexGaveUp: Bool = false) -> [Miss] {
         var misses: [Miss] = []
         if let methods = rule.methods, !self.takes(rule, method: request.method) {
             misses.append(.method(sent: request.method, expected: methods))
         }
-        if let path = rule.path, path.match(request.path) == nil {
-            misses.append(.path(sent: request.path, pattern: path))
+        if let path = rule.path {
+            switch regexGaveUp ? .gaveUp : path.evaluate(request.path) {
+            case .matched: break
+            case .missed: misses.append(.path(sent: request.path, pattern: path))
+            case .gaveUp: misses.append(.regexGaveUp(sent: request.path, pattern: path))
+            }
         }
         for condition in rule.headerConditions {
             let values = request.headers.values(named: condition.name)

@@ -4,11 +4,43 @@ enum ResponseResolver {
     /// The generated-bytes stream every `bodySize` body uses, so a body of a given size is always the same bytes.
     static let generatedBytes = GeneratedBytes(key: 0x4661_756C_746C_696E)
 
+    /// The random choices one answer makes, drawn from the rule's stream under the engine's lock, in a fixed order
+    /// (delay, body delay, garbage), so the same seed and request order give the same answers.
+    struct Draws: Sendable {
+        var delay: Duration?
+        var bodyDelay: Duration?
+        var garbage: (key: UInt64, length: Int)?
+    }
+
+    /// Makes the random choices `spec` needs; templates are not touched.
+    static func draw(_ spec: ResponseSpec, generator: inout SeededGenerator) -> Draws {
+        var draws = Draws()
+        if case .fixed(let delay) = spec.delay { draws.delay = delay.sample(using: &generator) }
+        if case .fixed(let delay) = spec.bodyDelay { draws.bodyDelay = delay.sample(using: &generator) }
+        if case .garbage = spec.fault {
+            // A few hundred bytes that look like nothing a client can parse, the same for the same seed.
+            let length = 64 + Int(generator.nextInt(below: 961))
+            draws.garbage = (generator.next(), length)
+        }
+        return draws
+    }
+
+    /// Resolves `spec`, drawing its random choices from `generator` first.
     static func resolve(
         _ spec: ResponseSpec,
         defaultHeaders: [HeaderField],
         context: TemplateContext,
         generator: inout SeededGenerator
+    ) throws(TemplateError) -> ResolvedResponse {
+        try self.resolve(spec, defaultHeaders: defaultHeaders, context: context, draws: self.draw(spec, generator: &generator))
+    }
+
+    /// Resolves `spec` with its random choices already made.
+    static func resolve(
+        _ spec: ResponseSpec,
+        defaultHeaders: [HeaderField],
+        context: TemplateContext,
+        draws: Draws
     ) throws(TemplateError) -> ResolvedResponse {
         var response = ResolvedResponse(status: 200, reason: spec.reason)
 
@@ -78,8 +110,8 @@ enum ResponseResolver {
         }
         response.interim = spec.interim
 
-        response.delay = try self.delay(spec.delay, in: context, generator: &generator)
-        response.bodyDelay = try self.delay(spec.bodyDelay, in: context, generator: &generator)
+        response.delay = try self.delay(spec.delay, drawn: draws.delay, in: context)
+        response.bodyDelay = try self.delay(spec.bodyDelay, drawn: draws.bodyDelay, in: context)
         switch spec.throttle {
         case .none:
             break
@@ -92,17 +124,17 @@ enum ResponseResolver {
         }
         if spec.chunked { response.chunkSize = spec.chunkSize ?? 8192 }
         if let fault = spec.fault {
-            response.fault = try self.fault(fault, in: context, generator: &generator)
+            response.fault = try self.fault(fault, in: context, garbage: draws.garbage)
         }
         return response
     }
 
-    static func delay(_ spec: Templated<DelaySpec>?, in context: TemplateContext, generator: inout SeededGenerator) throws(TemplateError) -> Duration {
+    static func delay(_ spec: Templated<DelaySpec>?, drawn: Duration?, in context: TemplateContext) throws(TemplateError) -> Duration {
         switch spec {
         case .none:
             return .zero
-        case .fixed(let delay):
-            return delay.sample(using: &generator)
+        case .fixed:
+            return drawn ?? .zero
         case .template(let template):
             let text = try template.render(in: context)
             guard let delay = DurationSyntax.parse(text, allowBareSeconds: true) else {
@@ -129,16 +161,15 @@ enum ResponseResolver {
         }
     }
 
-    static func fault(_ spec: FaultSpec, in context: TemplateContext, generator: inout SeededGenerator) throws(TemplateError) -> Fault {
+    static func fault(_ spec: FaultSpec, in context: TemplateContext, garbage: (key: UInt64, length: Int)?) throws(TemplateError) -> Fault {
         switch spec {
         case .drop: return .drop
         case .reset: return .reset
         case .badChunk: return .badChunk
         case .badStatus: return .badStatus
         case .garbage:
-            // A few hundred bytes that look like nothing a client can parse, the same for the same seed.
-            let length = 64 + Int(generator.nextInt(below: 961))
-            return .garbage(key: generator.next(), length: length)
+            let drawn = garbage ?? (key: 0, length: 64)
+            return .garbage(key: drawn.key, length: drawn.length)
         case .hang(let duration):
             return .hang(try duration.map { d throws(TemplateError) in
                 try self.value(d, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) }

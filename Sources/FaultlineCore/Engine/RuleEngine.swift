@@ -102,161 +102,261 @@ public final class RuleEngine: Sendable {
     }
 
     /// Chooses the answer to `request` arriving at `now`.
+    ///
+    /// Matching (paths, regexes, headers, query) and every template are worked out without the engine's lock, so a
+    /// slow pattern or a large template holds up no other request; the lock is held only to commit a rule's counters:
+    /// `times`, `after`, the sequence step, the rate-limit slot and the rule's random stream.
     public func decide(_ request: IncomingRequest, now: ContinuousClock.Instant = .now) -> Decision {
-        let outcome: Result<Decision, NoRuleAnswered> = self.state.withLock { state in
-            self.decideLocked(request, now: now, state: &state)
-        }
-        switch outcome {
-        case .success(var decision):
-            // A rule's own 405 lists the methods the other rules take for this path: a walk over every rule, so
-            // outside the lock too.
-            if decision.kind == .rule, decision.response.status == 405, let index = decision.ruleIndex {
-                decision.response.allow = self.allowedMethods(for: request, excluding: index)
+        var gaveUp: [Int] = []
+        for candidate in self.index.candidates(for: request.path) {
+            let compiled = self.compiled[candidate]
+            let captures: [String: String]
+            switch RequestMatcher.evaluate(compiled.rule, request) {
+            case .missed:
+                continue
+            case .gaveUp:
+                gaveUp.append(candidate)
+                continue
+            case .matched(let found):
+                captures = found
             }
+            let prepared = PreparedMatch(compiled, request: request, captures: captures)
+            let committed = self.state.withLock { state in
+                Self.commit(prepared, now: now, state: &state)
+            }
+            var decision: Decision
+            switch committed {
+            case .stepAside:
+                continue
+            case .refused(let refusal):
+                decision = self.refusalDecision(refusal, of: compiled.rule, request: request)
+            case .answered(let answer):
+                decision = self.resolve(answer, of: compiled, context: prepared.context, request: request)
+                // A rule's own 405 lists the methods the other rules take for this path.
+                if decision.kind == .rule, decision.response.status == 405 {
+                    decision.response.allow = self.allowedMethods(for: request, excluding: compiled.rule.index)
+                }
+            }
+            decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
             return decision
-        case .failure(let none):
-            // Explaining a miss walks every rule again; do it outside the lock so other requests are not held up.
-            return self.noRuleAnswers(request, none)
         }
+        // Explaining a miss walks every rule again; only the counters it quotes are read under the lock.
+        let none = self.state.withLock { state in
+            NoRuleAnswered(
+                answered: state.rules.map(\.answered),
+                skipped: state.rules.map(\.skipped),
+                enabled: state.enabled,
+                elapsed: now - state.startedAt
+            )
+        }
+        var decision = self.noRuleAnswers(request, none, regexGaveUp: gaveUp)
+        decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
+        return decision
     }
 
     /// No rule answered; how many times each had answered, for the explanation.
-    struct NoRuleAnswered: Error {
+    struct NoRuleAnswered {
         let answered: [Int]
         let skipped: [Int]
         let enabled: [Bool]
         let elapsed: Duration
     }
 
-    private func decideLocked(
-        _ request: IncomingRequest,
-        now: ContinuousClock.Instant,
-        state: inout EngineState
-    ) -> Result<Decision, NoRuleAnswered> {
-        let elapsed = now - state.startedAt
-        for candidate in self.index.candidates(for: request.path) {
-            let compiled = self.compiled[candidate]
+    /// What a matching rule needs that depends on the request alone, worked out before the lock: its template
+    /// context, its probability and seed, and whether it refuses the request (411, 401, 407, or a template error).
+    struct PreparedMatch {
+        let compiled: CompiledRule
+        let context: TemplateContext
+        /// The rule's probability, or the template error that stops it from being known.
+        let probability: Result<Double?, TemplateError>
+        /// A seed from the request (`seed:` template), when the rule has one.
+        let ownSeed: UInt64?
+        /// Why the rule refuses the request, if it does.
+        let refusal: Refusal?
+
+        init(_ compiled: CompiledRule, request: IncomingRequest, captures: [String: String]) {
             let rule = compiled.rule
-            guard let captures = RequestMatcher.match(rule, request) else { continue }
-            let index = rule.index
-            if !state.enabled[index] { continue }
-            if let window = rule.active, !window.contains(elapsed) { continue }
-            // `after` counts first (the requests it steps aside for), then `times` counts the answers.
-            if let skip = rule.skip, state.rules[index].skipped < skip {
-                state.rules[index].skipped += 1
-                continue
-            }
-            if let times = rule.times, state.rules[index].answered >= times { continue }
             let context = TemplateContext(captures: captures, query: request.query)
-            do throws(TemplateError) {
-                // A per-request seed makes this request's choices depend on it alone; otherwise the rule's stream.
-                var generator = state.rules[index].generator
-                let ownSeed = rule.requestSeed.flatMap { try? $0.render(in: context) }.flatMap { UInt64($0) }
-                if let ownSeed { generator = SeededGenerator(seed: ownSeed, stream: UInt64(index)) }
-                defer { if ownSeed == nil { state.rules[index].generator = generator } }
-                if let probability = rule.probability {
+            self.compiled = compiled
+            self.context = context
+            self.ownSeed = rule.requestSeed.flatMap { try? $0.render(in: context) }.flatMap { UInt64($0) }
+            if let probability = rule.probability {
+                do throws(TemplateError) {
                     let chance = try ResponseResolver.value(probability, in: context, what: "a probability from 0 to 1") { text in
                         Double(text).flatMap { (0...1).contains($0) ? $0 : nil }
                     }
-                    if !generator.chance(chance) { continue }
+                    self.probability = .success(chance)
+                } catch {
+                    self.probability = .failure(error)
                 }
-                return .success(
-                    try self.answer(
-                        compiled,
-                        request: request,
-                        context: context,
-                        now: now,
-                        state: &state.rules[index],
-                        generator: &generator
-                    )
-                )
-            } catch {
-                return .success(Decision(
-                    kind: .badRequest,
-                    ruleIndex: index,
-                    ruleLabel: rule.label,
-                    response: .text(
-                        status: 400,
-                        "Faultline: rule \(rule.label) cannot answer \(request.method) \(request.target): "
-                            + "\(error.message)\n",
-                        headers: rule.defaultHeaders
-                    )
-                ))
+            } else {
+                self.probability = .success(nil)
+            }
+            if rule.requireContentLength, request.hasBodyWithoutLength {
+                self.refusal = .lengthRequired
+            } else if let auth = rule.auth {
+                do throws(TemplateError) {
+                    self.refusal = try AuthCheck.refusal(for: request, auth: auth, context: context).map { .unauthorized($0) }
+                } catch {
+                    self.refusal = .template(error)
+                }
+            } else {
+                self.refusal = nil
             }
         }
-        return .failure(
-            NoRuleAnswered(
-                answered: state.rules.map(\.answered),
-                skipped: state.rules.map(\.skipped),
-                enabled: state.enabled,
-                elapsed: elapsed
+    }
+
+    /// Why a rule whose conditions hold refuses a request.
+    enum Refusal {
+        case lengthRequired
+        case unauthorized(AuthCheck.Refusal)
+        /// A template could not be filled in from the request: a 400.
+        case template(TemplateError)
+        /// The rate limit is reached; the client may come back after this many seconds.
+        case rateLimited(retryAfter: Int)
+    }
+
+    /// A rule's answer as committed under the lock, to be resolved outside it.
+    struct CommittedAnswer {
+        let answerNumber: Int
+        let step: Int?
+        let spec: ResponseSpec
+        /// The response resolved once when the scenario loaded, when nothing in it varies.
+        let prepared: ResolvedResponse?
+        /// The random choices made for this answer from the rule's stream.
+        let draws: ResponseResolver.Draws
+        /// The rule's random stream before the draws, to put back if the answer cannot be given after all.
+        let generatorBefore: SeededGenerator?
+        /// The rate-limit slot taken, to give back likewise.
+        let rateSlot: ContinuousClock.Instant?
+    }
+
+    /// What committing a match under the lock gave.
+    enum Commit {
+        /// The rule steps aside (switched off, outside its window, `after`, `times`, probability): try the next.
+        case stepAside
+        case refused(Refusal)
+        case answered(CommittedAnswer)
+    }
+
+    /// Applies the rule's state to a prepared match and commits its counters. Runs under the engine's lock: no
+    /// pattern matching and no template here.
+    static func commit(_ prepared: PreparedMatch, now: ContinuousClock.Instant, state: inout EngineState) -> Commit {
+        let rule = prepared.compiled.rule
+        let index = rule.index
+        if !state.enabled[index] { return .stepAside }
+        if let window = rule.active, !window.contains(now - state.startedAt) { return .stepAside }
+        // `after` counts first (the requests it steps aside for), then `times` counts the answers.
+        if let skip = rule.skip, state.rules[index].skipped < skip {
+            state.rules[index].skipped += 1
+            return .stepAside
+        }
+        if let times = rule.times, state.rules[index].answered >= times { return .stepAside }
+        // A per-request seed makes this request's choices depend on it alone; otherwise the rule's stream.
+        var generator = prepared.ownSeed.map { SeededGenerator(seed: $0, stream: UInt64(index)) } ?? state.rules[index].generator
+        defer { if prepared.ownSeed == nil { state.rules[index].generator = generator } }
+        switch prepared.probability {
+        case .failure(let error):
+            return .refused(.template(error))
+        case .success(let chance?):
+            if !generator.chance(chance) { return .stepAside }
+        case .success(nil):
+            break
+        }
+        if let refusal = prepared.refusal { return .refused(refusal) }
+        var rateSlot: ContinuousClock.Instant?
+        if let limit = rule.rateLimit {
+            let windowStart = now - limit.per
+            state.rules[index].recentAnswers.removeAll { $0 <= windowStart }
+            if state.rules[index].recentAnswers.count >= limit.requests, let oldest = state.rules[index].recentAnswers.first {
+                let wait = (oldest + limit.per) - now
+                return .refused(.rateLimited(retryAfter: max(1, Int((Double(wait.nanoseconds) / 1e9).rounded(.up)))))
+            }
+            state.rules[index].recentAnswers.append(now)
+            rateSlot = now
+        }
+        let answerNumber = state.rules[index].answered
+        state.rules[index].answered += 1
+        let (spec, step, staticResponse) = prepared.compiled.response(forAnswer: answerNumber)
+        let generatorBefore = prepared.ownSeed == nil ? generator : nil
+        let draws = staticResponse == nil ? ResponseResolver.draw(spec, generator: &generator) : ResponseResolver.Draws()
+        return .answered(
+            CommittedAnswer(
+                answerNumber: answerNumber,
+                step: step,
+                spec: spec,
+                prepared: staticResponse,
+                draws: draws,
+                generatorBefore: generatorBefore,
+                rateSlot: rateSlot
             )
         )
     }
 
-    /// The answer of a rule whose conditions hold: its checks first, then its response.
-    private func answer(
-        _ compiled: CompiledRule,
-        request: IncomingRequest,
-        context: TemplateContext,
-        now: ContinuousClock.Instant,
-        state: inout RuleState,
-        generator: inout SeededGenerator
-    ) throws(TemplateError) -> Decision {
+    /// The answer of a committed rule, its templates filled in outside the lock. A request the rule cannot answer
+    /// (a template fails: a 400) is not an answer: `times`, the sequence, the rate limit and the random stream are
+    /// put back, unless another request has been answered by the rule meanwhile.
+    private func resolve(_ answer: CommittedAnswer, of compiled: CompiledRule, context: TemplateContext, request: IncomingRequest) -> Decision {
         let rule = compiled.rule
-        func refusal(_ kind: Decision.Kind, _ response: ResolvedResponse) -> Decision {
+        if let prepared = answer.prepared {
+            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: answer.step, response: prepared)
+        }
+        do throws(TemplateError) {
+            var response = try ResponseResolver.resolve(answer.spec, defaultHeaders: rule.defaultHeaders, context: context, draws: answer.draws)
+            if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
+            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: answer.step, response: response)
+        } catch {
+            self.state.withLock { state in
+                guard state.rules[rule.index].answered == answer.answerNumber + 1 else { return }
+                state.rules[rule.index].answered -= 1
+                if let slot = answer.rateSlot, let position = state.rules[rule.index].recentAnswers.lastIndex(of: slot) {
+                    state.rules[rule.index].recentAnswers.remove(at: position)
+                }
+                if let generator = answer.generatorBefore { state.rules[rule.index].generator = generator }
+            }
+            return self.refusalDecision(.template(error), of: rule, request: request)
+        }
+    }
+
+    /// The response of a rule that refuses a request.
+    private func refusalDecision(_ refusal: Refusal, of rule: Rule, request: IncomingRequest) -> Decision {
+        func decision(_ kind: Decision.Kind, _ response: ResolvedResponse) -> Decision {
             Decision(kind: kind, ruleIndex: rule.index, ruleLabel: rule.label, response: response)
         }
-        if rule.requireContentLength, request.hasBodyWithoutLength {
-            return refusal(
+        switch refusal {
+        case .lengthRequired:
+            return decision(
                 .lengthRequired,
                 .text(status: 411, "Faultline: rule \(rule.label) requires a Content-Length.\n", headers: rule.defaultHeaders)
             )
-        }
-        if let auth = rule.auth, let refused = try AuthCheck.refusal(for: request, auth: auth, context: context) {
-            return refusal(
+        case .unauthorized(let refused):
+            return decision(
                 .unauthorized,
                 .text(status: refused.status, "Faultline: \(refused.message).\n", headers: rule.defaultHeaders + [refused.challenge])
             )
-        }
-        if let limit = rule.rateLimit {
-            let windowStart = now - limit.per
-            state.recentAnswers.removeAll { $0 <= windowStart }
-            if state.recentAnswers.count >= limit.requests, let oldest = state.recentAnswers.first {
-                let wait = (oldest + limit.per) - now
-                let seconds = max(1, Int((Double(wait.nanoseconds) / 1e9).rounded(.up)))
-                var response = ResolvedResponse.text(
-                    status: 429,
-                    "Faultline: rule \(rule.label) allows \(limit.requests) requests per \(DurationSyntax.format(limit.per)).\n",
+        case .template(let error):
+            return decision(
+                .badRequest,
+                .text(
+                    status: 400,
+                    "Faultline: rule \(rule.label) cannot answer \(request.method) \(request.target): \(error.message)\n",
                     headers: rule.defaultHeaders
                 )
-                response.retryAfter = String(seconds)
-                return refusal(.rateLimited, response)
-            }
-            state.recentAnswers.append(now)
+            )
+        case .rateLimited(let seconds):
+            let limit = rule.rateLimit
+            var response = ResolvedResponse.text(
+                status: 429,
+                "Faultline: rule \(rule.label) allows \(limit?.requests ?? 0) requests per \(DurationSyntax.format(limit?.per ?? .zero)).\n",
+                headers: rule.defaultHeaders
+            )
+            response.retryAfter = String(seconds)
+            return decision(.rateLimited, response)
         }
-        let answerNumber = state.answered
-        state.answered += 1
-        let (spec, step, prepared) = compiled.response(forAnswer: answerNumber)
-        if let prepared {
-            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: step, response: prepared)
-        }
-        var response: ResolvedResponse
-        do {
-            response = try ResponseResolver.resolve(spec, defaultHeaders: rule.defaultHeaders, context: context, generator: &generator)
-        } catch {
-            // A request the rule cannot answer (a 400) is not an answer: `times`, the sequence and the rate limit
-            // stay where they were, as they do for a 401 or a 429.
-            state.answered -= 1
-            if rule.rateLimit != nil { state.recentAnswers.removeLast() }
-            throw error
-        }
-        if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
-        return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: step, response: response)
     }
 
     /// 501, 405, 415, 406 or 404, from how close the rules came.
-    private func noRuleAnswers(_ request: IncomingRequest, _ none: NoRuleAnswered) -> Decision {
+    private func noRuleAnswers(_ request: IncomingRequest, _ none: NoRuleAnswered, regexGaveUp: [Int]) -> Decision {
         let defaults = self.scenario.defaultHeaders
         let rules = self.scenario.rules
         if !HTTPSyntax.knownMethods.contains(request.method), !rules.contains(where: { $0.methods?.contains(request.method) ?? false }) {
@@ -266,7 +366,7 @@ public final class RuleEngine: Sendable {
             )
         }
         // Each rule's misses, worked out once for the 405, 415, 406 and 404 below.
-        let misses = rules.map { RequestMatcher.misses($0, request) }
+        let misses = rules.map { RequestMatcher.misses($0, request, regexGaveUp: regexGaveUp.contains($0.index)) }
         let nearMisses = misses.filter { $0.count == 1 }.map { $0[0] }
         if nearMisses.contains(where: \.isMethod) {
             var response = ResolvedResponse.text(

@@ -38,6 +38,14 @@ extension JournalEntry {
         out += self.firstByteMs.map(Self.milliseconds) ?? "null"
         out += ",\"totalMs\":"
         out += Self.milliseconds(self.totalMs)
+        if !self.regexGaveUp.isEmpty {
+            out += ",\"regexGaveUp\":["
+            for (index, label) in self.regexGaveUp.enumerated() {
+                if index > 0 { out += "," }
+                JSONString.append(label, to: &out)
+            }
+            out += "]"
+        }
         out += "}"
         return out
     }

@@ -54,6 +54,8 @@ public struct JournalEntry: Sendable, Equatable {
     public var firstByteMs: Double?
     /// Milliseconds from the request head to the end of the exchange.
     public var totalMs: Double
+    /// Rules whose `pathRegex` gave up on this request's path and were taken as not matching (shown only when any).
+    public var regexGaveUp: [String] = []
 
     public init(
         connection: Int,

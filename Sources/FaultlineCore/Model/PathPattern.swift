@@ -22,12 +22,21 @@ public enum PathPattern: Sendable {
         }
     }
 
-    /// Matches `path` (percent-decoded, without the query), returning the captures, or `nil` when it does not match.
+    /// Matches `path` (percent-decoded, without the query), returning the captures, or `nil` when it does not match
+    /// (a regex that ran out of its budget does not match).
     public func match(_ path: String) -> [String: String]? {
+        switch self.evaluate(path) {
+        case .matched(let captures): captures
+        case .missed, .gaveUp: nil
+        }
+    }
+
+    /// Matches `path`, telling a miss from a regex that gave up.
+    public func evaluate(_ path: String) -> PathMatch {
         switch self {
-        case .exact(let expected): expected == path ? [:] : nil
-        case .glob(let glob): glob.match(path)
-        case .regex(let regex): regex.match(path)
+        case .exact(let expected): expected == path ? .matched([:]) : .missed
+        case .glob(let glob): glob.match(path).map { .matched($0) } ?? .missed
+        case .regex(let regex): regex.evaluate(path)
         }
     }
 
@@ -152,8 +161,26 @@ public struct GlobPattern: Sendable {
     }
 }
 
+/// What matching a path against a rule's pattern found.
+public enum PathMatch: Sendable, Equatable {
+    /// The path matches, with these captures.
+    case matched([String: String])
+    /// The path does not match.
+    case missed
+    /// A `pathRegex` ran out of its budget before it could tell: the rule is taken as not matching.
+    case gaveUp
+}
+
 /// A rule's `pathRegex`: a regular expression matched against the whole path, with named groups as captures.
+///
+/// Matching is budgeted: a pattern that backtracks catastrophically on a crafted path (`^(a+)+$` against
+/// `aaaa…ab`) would otherwise hold an event loop, and every connection on it, for seconds or forever. ICU's matcher
+/// reports its progress every 10,000 steps; after `progressBudget` reports (500,000 steps, about 6 ms on a
+/// 2026 laptop core) the match is abandoned and the rule does not match this request.
 public struct PathRegex: @unchecked Sendable {
+    /// ICU progress reports (each about 10,000 matcher steps) one match may take before it is abandoned.
+    public static let progressBudget = 50
+
     // NSRegularExpression is immutable and documented as safe to share between threads.
     let expression: NSRegularExpression
     public let source: String
@@ -167,8 +194,30 @@ public struct PathRegex: @unchecked Sendable {
     }
 
     func match(_ path: String) -> [String: String]? {
+        if case .matched(let captures) = self.evaluate(path) { return captures }
+        return nil
+    }
+
+    /// Matches `path` within the budget.
+    func evaluate(_ path: String) -> PathMatch {
         let range = NSRange(path.startIndex..., in: path)
-        guard let result = self.expression.firstMatch(in: path, range: range) else { return nil }
+        var found: NSTextCheckingResult?
+        var reports = 0
+        var gaveUp = false
+        self.expression.enumerateMatches(in: path, options: [.reportProgress], range: range) { result, flags, stop in
+            if let result {
+                found = result
+                stop.pointee = true
+            } else if flags.contains(.progress) {
+                reports += 1
+                if reports >= Self.progressBudget {
+                    gaveUp = true
+                    stop.pointee = true
+                }
+            }
+        }
+        if gaveUp { return .gaveUp }
+        guard let result = found else { return .missed }
         var captures: [String: String] = [:]
         for name in self.captureNames {
             let groupRange = result.range(withName: name)
@@ -176,7 +225,7 @@ public struct PathRegex: @unchecked Sendable {
                 captures[name] = String(path[swiftRange])
             }
         }
-        return captures
+        return .matched(captures)
     }
 
     /// The names of `(?<name>...)` groups in a pattern.
