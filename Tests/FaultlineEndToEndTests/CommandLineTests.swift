@@ -207,11 +207,15 @@ struct ExampleScenarioTests {
         #expect(result.stdout.split(separator: "\n").count == files.count)
     }
 
-    @Test func everyExampleStartsWithACommentSayingWhatItTests() throws {
+    /// Editors find the schema through the modeline (DESIGN 6.7); the comment after it says what the example is for.
+    @Test func everyExampleStartsWithTheSchemaModelineAndACommentSayingWhatItTests() throws {
         let folder = Self.root.appendingPathComponent("Scenarios")
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
             let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-            #expect(text.hasPrefix("# Tests "), "\(name) should start with a comment saying which client behaviour it tests")
+            #expect(
+                text.hasPrefix("# yaml-language-server: $schema=../schema/scenario.schema.json\n# Tests "),
+                "\(name) should start with the schema modeline, then a comment saying which client behaviour it tests"
+            )
         }
     }
 }
