@@ -73,6 +73,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The command line; `faultline ctl` talks to a running server's control API through AsyncHTTPClient.
         .executableTarget(
             name: "faultline",
             dependencies: [
@@ -80,6 +81,10 @@ let package = Package(
                 "FaultlineServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -95,8 +95,13 @@ public final class FaultlineProcess: @unchecked Sendable {
     }
 
     /// Runs `faultline ARGUMENTS` to completion and returns its exit status and output.
-    public static func run(_ arguments: [String], currentDirectory: String? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = try FaultlineProcess(arguments, currentDirectory: currentDirectory)
+    public static func run(
+        _ arguments: [String],
+        currentDirectory: String? = nil,
+        environment: [String: String]? = nil,
+        timeout: Double = 60
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = try FaultlineProcess(arguments, currentDirectory: currentDirectory, environment: environment)
         let status = process.waitForExit(timeout: timeout)
         return (status, process.standardOutput, process.standardError)
     }
