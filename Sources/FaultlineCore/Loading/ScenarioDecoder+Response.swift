@@ -342,6 +342,14 @@ extension ScenarioDecoder {
     mutating func decodeBody(_ entry: Entry, captures: Set<String>) -> BodySpec? {
         switch entry.key {
         case "body":
+            if entry.value.mapping != nil || entry.value.sequence != nil {
+                self.error(
+                    "'body' takes text, found \(self.describe(entry.value)); for a JSON body written as YAML, use "
+                        + "'json:' instead of 'body:'.",
+                    at: entry.value
+                )
+                return nil
+            }
             guard let text = self.scalar(entry.value, expected: "the body as a string") else { return nil }
             return .text(TemplateString(parsing: text, captures: captures))
         case "bodyFile":
