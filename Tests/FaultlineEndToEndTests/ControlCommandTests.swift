@@ -90,6 +90,26 @@ final class ControlCommandTests {
         #expect(result.stderr.hasPrefix("faultline ctl: cannot reach the Faultline server at \(closed): connection refused"), "\(result.stderr)")
     }
 
+    @Test func anHTTPSServerIsReachedWithItsCA() throws {
+        let scenario = try self.folder.write("tls.yaml", "version: 1\nlisteners:\n  - {port: 0, tls: auto}\nrules: []\n")
+        let caFile = self.folder.path("ca.pem")
+        let server = try FaultlineProcess(["serve", scenario, "--ca-out", caFile])
+        defer {
+            server.signal()
+            server.waitForExit()
+        }
+        let https = try #require(try server.waitUntilListening().first)
+        #expect(https.hasPrefix("https://localhost:"))
+        let trusted = try self.ctl(["--url", https, "--ca-file", caFile, "health"])
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        let fromEnvironment = try self.ctl(["health"], environment: Self.environment(["FAULTLINE_URL": https, "FAULTLINE_CA_FILE": caFile]))
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
+        let untrusted = try self.ctl(["--url", https, "health"])
+        #expect(untrusted.status == 2)
+        #expect(untrusted.stderr.hasPrefix("faultline ctl: cannot reach the Faultline server at \(https): TLS failed"), "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("give the CA certificate with --ca-file"))
+    }
+
     @Test func aURLThatIsNotOneIsRefused() throws {
         let result = try self.ctl(["--url", "localhost:8080", "health"])
         #expect(result.status == 64)
