@@ -76,6 +76,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The command line; `faultline ctl` talks to a running server's control API through AsyncHTTPClient.
         .executableTarget(
             name: "faultline",
             dependencies: [
@@ -83,6 +84,10 @@ let package = Package(
                 "FaultlineServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

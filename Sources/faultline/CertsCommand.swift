@@ -10,10 +10,11 @@ struct CertsCommand: ParsableCommand {
         commandName: "certs",
         abstract: "Write a test CA, a server and a client certificate, and one certificate per TLS fault, as PEM files.",
         discussion: """
-            Writes ca.pem, ca.key, server.pem, server.key, client.pem, client.key (CN=client, signed by the CA)
-            and server-FAULT.pem/.key for each TLS fault. The expired, not-yet-valid and wrong-host certificates
-            are signed by the CA, so a client that trusts ca.pem fails for exactly that reason; untrusted is
-            signed by a CA of its own.
+            Writes ca.pem, ca.key, server.pem, server.key, client.pem, client.key (CN=client, signed by the CA) \
+            and server-FAULT.pem/.key for each TLS fault.
+
+            The expired, not-yet-valid and wrong-host certificates are signed by the CA, so a client that trusts \
+            ca.pem fails for exactly that reason; untrusted is signed by a CA of its own.
             """
     )
 

@@ -28,6 +28,9 @@ struct Faultline: AsyncParsableCommand {
         commandName: "faultline",
         abstract: "A mock HTTP server for testing how HTTP clients survive bad networks and bad servers.",
         version: FaultlineVersion.current,
-        subcommands: [ServeCommand.self, RunCommand.self, CheckCommand.self, CertsCommand.self, DefaultScenarioCommand.self]
+        subcommands: [
+            ServeCommand.self, RunCommand.self, CheckCommand.self, ControlCommand.self, CertsCommand.self,
+            DefaultScenarioCommand.self,
+        ]
     )
 }

@@ -15,13 +15,17 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Serve scenarios while a command runs, then check the scenario's expectations.",
+        usage: "faultline run [<files> ...] [serve options] [--keep-ports] -- <command> [<arguments> ...]",
         discussion: """
-            Starts the server (every listener on a free port unless --keep-ports), runs COMMAND with
-            FAULTLINE_URL, FAULTLINE_HTTPS_URL and FAULTLINE_CA_FILE in its environment (URLs without a trailing
-            slash; the last two only when there is a TLS listener or a generated CA), forwards its output and the
-            signals it gets, stops the server gracefully, checks `expect:` against the journal and prints a report
-            on standard error. Exits with the command's code when it failed, 1 when it passed but an expectation
-            did not, else 0.
+            Starts the server (every listener on a free port unless --keep-ports), then runs the command after \
+            -- with FAULTLINE_URL, FAULTLINE_HTTPS_URL and FAULTLINE_CA_FILE in its environment (URLs without a \
+            trailing slash; the last two only when there is a TLS listener or a generated CA). It forwards the \
+            command's output and the signals it gets, stops the server gracefully, checks `expect:` against the \
+            journal and prints a report on standard error.
+
+            Exits with the command's code when it failed, 1 when it passed but an expectation did not, else 0.
+
+            Example: faultline run orders.yaml -- swift test
             """
     )
 

@@ -11,7 +11,10 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve scenario files, or the built-in scenario when none is given.",
         discussion: """
             Prints one line per listener on standard output once it accepts connections:
+
               faultline listening on http://127.0.0.1:PORT
+              faultline listening on https://localhost:PORT (tls fault: expired)
+
             SIGINT and SIGTERM stop accepting, let responses in flight finish (up to --grace-period), and exit 0.
             """
     )
@@ -43,7 +46,7 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "The address every listener binds (default: the scenario's, else 127.0.0.1).")
     var host: String?
 
-    @Option(help: "The port of the first listener; 0 picks a free one (default: the scenario's, else 8080).")
+    @Option(help: "The port of the first plaintext listener; 0 picks a free one (default: the scenario's, else 8080).")
     var port: Int?
 
     @Option(
@@ -82,7 +85,7 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Append every exchange to this file as a JSON line as it ends.")
     var journal: String?
 
-    @Option(name: .customLong("journal-size"), help: "How many exchanges the in-memory journal keeps (default 10000).")
+    @Option(name: .customLong("journal-size"), help: "How many exchanges the in-memory journal keeps.")
     var journalSize: Int = 10_000
 
     @Option(

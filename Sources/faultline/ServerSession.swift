@@ -83,11 +83,21 @@ final class ServerSession {
             }
         }
         for listener in self.server.listeners {
-            report("faultline listening on \(listener.url)")
+            report(Self.readinessLine(for: listener))
         }
         if options.watch, !files.isEmpty {
             self.watcher = ScenarioWatcher(files: files, control: control)
         }
+    }
+
+    /// `faultline listening on URL`, and for a TLS fault listener ` (tls fault: NAME)` after the URL, so the lines
+    /// of several fault listeners can be told apart (scripts read the URL as the fourth word).
+    static func readinessLine(for listener: BoundListener) -> String {
+        var line = "faultline listening on \(listener.url)"
+        if case .fault(let fault) = listener.spec.tls?.source {
+            line += " (tls fault: \(fault.rawValue))"
+        }
+        return line
     }
 
     /// The first plaintext listener's URL.

@@ -182,6 +182,33 @@ struct CommandLineTests {
         #expect(try FaultlineProcess.run(["check", copy]).status == 0)
     }
 
+    @Test func runHelpShowsTheCommandAfterTheDoubleDash() throws {
+        let result = try FaultlineProcess.run(["run", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: faultline run [<files> ...] [serve options] [--keep-ports] -- <command> [<arguments> ...]\n"))
+        #expect(result.stdout.contains("Example: faultline run orders.yaml -- swift test\n"))
+    }
+
+    /// The help's prose is wrapped by the argument parser alone: no line breaks of our own inside a paragraph,
+    /// which made short lines and gaps of spaces in the middle of a sentence.
+    @Test(arguments: ["run", "certs", "serve", "ctl"])
+    func helpTextWrapsCleanly(_ command: String) throws {
+        let result = try FaultlineProcess.run([command, "--help"])
+        #expect(result.status == 0)
+        let prose = result.stdout.components(separatedBy: "\nUSAGE:").first ?? ""
+        for line in prose.split(separator: "\n") where !line.hasPrefix("  ") {
+            #expect(!line.contains("  "), "a gap inside a line of `\(command) --help`: '\(line)'")
+            #expect(line.count <= 80, "`\(command) --help` has a line over 80 columns: '\(line)'")
+        }
+    }
+
+    @Test func serveHelpSaysEachDefaultOnceAndWhichListenerPortMoves() throws {
+        let result = try FaultlineProcess.run(["serve", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.components(separatedBy: "10000").count == 2, "the journal size's default, once: \(result.stdout)")
+        #expect(result.stdout.contains("The port of the first plaintext listener; 0 picks a"))
+    }
+
     @Test func badOptionsAreRefused() throws {
         let result = try FaultlineProcess.run(["serve", "--port", "70000"])
         #expect(result.status != 0)
@@ -207,11 +234,52 @@ struct ExampleScenarioTests {
         #expect(result.stdout.split(separator: "\n").count == files.count)
     }
 
-    @Test func everyExampleStartsWithACommentSayingWhatItTests() throws {
+    /// Editors find the schema through the modeline (DESIGN 6.7); the comment after it says what the example is for.
+    @Test func everyExampleStartsWithTheSchemaModelineAndACommentSayingWhatItTests() throws {
         let folder = Self.root.appendingPathComponent("Scenarios")
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
             let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-            #expect(text.hasPrefix("# Tests "), "\(name) should start with a comment saying which client behaviour it tests")
+            #expect(
+                text.hasPrefix("# yaml-language-server: $schema=../schema/scenario.schema.json\n# Tests "),
+                "\(name) should start with the schema modeline, then a comment saying which client behaviour it tests"
+            )
         }
+    }
+
+    @Test func checkOnAFolderChecksTheScenariosInIt() throws {
+        let folder = Self.root.appendingPathComponent("Scenarios")
+        let count = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.count
+        let result = try FaultlineProcess.run(["check", folder.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == count)
+        #expect(lines.allSatisfy { $0.hasPrefix(folder.path + "/") && $0.contains(".yaml: ok, ") }, "\(lines)")
+
+        let empty = try TemporaryFolder()
+        let refused = try FaultlineProcess.run(["check", empty.url.path])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr
+                == "\(empty.url.path):1:1: error: This is a folder, not a scenario file; give the scenario files in it, "
+                + "such as \(empty.url.path)/*.yaml.\n"
+        )
+    }
+
+    /// The example's comment invites a stale If-Match PUT; doing it must not fail the file's own expectation.
+    @Test func conditionalCachingAcceptsTheRequestsItsCommentInvites() throws {
+        let scenario = Self.root.appendingPathComponent("Scenarios/conditional-caching.yaml").path
+        let client = """
+            set -e
+            code() { curl -s -o /dev/null -w '%{http_code}' "$@"; echo; }
+            code "$FAULTLINE_URL/catalog"
+            code -H 'If-None-Match: "catalog-v1"' "$FAULTLINE_URL/catalog"
+            code -X PUT -H 'If-Match: "catalog-v0"' --data '{}' "$FAULTLINE_URL/catalog"
+            code -X PUT -H 'If-Match: "catalog-v1"' --data '{}' "$FAULTLINE_URL/catalog"
+            code -H 'If-Modified-Since: Wed, 21 Oct 2026 07:28:00 GMT' "$FAULTLINE_URL/catalog"
+            """
+        let result = try FaultlineProcess.run(["run", scenario, "--", "bash", "-c", client])
+        #expect(result.stdout == "200\n304\n412\n200\n304\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("faultline: 1 of 1 expectation met\n"), "\(result.stderr)")
     }
 }

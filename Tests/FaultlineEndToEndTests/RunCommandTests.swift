@@ -209,6 +209,45 @@ struct CIScriptTests {
         #expect(refused.stderr.contains("no verdict that says met"))
     }
 
+    /// Without FAULTLINE_BIN or a faultline on the PATH, faultline-start falls back to a release build of this
+    /// checkout, and says so before it starts one. A stand-in `swift` records what it was asked and fails the build.
+    @Test func startSaysBeforeItStartsALongReleaseBuild() throws {
+        let folder = try TemporaryFolder()
+        let tools = folder.path("tools")
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        let log = folder.path("swift.log")
+        let fakeSwift = try folder.write(
+            "tools/swift",
+            """
+            #!/usr/bin/env bash
+            echo "swift $*" >> \(log)
+            case "$*" in *--show-bin-path*) echo "\(folder.path("no-build"))" ;; *) echo "building (stand-in)" >&2; exit 3 ;; esac
+            """
+        )
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fakeSwift)
+        let process = Process()
+        process.executableURL = Self.root.appendingPathComponent("scripts/faultline-start")
+        process.currentDirectoryURL = folder.url
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FAULTLINE_") }
+        environment.removeValue(forKey: "GITHUB_ENV")
+        // No faultline on this PATH: only the stand-in swift and the system's tools.
+        environment["PATH"] = "\(tools):/usr/bin:/bin"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        let warning = try #require(stderr.range(of: "faultline-start: no faultline binary"), "\(stderr)")
+        #expect(stderr.contains("which takes many minutes the first time"))
+        let building = try #require(stderr.range(of: "building (stand-in)"), "\(stderr)")
+        #expect(warning.lowerBound < building.lowerBound, "the warning comes before the build starts")
+        let calls = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(calls.contains("swift build -c release --product faultline"))
+    }
+
     @Test func startReportsABadScenario() throws {
         let folder = try TemporaryFolder()
         try folder.write("bad.yaml", "version: 1\nrules:\n  - {pth: /x}\n")

@@ -57,6 +57,20 @@ final class TLSCurlTests {
 
     func url(_ name: String, _ path: String = "/x") -> String { (self.urls[name] ?? "") + path }
 
+    @Test func theReadinessLineOfATLSFaultListenerNamesTheFault() throws {
+        let lines = self.server.standardOutput.split(separator: "\n").filter { $0.hasPrefix("faultline listening on ") }
+        #expect(lines.count == Self.names.count)
+        for name in ["expired", "not-yet-valid", "wrong-host", "untrusted", "handshake-reset", "handshake-hang", "close-without-notify"] {
+            let url = try #require(self.urls[name])
+            #expect(url.hasPrefix("https://localhost:"))
+            #expect(lines.contains("faultline listening on \(url) (tls fault: \(name))"[...]), "\(lines)")
+        }
+        for name in ["plain", "auto", "mtls", "tls12"] {
+            let url = try #require(self.urls[name])
+            #expect(lines.contains("faultline listening on \(url)"[...]), "no fault named on a listener without one: \(lines)")
+        }
+    }
+
     @Test func theCAPathIsPrintedAndCurlTrustsIt() throws {
         #expect(self.server.standardOutput.contains("faultline CA certificate: \(self.caFile)\n"))
         #expect(self.urls["auto"]?.hasPrefix("https://localhost:") == true)

@@ -58,13 +58,14 @@ public final class FaultlineProcess: @unchecked Sendable {
     /// Everything written to standard error so far.
     public var standardError: String { self.lock.withLock { String(decoding: self.stderrData, as: UTF8.self) } }
 
-    /// Waits for the readiness lines (`faultline listening on URL`) and returns the URLs.
+    /// Waits for the readiness lines (`faultline listening on URL`, with ` (tls fault: NAME)` after the URL of a TLS
+    /// fault listener) and returns the URLs.
     public func waitUntilListening(count: Int = 1, timeout: Double = 30) throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let urls = self.standardOutput.split(separator: "\n").compactMap { line -> String? in
                 guard line.hasPrefix("faultline listening on ") else { return nil }
-                return String(line.dropFirst("faultline listening on ".count))
+                return line.dropFirst("faultline listening on ".count).split(separator: " ").first.map(String.init)
             }
             if urls.count >= count { return urls }
             if !self.process.isRunning { break }
@@ -95,8 +96,13 @@ public final class FaultlineProcess: @unchecked Sendable {
     }
 
     /// Runs `faultline ARGUMENTS` to completion and returns its exit status and output.
-    public static func run(_ arguments: [String], currentDirectory: String? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = try FaultlineProcess(arguments, currentDirectory: currentDirectory)
+    public static func run(
+        _ arguments: [String],
+        currentDirectory: String? = nil,
+        environment: [String: String]? = nil,
+        timeout: Double = 60
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = try FaultlineProcess(arguments, currentDirectory: currentDirectory, environment: environment)
         let status = process.waitForExit(timeout: timeout)
         return (status, process.standardOutput, process.standardError)
     }

@@ -71,8 +71,7 @@ extension ScenarioDecoder {
         if case .scalar = node {
             return self.integer(node, in: 0...Int.max, expected: "a number of requests, or {min: N, max: N}").map { .count(min: $0, max: $0) }
         }
-        let keys = KeySet(place: "count", supported: ["min", "max"], notYetSupported: [])
-        guard let entries = self.entries(of: node, keys) else { return nil }
+        guard let entries = self.entries(of: node, ScenarioKeys.count) else { return nil }
         var min: Int?
         var max: Int?
         for entry in entries {
@@ -91,8 +90,7 @@ extension ScenarioDecoder {
     }
 
     private mutating func decodeBackoff(_ node: Node) -> ClientExpectation.Check? {
-        let keys = KeySet(place: "backoff", supported: ["factor", "tolerance"], notYetSupported: [])
-        guard let entries = self.entries(of: node, keys) else { return nil }
+        guard let entries = self.entries(of: node, ScenarioKeys.backoff) else { return nil }
         var factor: Double?
         var tolerance = 0.25
         for entry in entries {

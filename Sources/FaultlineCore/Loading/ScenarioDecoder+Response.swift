@@ -115,7 +115,7 @@ extension ScenarioDecoder {
         "bad-status": .badStatus,
     ]
     /// The faults that take a value, as one-key mappings.
-    static let valuedFaults = ["truncate", "resetAfter", "hang", "slowHeaders"]
+    static let valuedFaults = ScenarioKeys.faultMapping.supported
 
     mutating func decodeFault(_ node: Node, captures: Set<String>) -> FaultSpec? {
         let known = (Array(Self.simpleFaults.keys) + Self.valuedFaults).sorted()
@@ -162,8 +162,7 @@ extension ScenarioDecoder {
 
     mutating func decodeThrottle(_ node: Node, captures: Set<String>) -> ThrottleSpec? {
         if case .mapping = node {
-            let keys = KeySet(place: "throttle", supported: ["over"], notYetSupported: [])
-            guard let entries = self.entries(of: node, keys), let over = entries.first else {
+            guard let entries = self.entries(of: node, ScenarioKeys.throttle), let over = entries.first else {
                 if case .mapping(let mapping) = node, mapping.isEmpty {
                     self.error("Expected throttle as a rate such as 16KiB/s or {over: DURATION}.", at: node)
                 }
@@ -306,7 +305,7 @@ extension ScenarioDecoder {
                 return self.decodeLognormal(value)
             default:
                 var message = "Unknown delay distribution '\(kind)'"
-                if let suggestion = KeySuggester.suggestion(for: kind, among: ["uniform", "lognormal"]) {
+                if let suggestion = KeySuggester.suggestion(for: kind, among: ScenarioKeys.delayDistribution.supported) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
                     message += "; expected 'uniform' or 'lognormal'."
@@ -321,8 +320,7 @@ extension ScenarioDecoder {
     }
 
     private mutating func decodeLognormal(_ node: Node) -> Templated<DelaySpec>? {
-        let keys = KeySet(place: "a lognormal delay", supported: ["median", "sigma"], notYetSupported: [])
-        guard let entries = self.entries(of: node, keys) else { return nil }
+        guard let entries = self.entries(of: node, ScenarioKeys.lognormal) else { return nil }
         var median: Duration?
         var sigma: Double?
         for entry in entries {
@@ -344,6 +342,14 @@ extension ScenarioDecoder {
     mutating func decodeBody(_ entry: Entry, captures: Set<String>) -> BodySpec? {
         switch entry.key {
         case "body":
+            if entry.value.mapping != nil || entry.value.sequence != nil {
+                self.error(
+                    "'body' takes text, found \(self.describe(entry.value)); for a JSON body written as YAML, use "
+                        + "'json:' instead of 'body:'.",
+                    at: entry.value
+                )
+                return nil
+            }
             guard let text = self.scalar(entry.value, expected: "the body as a string") else { return nil }
             return .text(TemplateString(parsing: text, captures: captures))
         case "bodyFile":

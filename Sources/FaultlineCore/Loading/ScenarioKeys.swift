@@ -1,14 +1,20 @@
 /// The keys each level of a scenario file accepts. A key that is part of the format but not implemented yet is
 /// refused with a message saying so, rather than silently ignored.
-struct KeySet {
-    let place: String
-    let supported: [String]
-    let notYetSupported: [String]
+package struct KeySet: Sendable {
+    /// Where the keys are, for messages ("a rule", "a listener").
+    package let place: String
+    /// The keys the loader takes at this level.
+    package let supported: [String]
+    /// Keys of the format the loader refuses with "not supported yet".
+    package let notYetSupported: [String]
 
     var all: [String] { self.supported + self.notYetSupported }
 }
 
-enum ScenarioKeys {
+/// Every mapping of a scenario file and the keys it takes. `schema/scenario.schema.json` describes the same
+/// mappings; `ScenarioSchemaTests` fails when a key is here and not there, or the reverse, so a key added to the
+/// loader must be added to the schema (and its docs) too. A new mapping goes into `all`.
+package enum ScenarioKeys {
     static let topLevel = KeySet(
         place: "the top level of a scenario",
         supported: ["version", "name", "seed", "listeners", "defaults", "limits", "rules", "expect"],
@@ -62,6 +68,33 @@ enum ScenarioKeys {
     static let after = KeySet(place: "after", supported: ["requests"], notYetSupported: [])
     static let interim = KeySet(place: "an interim response", supported: ["status", "headers"], notYetSupported: [])
 
+    /// `throttle: {over: DURATION}`.
+    static let throttle = KeySet(place: "throttle", supported: ["over"], notYetSupported: [])
+    /// `delay: {uniform: [MIN, MAX]}` or `{lognormal: ...}`: a mapping with one of these keys.
+    static let delayDistribution = KeySet(place: "a delay", supported: ["uniform", "lognormal"], notYetSupported: [])
+    static let lognormal = KeySet(place: "a lognormal delay", supported: ["median", "sigma"], notYetSupported: [])
+    /// The faults that take a value, written as a mapping with one of these keys (`{truncate: 100}`).
+    static let faultMapping = KeySet(
+        place: "a fault",
+        supported: ["truncate", "resetAfter", "hang", "slowHeaders"],
+        notYetSupported: []
+    )
+    /// The faults written as a plain name (`fault: drop`).
+    package static var namedFaults: [String] { ScenarioDecoder.simpleFaults.keys.sorted() }
+    /// An expectation's `count: {min: N, max: N}`.
+    static let count = KeySet(place: "count", supported: ["min", "max"], notYetSupported: [])
+    static let backoff = KeySet(place: "backoff", supported: ["factor", "tolerance"], notYetSupported: [])
+
     /// The keys that hold a body; a response takes at most one.
     static let bodyKinds = ["body", "bodyFile", "bodySize", "json"]
+
+    /// Every mapping a scenario file has, each once, keyed by the name of its definition in
+    /// `schema/scenario.schema.json` (`scenario` is the schema's root).
+    package static let all: [String: KeySet] = [
+        "scenario": topLevel, "listener": listener, "tls": tls, "clientAuth": clientAuth, "defaults": defaults,
+        "limits": limits, "rule": rule, "step": step, "match": match, "after": after, "active": active, "auth": auth,
+        "rateLimit": rateLimit, "interim": interim, "faultMapping": faultMapping, "throttleMapping": throttle,
+        "delayDistribution": delayDistribution, "lognormal": lognormal, "expectation": expectation, "count": count,
+        "backoff": backoff,
+    ]
 }

@@ -12,6 +12,13 @@ public enum ScenarioLoader {
         var parts: [(file: String, contents: ScenarioDecoder.FileContents)] = []
         var diagnostics: [Diagnostic] = []
         for file in files {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isFolder), isFolder.boolValue {
+                let message = "This is a folder, not a scenario file; give the scenario files in it, such as "
+                    + "\(file.hasSuffix("/") ? file : file + "/")*.yaml."
+                diagnostics.append(Diagnostic(message, at: SourceLocation(file: file, line: 1, column: 1)))
+                continue
+            }
             let yaml: String
             do {
                 yaml = try String(contentsOfFile: file, encoding: .utf8)
@@ -66,7 +73,7 @@ public enum ScenarioLoader {
             }
             root = node
         } catch let error as YamlError {
-            return .failure(ScenarioError(diagnostics: [self.diagnostic(for: error, file: name)]))
+            return .failure(ScenarioError(diagnostics: [self.diagnostic(for: error, file: name, source: yaml)]))
         } catch {
             return .failure(ScenarioError(diagnostics: [Diagnostic("The YAML cannot be read: \(error).", at: start)]))
         }
@@ -107,12 +114,19 @@ public enum ScenarioLoader {
         return scenario
     }
 
-    /// Turns a Yams parse error into a diagnostic at the place libyaml reported.
-    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+    /// Turns a Yams parse error into a diagnostic at the place libyaml reported, in the author's terms where
+    /// `YAMLSyntaxExplainer` knows them (a tab, a key that does not line up).
+    static func diagnostic(for error: YamlError, file: String, source: String) -> Diagnostic {
         func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
+            if let explanation = YAMLSyntaxExplainer.explain(problem: problem, line: mark.line, column: mark.column, source: source) {
+                return Diagnostic(
+                    explanation.message,
+                    at: SourceLocation(file: file, line: explanation.line, column: explanation.column)
+                )
+            }
             var message = "The YAML is malformed: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
             return Diagnostic(message + ".", at: at(mark))
