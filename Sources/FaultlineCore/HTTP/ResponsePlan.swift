@@ -71,6 +71,9 @@ public struct ResponsePlan: Sendable {
     public var cut: Cut?
     /// Write the head a few bytes at a time over this duration.
     public var slowHeaders: Duration?
+    /// Whether `Date` is Faultline's own (not the rule's): the writer then dates the head when it writes it, as nginx
+    /// dates a response when it is generated, after any delay.
+    public var dateIsAutomatic = true
 
     /// How many bytes the head takes on the wire, without building it.
     public var headLength: Int {
@@ -81,26 +84,33 @@ public struct ResponsePlan: Sendable {
         return length
     }
 
-    /// The head as bytes, exactly as NIO's encoder writes it: status line, header fields, blank line.
-    public func serializedHead() -> [UInt8] {
+    /// The HTTP/1.1 head as bytes: status line, header fields, blank line. `date` replaces Faultline's own `Date`
+    /// (of the same length: an IMF-fixdate always is).
+    public func serializedHead(date: String? = nil) -> [UInt8] {
         var head: [UInt8] = []
         head.reserveCapacity(self.headLength)
-        self.writeHead { head.append(contentsOf: $0.utf8) }
+        self.writeHead(date: date) { head.append(contentsOf: $0.utf8) }
         return head
     }
 
-    /// Hands the head's pieces to `write` in order; whatever collects them (an array here, a socket buffer in the
-    /// server) gets the same bytes.
-    public func writeHead(_ write: (String) -> Void) {
+    /// Hands the HTTP/1.1 head's pieces to `write` in order; whatever collects them (an array here, a socket buffer in
+    /// the server) gets the same bytes. This is Faultline's one head serializer.
+    public func writeHead(date: String? = nil, _ write: (String) -> Void) {
         write("HTTP/1.1 ")
         write(String(self.status))
         write(" ")
         write(self.reason)
         write("\r\n")
+        var dated = date == nil || !self.dateIsAutomatic
         for field in self.headers {
             write(field.name)
             write(": ")
-            write(field.value)
+            if !dated, let date, field.name == "Date" {
+                write(date)
+                dated = true
+            } else {
+                write(field.value)
+            }
             write("\r\n")
         }
         write("\r\n")

@@ -5,6 +5,15 @@
 /// A header the scenario sets explicitly replaces the automatic one of the same name: a server that lies is a valid
 /// test, and the scenario asks for it on purpose.
 public enum ResponsePlanner {
+    /// How much of HTTP's representation semantics a response gets.
+    public enum Mode: Sendable, Equatable {
+        /// Validators (`ETag`, `Last-Modified`), conditional requests (304, 412) and ranges (206, 416,
+        /// `Accept-Ranges`): the rules' answers.
+        case full
+        /// None of them: answers that are not representations of a resource (the control API's).
+        case plain
+    }
+
     /// The statuses whose answers carry a `Location` and, for non-HEAD requests, a short HTML body.
     static let redirectStatuses: Set<Int> = [300, 301, 302, 303, 305, 307, 308]
     /// The headers a 304 keeps from the 200 it stands for (RFC 9110 section 15.4.5).
@@ -30,12 +39,14 @@ public enum ResponsePlanner {
     ///   - file: the size and time of a `.file` body, measured by the caller when it opened the file.
     ///   - date: the `Date` header value for now.
     ///   - serverIsClosing: the server is shutting down, so the connection closes after this response.
+    ///   - mode: whether validators, conditionals and ranges apply.
     public static func plan(
         _ response: ResolvedResponse,
         for request: IncomingRequest,
         file: FileFacts? = nil,
         date: String,
-        serverIsClosing: Bool = false
+        serverIsClosing: Bool = false,
+        mode: Mode = .full
     ) -> ResponsePlan {
         var status = response.status
         if status == 499 || response.fault == .drop {
@@ -67,9 +78,10 @@ public enum ResponsePlanner {
 
         // Validators describe a representation: 2xx answers with a body, or a rule that names one.
         let isSuccess = (200...299).contains(status)
+        let representation = mode == .full
         var etag: String?
         var lastModified: Int64?
-        if isSuccess && (hasBody || response.etag != nil || response.lastModifiedIsExplicit) {
+        if representation && isSuccess && (hasBody || response.etag != nil || response.lastModifiedIsExplicit) {
             etag = explicit.first(named: "ETag") ?? response.etag
                 ?? (hasBody ? response.bodyETag ?? self.entityTag(for: source, length: length, file: file) : nil)
             let ruleTime = response.lastModifiedIsExplicit ? response.lastModified : nil
@@ -88,7 +100,7 @@ public enum ResponsePlanner {
             lastModified = nil
         }
 
-        if isSuccess {
+        if representation && isSuccess {
             switch Preconditions.evaluate(request, etag: etag, lastModified: lastModified) {
             case .proceed:
                 break
@@ -104,7 +116,7 @@ public enum ResponsePlanner {
         // Ranges apply to what a 200 (or a rule's 206) would send in full.
         var contentRange: String?
         var acceptRanges = false
-        if (status == 200 || status == 206), hasBody {
+        if representation, status == 200 || status == 206, hasBody {
             acceptRanges = status == 200
             let rangeHeader = request.headers.first(named: "Range")
             let ifRange = request.headers.first(named: "If-Range")
@@ -140,7 +152,7 @@ public enum ResponsePlanner {
                 contentRange = "bytes */\(length)"
                 replaceRepresentation(with: "Faultline: the requested range is not satisfiable; the body has \(length) bytes.\n")
             }
-        } else if status == 416 {
+        } else if representation, status == 416 {
             // A rule that answers 416 itself still says how long the representation is.
             contentRange = "bytes */\(length)"
         }
@@ -155,7 +167,7 @@ public enum ResponsePlanner {
             explicit.append(HeaderField("Transfer-Encoding", "chunked"))
         }
         if !canChunk || bodiless || !sendsBody {
-            // The encoder frames a response whose headers say chunked; with no body that would put a stray
+            // A response whose headers say chunked is framed in chunks; with no body that would put a stray
             // terminator on the wire and desynchronise the connection, so a bodiless answer never says chunked.
             explicit = explicit.filter { !$0.name.equalsIgnoringASCIICase("Transfer-Encoding") }
         }
@@ -163,7 +175,7 @@ public enum ResponsePlanner {
             if status != 205, bodyLength > 0, let contentType {
                 automatic.append(HeaderField("Content-Type", contentType))
             }
-            // A rule that sets Transfer-Encoding gets a chunked body (the encoder frames it) and no Content-Length.
+            // A rule that sets Transfer-Encoding gets a chunked body (the writer frames it) and no Content-Length.
             if !explicit.contains(named: "Transfer-Encoding") {
                 automatic.append(HeaderField("Content-Length", status == 205 ? "0" : String(bodyLength)))
             }
@@ -192,12 +204,13 @@ public enum ResponsePlanner {
             interim: self.interim(response, for: request),
             status: status,
             reason: reason ?? StatusReason.phrase(for: status),
-            headers: self.normalizingChunked(self.merged(automatic, explicit)),
+            headers: self.merged(automatic, explicit),
             source: sendsBody ? source : .none,
             segments: sendsBody ? segments : [],
             closeAfter: closeAfter
         )
         plan.isChunked = sendsBody && self.saysChunked(plan.headers)
+        plan.dateIsAutomatic = !explicit.contains(named: "Date")
         self.applyTiming(response, to: &plan)
         if !canChunk { plan.chunkSize = nil }
         self.applyFault(response.fault, to: &plan, bodyAllowed: sendsBody)
@@ -293,6 +306,7 @@ public enum ResponsePlanner {
             segments: [],
             closeAfter: closeAfter
         )
+        plan.dateIsAutomatic = !explicit.contains(named: "Date")
         // A cached client meets the rule's fault too.
         self.applyFault(response.fault, to: &plan, bodyAllowed: false)
         return plan
@@ -317,17 +331,6 @@ public enum ResponsePlanner {
     static func merged(_ automatic: [HeaderField], _ explicit: [HeaderField]) -> [HeaderField] {
         if explicit.isEmpty { return automatic }
         return automatic.filter { !explicit.contains(named: $0.name) } + explicit
-    }
-
-    /// NIO's encoder frames a body only when the header says `chunked` in lower case; say it so.
-    static func normalizingChunked(_ headers: [HeaderField]) -> [HeaderField] {
-        guard headers.contains(where: { $0.name.equalsIgnoringASCIICase("Transfer-Encoding") }) else { return headers }
-        return headers.map { field in
-            guard field.name.equalsIgnoringASCIICase("Transfer-Encoding"), field.value.equalsIgnoringASCIICase("chunked") else {
-                return field
-            }
-            return HeaderField(field.name, "chunked")
-        }
     }
 
     /// Informational responses go to HTTP/1.1 clients only (RFC 9110 section 15.2).

@@ -1,0 +1,56 @@
+/// Turns a request into what to send. The rules are one responder and the control API another; the server routes
+/// each request to one and carries its reply out. A responder knows nothing of NIO, of the protocol the request came
+/// over, or of the journal's bookkeeping.
+public protocol Responder: Sendable {
+    /// Whether `respond` may block (read files, parse a scenario): the server then calls it off its event loops.
+    var mayBlock: Bool { get }
+    /// Whether the server keeps the request body for `respond` (otherwise it only counts the bytes).
+    var readsBody: Bool { get }
+    /// Whether the exchanges it answers go into the journal.
+    var isJournaled: Bool { get }
+
+    /// The reply to `request`.
+    func respond(to request: ResponderRequest) -> Reply
+}
+
+/// A request as a responder sees it.
+public struct ResponderRequest: Sendable {
+    /// The head: method, target, headers, version, TLS facts.
+    public var head: IncomingRequest
+    /// The body, when the responder reads bodies; empty otherwise.
+    public var body: [UInt8]
+    /// Whether the client connected from this machine.
+    public var clientIsLoopback: Bool
+    /// The address the connection was accepted on, without port (`127.0.0.1`, `::1`).
+    public var listenerAddress: String?
+
+    public init(head: IncomingRequest, body: [UInt8] = [], clientIsLoopback: Bool = true, listenerAddress: String? = nil) {
+        self.head = head
+        self.body = body
+        self.clientIsLoopback = clientIsLoopback
+        self.listenerAddress = listenerAddress
+    }
+}
+
+/// What a responder gives back.
+public struct Reply: Sendable {
+    /// The response to send.
+    public var response: ResolvedResponse
+    /// The rule engine's decision behind it (which rule, which step), for the journal; `nil` for replies that come
+    /// from no rule (the control API's).
+    public var decision: Decision?
+    /// How HTTP's rules apply to the response: fully for the rules' answers (validators, conditionals, ranges),
+    /// plainly for the control API's.
+    public var planning: ResponsePlanner.Mode
+
+    public init(response: ResolvedResponse, decision: Decision? = nil, planning: ResponsePlanner.Mode = .full) {
+        self.response = response
+        self.decision = decision
+        self.planning = planning
+    }
+
+    /// The reply carrying a rule engine's decision.
+    public init(_ decision: Decision) {
+        self.init(response: decision.response, decision: decision, planning: .full)
+    }
+}
