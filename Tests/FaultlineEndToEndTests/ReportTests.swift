@@ -94,6 +94,55 @@ struct ReportTests {
         print("report browser test: page and screenshot in \(Self.artifacts.path)")
     }
 
+    @Test func twelveHundredRequestsAreBinnedAndPagedInTheBrowser() throws {
+        let folder = try TemporaryFolder()
+        let scenario = try folder.write(
+            "busy.yaml",
+            """
+            version: 1
+            name: busy
+            seed: 7
+            rules:
+              - {name: orders, path: /orders, probability: 0.1, status: 503, retryAfter: 1}
+              - {name: orders, path: /orders, body: ok}
+              - {name: flaky, path: /flaky, probability: 0.3, fault: drop}
+              - {name: flaky, path: /flaky, body: ok}
+            expect:
+              - {rule: orders, honorsRetryAfter: true}
+            """
+        )
+        // curl's URL globbing: 900 and 300 requests back to back, ignoring every Retry-After.
+        let client = try self.script(
+            folder, "burst.sh",
+            """
+            #!/usr/bin/env bash
+            curl -s -o /dev/null "$FAULTLINE_URL/orders?n=[1-900]"
+            curl -s -o /dev/null "$FAULTLINE_URL/flaky?n=[1-300]"
+            exit 0
+            """
+        )
+        let report = folder.path("report.html")
+        let journal = folder.path("journal.jsonl")
+        let result = try FaultlineProcess.run(["run", scenario, "--report", report, "--journal", journal, "--", client], timeout: 120)
+        #expect(result.status == 1, "\(result.stderr)")
+        // curl sends a request again when the server dropped a connection it reused: 1,200 or a few more.
+        let entries = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+        #expect(entries.count >= 1_200)
+
+        try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
+        let screenshot = Self.artifacts.appendingPathComponent("report-1200.png").path
+        try? FileManager.default.removeItem(atPath: screenshot)
+        let check = try self.run([
+            "python3", Self.root.appendingPathComponent("scripts/report-browser-check").path, report,
+            "--journal", journal, "--failing", "honorsRetryAfter", "--min-early", "1", "--screenshot", screenshot,
+            "--max-height", "1600",
+        ])
+        #expect(check.status == 0, "\(check.stderr)\(check.stdout)")
+        #expect(check.stdout.contains("\"ids\": \(entries.count),"), "every request in a mark: \(check.stdout.prefix(300))")
+        #expect(check.stdout.contains("\"pages\": 3,"), "three pages of rows: \(check.stdout.prefix(300))")
+        #expect(!check.stdout.hasPrefix("{\"marks\": \(entries.count),"), "binned")
+    }
+
     @Test func aFailingCommandStillLeavesItsReport() throws {
         let folder = try TemporaryFolder()
         let report = folder.path("report.html")

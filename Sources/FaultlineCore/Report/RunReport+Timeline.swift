@@ -16,7 +16,7 @@ extension RunReport {
         html += "<span><i class=\"sw band\"></i>Retry-After: the client should stay away</span>"
         html += "<span><i class=\"sw early\"></i>came back too early</span>"
         html += "<span><i class=\"sw bin\"></i>many requests binned (by outcome)</span>"
-        html += "<span>0.25 s under a lane: the wait between two requests</span>"
+        html += "<span>408 ms under a lane: the wait from one request’s last byte to the next one’s arrival</span>"
         html += "</div>\n<div class=\"plot\">\n"
         self.appendSVG(layout, to: &html)
         html += "</div>\n</section>\n"

@@ -135,12 +135,14 @@ public struct RunReport: Sendable {
         // Failing first; within each, the scenario's order.
         for result in failed + results.filter(\.met) {
             let entries = byRule[result.rule] ?? []
-            let linked = result.requestIDs.isEmpty ? Array(entries.prefix(12).map(\.id)) : result.requestIDs
+            let named = result.requestIDs.isEmpty ? entries.map(\.id) : result.requestIDs
+            let linked = named.prefix(8)
+            // Hovering over the expectation lights its requests up on the timeline (a few hundred are plenty).
             html += "<li class=\"check \(result.met ? "ok" : "fail")\" data-ref=\""
-            html += linked.map(String.init).joined(separator: " ")
+            html += named.prefix(500).map(String.init).joined(separator: " ")
             html += "\"><span class=\"badge\">"
             html += result.met ? "ok" : "FAIL"
-            html += "</span><code>"
+            html += "</span> <code>"
             HTMLText.append(result.rule, to: &html)
             html += "</code> <b>"
             HTMLText.append(result.check, to: &html)
@@ -165,10 +167,10 @@ public struct RunReport: Sendable {
                     ReportNumber.append(entry.receivedAt - self.loadedAt, 3, to: &html)
                     html += " s"
                 }
-                html += ")</a>"
+                html += ")</a> "
             }
-            if result.requestIDs.isEmpty, entries.count > linked.count {
-                html += " and \(entries.count - linked.count) more"
+            if named.count > linked.count {
+                html += "and \(named.count - linked.count) more"
             }
             // The evidence line of the text report is what the timeline below draws: only where it is written.
             html += "</div>\n<div class=\"more\">expected in "
