@@ -32,7 +32,8 @@ struct RunReportTests {
     static func report(
         _ journal: [JournalEntry],
         rules: [String] = ["orders"],
-        expectations: [ClientExpectation] = []
+        expectations: [ClientExpectation] = [],
+        name: String = "test"
     ) -> String {
         RunReport(
             journal: journal,
@@ -40,7 +41,7 @@ struct RunReportTests {
             rules: rules,
             loadedAt: Self.loadedAt,
             generatedAt: Self.loadedAt + 60,
-            scenarioName: "test"
+            scenarioName: name
         ).html()
     }
 
@@ -86,7 +87,11 @@ struct RunReportTests {
             Self.entry(2, hostile, at: 0.2),
             Self.entry(3, nil, at: 0.3, status: 404, target: "/</style><img src=x onerror=alert(1)>"),
         ]
-        let html = Self.report(journal, rules: [hostile], expectations: [Self.expectation(hostile, .honorsRetryAfter, .count(min: 5, max: nil))])
+        let html = Self.report(
+            journal, rules: [hostile], expectations: [Self.expectation(hostile, .honorsRetryAfter, .count(min: 5, max: nil))],
+            name: "</title><script>alert(2)</script>"
+        )
+        #expect(html.contains("<title>FAIL · Faultline report: &lt;/title&gt;&lt;script&gt;alert(2)&lt;/script&gt;</title>"))
         #expect(Self.count("<script", in: html.lowercased()) == 1, "only the page's own script")
         #expect(Self.count("</script", in: html.lowercased()) == 1)
         #expect(Self.count("</style", in: html.lowercased()) == 1)
@@ -104,6 +109,26 @@ struct RunReportTests {
         // The one http:// is the SVG namespace, which is a name, not a request.
         #expect(Self.count("http://", in: html) == 1)
         #expect(html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    }
+
+    @Test func absurdNumbersAreWrittenNotTrapped() throws {
+        let journal = [
+            Self.entry(1, at: 0.1, status: 503, retryAfter: "9223372036854775807"),
+            Self.entry(2, at: 0.2, status: 503, retryAfter: "-5"),
+            Self.entry(3, at: 0.3, status: 503, retryAfter: "99999999999999999999999"),
+            Self.entry(4, at: 1e9, ms: 1e12),
+        ]
+        let html = Self.report(journal)
+        #expect(html.contains("allowed back at 9.223372036854776e+18 s →"))
+        #expect(try Self.marks(html).flatMap(\.ids).sorted() == [1, 2, 3, 4])
+        #expect(ReportNumber.fixed(1.5, 3) == "1.500")
+        #expect(ReportNumber.fixed(-0.0004, 3) == "0.000")
+        #expect(ReportNumber.fixed(-2.25, 1) == "-2.3" || ReportNumber.fixed(-2.25, 1) == "-2.2")
+        #expect(ReportNumber.duration(0.4083) == "408 ms")
+        #expect(ReportNumber.duration(0.0042) == "4.2 ms")
+        #expect(ReportNumber.duration(2) == "2 s")
+        #expect(ReportNumber.duration(2.118) == "2.12 s")
+        #expect(ReportNumber.duration(30.51) == "30.5 s")
     }
 
     @Test func controlCharactersDoNotReachThePage() {

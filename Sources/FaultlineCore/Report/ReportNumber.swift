@@ -14,9 +14,10 @@ enum ReportNumber {
     static func append(_ value: Double, _ decimals: Int, to output: inout String) {
         let decimals = min(max(decimals, 0), 4)
         let scale = self.powers[decimals]
-        // Far beyond anything a timeline holds: written plainly rather than overflowing an Int.
+        // Far beyond anything a timeline holds (a Retry-After of 2^63 seconds): written as Swift writes a Double,
+        // rather than overflowing an Int.
         guard value.isFinite, abs(value * scale) < 9e15 else {
-            output += value.isFinite ? String(Int64(value.rounded())) : "0"
+            output += value.isFinite ? String(value) : "0"
             return
         }
         let scaled = Int64((value * scale).rounded())
@@ -33,7 +34,8 @@ enum ReportNumber {
 
     /// An SVG coordinate: one decimal, no trailing `.0`.
     static func appendCoordinate(_ value: Double, to output: inout String) {
-        let tenths = value.isFinite ? Int64((value * 10).rounded()) : 0
+        // Pixels never leave the plot by much; a coordinate beyond a billion is clamped rather than trapping.
+        let tenths = value.isFinite ? Int64((min(max(value, -1e9), 1e9) * 10).rounded()) : 0
         if tenths < 0 { output += "-" }
         let magnitude = tenths.magnitude
         output += String(magnitude / 10)
