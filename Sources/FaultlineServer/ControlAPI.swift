@@ -86,6 +86,9 @@ enum ControlAPI {
             }
             return ResolvedResponse(status: 200, body: .bytes(Array(report.json.utf8), contentType: "application/json"))
 
+        case ("GET", ["report"]), ("HEAD", ["report"]):
+            return self.report(control: control)
+
         case ("GET", ["metrics"]), ("HEAD", ["metrics"]):
             // The gauge is read when asked for: set from every connection as it opens and closes, two event loops
             // could leave it behind the count.
@@ -129,7 +132,7 @@ enum ControlAPI {
     /// The methods an endpoint takes, for a 405's Allow; `nil` for no such endpoint.
     static func methods(for parts: [String]) -> [String]? {
         switch parts {
-        case ["health"], ["expectations"], ["metrics"]: ["GET", "HEAD"]
+        case ["health"], ["expectations"], ["metrics"], ["report"]: ["GET", "HEAD"]
         case ["journal"]: ["GET", "HEAD", "DELETE"]
         case ["reset"]: ["POST"]
         case ["scenario"]: ["GET", "HEAD", "PUT"]

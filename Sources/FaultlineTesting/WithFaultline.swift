@@ -46,6 +46,12 @@ public struct RunningFaultline: Sendable {
         self.server.control.expectations()
     }
 
+    /// The run as a self-contained HTML page: the verdict so far, the timeline of the journal, and the journal as a
+    /// table, as `faultline run --report` writes it. Attach it to a failing test to see what the client did.
+    public func report() -> String {
+        self.server.control.report()
+    }
+
     /// Checks the scenario's expectations and throws `ExpectationFailure`, whose description is the report, when
     /// one is not met.
     public func verify() throws(ExpectationFailure) {

@@ -21,7 +21,8 @@ struct RunCommand: AsyncParsableCommand {
             -- with FAULTLINE_URL, FAULTLINE_HTTPS_URL and FAULTLINE_CA_FILE in its environment (URLs without a \
             trailing slash; the last two only when there is a TLS listener or a generated CA). It forwards the \
             command's output and the signals it gets, stops the server gracefully, checks `expect:` against the \
-            journal and prints a report on standard error.
+            journal and prints a report on standard error (and, with --report FILE.html, writes the run as a page, \
+            whatever the verdict).
 
             Exits with the command's code when it failed, 1 when it passed but an expectation did not, else 0.
 

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
               faultline listening on http://127.0.0.1:PORT
               faultline listening on https://localhost:PORT (tls fault: expired)
 
-            SIGINT and SIGTERM stop accepting, let responses in flight finish (up to --grace-period), and exit 0.
+            SIGINT and SIGTERM stop accepting, let responses in flight finish (up to --grace-period), write the
+            --report page when asked, and exit 0.
             """
     )
 
@@ -84,6 +85,9 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "Append every exchange to this file as a JSON line as it ends.")
     var journal: String?
+
+    @Option(help: "Write the run as an HTML page (verdict, timeline, journal) to this file when the server stops.")
+    var report: String?
 
     @Option(name: .customLong("journal-size"), help: "How many exchanges the in-memory journal keeps.")
     var journalSize: Int = 10_000

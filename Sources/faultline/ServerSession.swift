@@ -26,6 +26,7 @@ final class ServerSession {
         let recorder: ServerRecorder
         do {
             recorder = try options.makeRecorder()
+            if let report = options.report { try ReportFile.prepare(report) }
         } catch {
             Console.error("faultline: \(error)")
             throw ExitCode(1)
@@ -105,9 +106,10 @@ final class ServerSession {
     /// The first TLS listener's URL.
     var httpsURL: String? { self.server.listeners.first { $0.isTLS }?.url }
 
-    /// Stops watching, lets responses in flight finish, and stops the server.
+    /// Stops watching, lets responses in flight finish, stops the server, and writes the `--report`.
     func stop() async {
         self.watcher?.stop()
         await self.server.shutdown(gracePeriod: self.options.gracePeriodDuration)
+        if let report = self.options.report { ReportFile.write(self.server, to: report) }
     }
 }

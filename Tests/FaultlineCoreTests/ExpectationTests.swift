@@ -133,4 +133,32 @@ struct ExpectationTests {
         )
         #expect(report.json.hasPrefix(#"{"met":false,"results":[{"rule":"r","check":"count","met":true,"#))
     }
+
+    @Test func aFailedCheckNamesTheRequestsThatBrokeIt() {
+        func ids(_ check: ClientExpectation.Check, _ entries: [JournalEntry]) -> [Int] {
+            let numbered = entries.enumerated().map { index, entry in
+                var entry = entry
+                entry.id = 10 + index
+                return entry
+            }
+            let report = ExpectationEvaluator.evaluate(
+                [ClientExpectation(rule: "r", checks: [check], sourceLocation: SourceLocation(file: "s", line: 1, column: 1))],
+                journal: numbered
+            )
+            return report.results[0].requestIDs
+        }
+        let busy = [HeaderField("Retry-After", "2")]
+        let storm = [self.entry(at: 0, response: busy), self.entry(at: 2.5, response: busy), self.entry(at: 2.7)]
+        #expect(ids(.honorsRetryAfter, storm) == [11, 12], "the answer with Retry-After and the request too soon after it")
+        #expect(ids(.minInterval(.seconds(1)), storm) == [11, 12])
+        #expect(ids(.never, storm) == [10, 11, 12])
+        #expect(ids(.count(min: 5, max: nil), storm) == [], "no request in particular breaks a count")
+        #expect(ids(.honorsRetryAfter, [self.entry(at: 0, response: busy), self.entry(at: 3)]) == [], "met")
+        let overlapping = [
+            self.entry(at: 0, ms: 1000, connection: 1), self.entry(at: 0.5, ms: 1000, connection: 2),
+            self.entry(at: 0.6, ms: 100, connection: 3), self.entry(at: 3, ms: 100, connection: 1),
+        ]
+        #expect(ids(.maxConcurrent(2), overlapping) == [10, 11, 12], "the three in flight at once")
+        #expect(ids(.backoff(factor: 2, tolerance: 0.1), [self.entry(at: 0, ms: 0), self.entry(at: 1, ms: 0), self.entry(at: 1.5, ms: 0)]) == [11, 12])
+    }
 }

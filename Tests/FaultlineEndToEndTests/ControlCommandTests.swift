@@ -176,20 +176,7 @@ final class ControlCommandTests {
         #expect(missing.stderr == "faultline ctl: \(self.folder.path("nope.yaml")) does not exist\n")
     }
 
-    /// `GET /__faultline/report` is not served yet by this build: ctl says so instead of writing a 404 page.
-    @Test func reportSaysWhenTheServerHasNoReport() throws {
-        let out = self.folder.path("report.html")
-        let result = try self.ctl(["--url", self.url, "report", "--out", out])
-        #expect(result.status == 1)
-        #expect(
-            result.stderr
-                == "faultline ctl: the server has no report endpoint (GET /__faultline/report answered 404); it needs a newer faultline serve\n"
-        )
-        #expect(!FileManager.default.fileExists(atPath: out))
-    }
-
-    @Test(.disabled("enable when the server serves GET /__faultline/report (DESIGN 6.5)"))
-    func reportWritesTheHTMLPage() throws {
+    @Test func reportWritesTheHTMLPage() throws {
         _ = try self.status("/api/orders")
         let out = self.folder.path("report.html")
         let result = try self.ctl(["--url", self.url, "report", "--out", out])

@@ -17,7 +17,7 @@ public enum ExpectationEvaluator {
             let entries = journal.filter { $0.rule == expectation.rule }.sorted { $0.receivedAt < $1.receivedAt }
             let evidence = self.evidence(entries)
             for check in expectation.checks {
-                var (met, reason) = self.check(check, entries)
+                var (met, reason, requestIDs) = self.check(check, entries)
                 if droppedEntries > 0 {
                     met = false
                     reason = "Cannot be judged: the journal let go of its \(droppedEntries) oldest exchange"
@@ -30,7 +30,8 @@ public enum ExpectationEvaluator {
                         met: met,
                         reason: reason,
                         evidence: evidence,
-                        sourceLocation: expectation.sourceLocation
+                        sourceLocation: expectation.sourceLocation,
+                        requestIDs: requestIDs
                     )
                 )
             }
@@ -38,7 +39,9 @@ public enum ExpectationEvaluator {
         return ExpectationReport(results: results)
     }
 
-    static func check(_ check: ClientExpectation.Check, _ entries: [JournalEntry]) -> (Bool, String) {
+    /// Whether the check is met, a sentence saying why, and the journal ids of the requests that show it (for a
+    /// failed check, the ones that broke it; empty when no request in particular does).
+    static func check(_ check: ClientExpectation.Check, _ entries: [JournalEntry]) -> (Bool, String, [Int]) {
         let count = entries.count
         let requests = "\(count) request\(count == 1 ? "" : "s")"
         switch check {
@@ -48,10 +51,10 @@ public enum ExpectationEvaluator {
                     "at least \(min)"
                 } else { "at most \(max ?? 0)" }
             let met = count >= (min ?? 0) && count <= (max ?? Int.max)
-            return (met, "\(requests); expected \(expected).")
+            return (met, "\(requests); expected \(expected).", [])
 
         case .never:
-            return (count == 0, count == 0 ? "The rule was never hit." : "The rule was hit: \(requests).")
+            return (count == 0, count == 0 ? "The rule was never hit." : "The rule was hit: \(requests).", entries.map(\.id))
 
         case .honorsRetryAfter:
             var asked = 0
@@ -63,26 +66,27 @@ public enum ExpectationEvaluator {
                     return (
                         false,
                         "Request \(index + 2) came \(self.seconds(gap)) after an answer that said Retry-After: "
-                            + "\(self.seconds(wait)) (request \(index + 1))."
+                            + "\(self.seconds(wait)) (request \(index + 1)).",
+                        [previous.id, next.id]
                     )
                 }
             }
-            return (true, asked == 0 ? "No answer carried Retry-After, so there was nothing to honour." : "Every request waited at least the Retry-After of the answer before it.")
+            return (true, asked == 0 ? "No answer carried Retry-After, so there was nothing to honour." : "Every request waited at least the Retry-After of the answer before it.", [])
 
         case .minInterval(let interval):
             let wanted = Double(interval.nanoseconds) / 1e9
             for (index, (previous, next)) in zip(entries, entries.dropFirst()).enumerated() {
                 let gap = next.receivedAt - previous.finishedAt
                 if gap + self.intervalTolerance < wanted {
-                    return (false, "Request \(index + 2) came \(self.seconds(gap)) after the answer to request \(index + 1); expected at least \(self.seconds(wanted)).")
+                    return (false, "Request \(index + 2) came \(self.seconds(gap)) after the answer to request \(index + 1); expected at least \(self.seconds(wanted)).", [previous.id, next.id])
                 }
             }
-            return (true, count < 2 ? "Fewer than two requests, so no interval to judge." : "Every request waited at least \(self.seconds(wanted)).")
+            return (true, count < 2 ? "Fewer than two requests, so no interval to judge." : "Every request waited at least \(self.seconds(wanted)).", [])
 
         case .backoff(let factor, let tolerance):
             let gaps = zip(entries, entries.dropFirst()).map { $1.receivedAt - $0.finishedAt }
             guard gaps.count >= 2 else {
-                return (false, "Backoff needs at least three requests to judge; there were \(count).")
+                return (false, "Backoff needs at least three requests to judge; there were \(count).", entries.map(\.id))
             }
             let low = factor * (1 - tolerance)
             let high = factor * (1 + tolerance)
@@ -93,11 +97,12 @@ public enum ExpectationEvaluator {
                         false,
                         "The wait before request \(index + 2) was \(self.seconds(gaps[index])), \(self.ratio(ratio)) the wait "
                             + "before it (\(self.seconds(gaps[index - 1]))); expected about \(self.ratio(factor)) "
-                            + "(±\(Int((tolerance * 100).rounded())) %)."
+                            + "(±\(Int((tolerance * 100).rounded())) %).",
+                        [entries[index].id, entries[index + 1].id]
                     )
                 }
             }
-            return (true, "Each wait grew by about \(self.ratio(factor)): \(gaps.map(self.seconds).joined(separator: ", ")).")
+            return (true, "Each wait grew by about \(self.ratio(factor)): \(gaps.map(self.seconds).joined(separator: ", ")).", [])
 
         case .resumes:
             var cuts = 0
@@ -105,18 +110,19 @@ public enum ExpectationEvaluator {
                 cuts += 1
                 let expectedStart = self.rangeStart(of: entry) + entry.bodyBytesSent
                 guard index + 1 < entries.count else {
-                    return (false, "Request \(index + 1) was cut after \(entry.bodyBytesSent) bytes and the client never asked for the rest.")
+                    return (false, "Request \(index + 1) was cut after \(entry.bodyBytesSent) bytes and the client never asked for the rest.", [entry.id])
                 }
                 let range = entries[index + 1].headers.first(named: "Range")
                 guard let range, range.replacingSpaces() == "bytes=\(expectedStart)-" || range.replacingSpaces().hasPrefix("bytes=\(expectedStart)-") else {
                     return (
                         false,
                         "Request \(index + 1) was cut at byte \(expectedStart); request \(index + 2) asked for "
-                            + "\(range.map { "'\($0)'" } ?? "the whole body") instead of 'bytes=\(expectedStart)-'."
+                            + "\(range.map { "'\($0)'" } ?? "the whole body") instead of 'bytes=\(expectedStart)-'.",
+                        [entry.id, entries[index + 1].id]
                     )
                 }
             }
-            return (true, cuts == 0 ? "No answer was cut, so there was nothing to resume." : "After each cut answer the client asked for exactly the rest.")
+            return (true, cuts == 0 ? "No answer was cut, so there was nothing to resume." : "After each cut answer the client asked for exactly the rest.", [])
 
         case .revalidates:
             var checked = 0
@@ -133,27 +139,32 @@ public enum ExpectationEvaluator {
                         false,
                         "Request \(index + 2) did not revalidate: the answer before it had "
                             + [etag.map { "ETag \($0)" }, lastModified.map { "Last-Modified \($0)" }].compactMap { $0 }.joined(separator: " and ")
-                            + ", but it sent neither If-None-Match nor If-Modified-Since with them."
+                            + ", but it sent neither If-None-Match nor If-Modified-Since with them.",
+                        [previous.id, next.id]
                     )
                 }
             }
-            return (true, checked == 0 ? "No repeat request followed an answer with a validator." : "Every repeat request sent the validators of the answer before it.")
+            return (true, checked == 0 ? "No repeat request followed an answer with a validator." : "Every repeat request sent the validators of the answer before it.", [])
 
         case .maxConcurrent(let limit):
-            var events: [(time: Double, delta: Int)] = []
+            var events: [(time: Double, delta: Int, id: Int)] = []
             for entry in entries {
-                events.append((entry.receivedAt, 1))
-                events.append((entry.finishedAt, -1))
+                events.append((entry.receivedAt, 1, entry.id))
+                events.append((entry.finishedAt, -1, entry.id))
             }
             // Ends before starts at the same instant: back-to-back requests are not concurrent.
             events.sort { $0.time < $1.time || ($0.time == $1.time && $0.delta < $1.delta) }
-            var open = 0
-            var peak = 0
+            var open: [Int] = []
+            var peak: [Int] = []
             for event in events {
-                open += event.delta
-                peak = max(peak, open)
+                if event.delta > 0 { open.append(event.id) } else { open.removeAll { $0 == event.id } }
+                if open.count > peak.count { peak = open }
             }
-            return (peak <= limit, "At most \(peak) request\(peak == 1 ? " was" : "s were") in flight at once; expected at most \(limit).")
+            return (
+                peak.count <= limit,
+                "At most \(peak.count) request\(peak.count == 1 ? " was" : "s were") in flight at once; expected at most \(limit).",
+                peak.count <= limit ? [] : peak
+            )
         }
     }
 

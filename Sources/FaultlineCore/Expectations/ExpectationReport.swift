@@ -13,6 +13,27 @@ public struct ExpectationReport: Sendable {
         public var evidence: String
         /// Where the expectation is written.
         public var sourceLocation: SourceLocation
+        /// The journal ids of the requests that show the verdict: for a failed check, the ones that broke it (the
+        /// answer with Retry-After and the request that came too early); empty when no request in particular does.
+        public var requestIDs: [Int]
+
+        public init(
+            rule: String,
+            check: String,
+            met: Bool,
+            reason: String,
+            evidence: String,
+            sourceLocation: SourceLocation,
+            requestIDs: [Int] = []
+        ) {
+            self.rule = rule
+            self.check = check
+            self.met = met
+            self.reason = reason
+            self.evidence = evidence
+            self.sourceLocation = sourceLocation
+            self.requestIDs = requestIDs
+        }
     }
 
     public var results: [Result]
