@@ -2,8 +2,9 @@ import FaultlineCore
 import Logging
 import NIOPosix
 
-/// What every connection of one listener shares: the server's state, the thread pool for blocking work, and what
-/// kind of listener it is. Built once per listener; each connection's handler gets it with the current limits.
+/// What every connection of one listener shares: the server's state, its responders, the thread pool for blocking
+/// work, and what kind of listener it is. Built once per listener; each connection's handler gets it with the current
+/// limits.
 struct ConnectionEnvironment: Sendable {
     let control: ServerControl
     /// For work that may block: opening body files, and the control API (it may parse a scenario).
@@ -14,4 +15,23 @@ struct ConnectionEnvironment: Sendable {
     var isTLS = false
     /// The TLS fault of the listener, if any.
     var tlsFault: TLSFault?
+    /// Who answers requests: the rules, the control API.
+    let responders: ServerResponders
+
+    init(
+        control: ServerControl,
+        threadPool: NIOThreadPool,
+        statistics: ServerStatistics,
+        logger: Logger,
+        isTLS: Bool = false,
+        tlsFault: TLSFault? = nil
+    ) {
+        self.control = control
+        self.threadPool = threadPool
+        self.statistics = statistics
+        self.logger = logger
+        self.isTLS = isTLS
+        self.tlsFault = tlsFault
+        self.responders = ServerResponders(control: control, statistics: statistics)
+    }
 }

@@ -135,15 +135,19 @@ public final class FaultlineServer: Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let sync = channel.pipeline.syncOperations
-                            try sync.addHandler(SocketCloseHandler())
+                            let info = ConnectionInfo()
+                            try sync.addHandler(ConnectionFrontHandler(info: info, statistics: statistics, registry: control.connections))
                             switch tls?.mode {
                             case .handshakeHang, .handshakeReset:
                                 try sync.addHandler(
-                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, control: control, statistics: statistics)
+                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder)
                                 )
                                 return
                             case .tls(let context):
                                 try sync.addHandler(NIOSSLServerHandler(context: context))
+                                try sync.addHandler(
+                                    TLSHandshakeObserver(info: info, recorder: control.recorder, fault: tls?.fault, logger: environment.logger)
+                                )
                             case .none:
                                 break
                             }
@@ -180,15 +184,18 @@ public final class FaultlineServer: Sendable {
         )
     }
 
+    /// Sets up a connection's HTTP/1.1 handlers (after TLS, when there is TLS): the request decoder and the
+    /// connection handler. A connection without a front handler (a test's embedded channel) gets one.
     static func configurePipeline(_ channel: any Channel, environment: ConnectionEnvironment, limits: Limits) throws {
-        var encoderConfiguration = HTTPResponseEncoder.Configuration()
-        // Faultline frames responses itself: the planner decides Content-Length, and a lying scenario must be able
-        // to send exactly the headers it asks for.
-        encoderConfiguration.automaticallySetFramingHeaders = false
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
-        // The decoder's own caps only bound memory; the handler enforces the configured limits itself, so that a
-        // long target gets 414 and a large header section 431 rather than the decoder's one error for both.
+        if (try? sync.handler(type: ConnectionFrontHandler.self)) == nil {
+            try sync.addHandler(
+                ConnectionFrontHandler(info: ConnectionInfo(), statistics: environment.statistics, registry: environment.control.connections),
+                position: .first
+            )
+        }
+        // The decoder's own caps only bound memory; the state machine enforces the configured limits itself, so that
+        // a long target gets 414 and a large header section 431 rather than the decoder's one error for both.
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         let (sum, sumOverflowed) = limits.maxURILength.addingReportingOverflow(limits.maxHeaderSize)
         let (scaled, scaleOverflowed) = sum.multipliedReportingOverflow(by: 4)
@@ -199,7 +206,7 @@ public final class FaultlineServer: Sendable {
         try sync.addHandler(
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
         )
-        try sync.addHandler(HTTPExchangeHandler(environment: environment, limits: limits))
+        try sync.addHandler(HTTP1ConnectionHandler(environment: environment, limits: limits))
     }
 
     /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every

@@ -11,6 +11,27 @@ public enum RequestAdmission {
         case refuse(status: Int, message: String)
     }
 
+    /// The verdict on a request head as a connection gives it: its `Host` first, then `check`.
+    public static func verdict(_ request: IncomingRequest, headerBytes: Int, limits: Limits) -> Verdict {
+        if request.version.major == 1, request.version.minor <= 1, let refusal = self.hostRefusal(request) {
+            return refusal
+        }
+        return self.check(request, headerBytes: headerBytes, limits: limits)
+    }
+
+    /// RFC 9112 section 3.2: a server answers 400 to an HTTP/1.1 request without a `Host`, and to any request with
+    /// more than one.
+    public static func hostRefusal(_ request: IncomingRequest) -> Verdict? {
+        let hosts = request.headers.values(named: "Host").count
+        if hosts > 1 {
+            return .refuse(status: 400, message: "the request has \(hosts) Host headers; HTTP/1.1 allows exactly one")
+        }
+        if hosts == 0, request.version == (1, 1) {
+            return .refuse(status: 400, message: "an HTTP/1.1 request needs a Host header")
+        }
+        return nil
+    }
+
     /// Checks a head against `limits`; `headerBytes` is the size of its header section.
     public static func check(_ request: IncomingRequest, headerBytes: Int, limits: Limits) -> Verdict {
         if request.version.major != 1 || request.version.minor > 1 {

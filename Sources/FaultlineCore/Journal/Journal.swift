@@ -1,7 +1,10 @@
 import Synchronization
 
-/// The record of every exchange, oldest first, bounded in memory: past `capacity` the oldest entries go first and
+/// The record of every exchange, in arrival order, bounded in memory: past `capacity` the oldest entries go first and
 /// are counted. Thread-safe; the server's event loops record into one journal.
+///
+/// An exchange is numbered when its request head arrives (`reserveID()`) and recorded when it ends, so a slow answer
+/// is recorded after quicker ones that came later; the journal keeps its entries in id order all the same.
 public final class Journal: Sendable {
     /// The most entries kept in memory.
     public let capacity: Int
@@ -22,21 +25,40 @@ public final class Journal: Sendable {
         self.state = Mutex(State())
     }
 
-    /// Numbers the entry, keeps it, and returns it as kept. An entry whose request arrived before the last
-    /// `clear()` (its `generation` is older) is numbered but not kept: a cleared journal starts clean.
+    /// The next id, for an exchange whose request head has just arrived.
+    public func reserveID() -> Int {
+        self.state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+    }
+
+    /// Keeps the entry (numbering it now when it has no id yet) and returns it as kept. An entry whose request
+    /// arrived before the last `clear()` (its `generation` is older) is not kept: a cleared journal starts clean.
     @discardableResult
     public func record(_ entry: JournalEntry, generation: Int? = nil) -> JournalEntry {
         self.state.withLock { state in
             var entry = entry
-            entry.id = state.nextID
-            state.nextID += 1
+            if entry.id == 0 {
+                entry.id = state.nextID
+                state.nextID += 1
+            }
             if let generation, generation != state.generation { return entry }
-            if state.entries.count < self.capacity {
+            let count = state.entries.count
+            if count < self.capacity {
                 state.entries.append(entry)
             } else {
                 state.entries[state.start] = entry
                 state.start = (state.start + 1) % self.capacity
                 state.dropped += 1
+            }
+            // Keep id order: an entry that ended after later ones moves back past them (usually no step at all).
+            var position = (state.start + state.entries.count - 1) % state.entries.count
+            for _ in 1..<state.entries.count {
+                let previous = (position + state.entries.count - 1) % state.entries.count
+                guard state.entries[previous].id > state.entries[position].id else { break }
+                state.entries.swapAt(previous, position)
+                position = previous
             }
             return entry
         }

@@ -1,5 +1,4 @@
 import FaultlineCore
-import Foundation
 import NIOCore
 import NIOPosix
 
@@ -15,31 +14,17 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let fault: TLSFault
-    private let control: ServerControl
-    private let statistics: ServerStatistics
-    private var connection = 0
-    private var listener = "-"
-    private var client = "-"
-    private var receivedAt = Date().timeIntervalSince1970
-    private var arrivedAt = NIODeadline.now()
-    private var journaled = false
+    private let info: ConnectionInfo
+    private let recorder: ServerRecorder
 
-    init(fault: TLSFault, control: ServerControl, statistics: ServerStatistics) {
+    init(fault: TLSFault, info: ConnectionInfo, recorder: ServerRecorder) {
         self.fault = fault
-        self.control = control
-        self.statistics = statistics
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        self.statistics.connectionOpened()
-        self.connection = self.statistics.nextConnectionID()
-        self.listener = context.channel.localAddress.map(Self.describe) ?? "-"
-        self.client = context.channel.remoteAddress?.ipAddress ?? "-"
-        context.fireChannelActive()
+        self.info = info
+        self.recorder = recorder
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard self.fault == .handshakeReset, !self.journaled else { return }
+        guard self.fault == .handshakeReset, !self.info.connectionJournaled else { return }
         // The ClientHello arrived: reset the connection instead of answering it.
         self.journal(.reset)
         guard let provider = context.channel as? any SocketOptionProvider else {
@@ -66,31 +51,12 @@ final class HandshakeFaultHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.statistics.connectionClosed()
         self.journal(.clientClosed)
         context.fireChannelInactive()
     }
 
     private func journal(_ outcome: JournalEntry.Outcome) {
-        guard !self.journaled else { return }
-        self.journaled = true
-        self.control.recorder.record(
-            JournalEntry.connectionOnly(
-                connection: self.connection,
-                listener: self.listener,
-                client: self.client,
-                receivedAt: self.receivedAt,
-                fault: self.fault.rawValue,
-                outcome: outcome,
-                totalMs: Double((NIODeadline.now() - self.arrivedAt).nanoseconds) / 1e6
-            )
-        )
-    }
-
-    /// A listener's address as the journal names it: `127.0.0.1:8080`, `[::1]:8080`.
-    static func describe(_ address: SocketAddress) -> String {
-        let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "-"
-        return "\(host):\(address.port ?? 0)"
+        self.info.journalConnectionOnly(fault: self.fault.rawValue, outcome: outcome, recorder: self.recorder)
     }
 }
 

@@ -21,11 +21,27 @@ enum ControlAPI {
         control: ServerControl,
         statistics: ServerStatistics
     ) -> ResolvedResponse {
-        if let refusal = control.access.check(
-            request,
+        self.respond(
+            to: request,
+            body: body,
             clientIsLoopback: remoteAddress?.isLoopback ?? false,
-            listenerAddress: localAddress?.ipAddress
-        ) {
+            listenerAddress: localAddress?.ipAddress,
+            control: control,
+            statistics: statistics
+        )
+    }
+
+    /// The answer to a control request; `clientIsLoopback` and `listenerAddress` are what the connection knows of
+    /// where it came from, for the access rules.
+    static func respond(
+        to request: IncomingRequest,
+        body: [UInt8],
+        clientIsLoopback: Bool,
+        listenerAddress: String?,
+        control: ServerControl,
+        statistics: ServerStatistics
+    ) -> ResolvedResponse {
+        if let refusal = control.access.check(request, clientIsLoopback: clientIsLoopback, listenerAddress: listenerAddress) {
             var refused = self.error(status: refusal.status, refusal.message)
             if refusal.wantsToken {
                 refused.headers.append(HeaderField("WWW-Authenticate", "Bearer realm=\"faultline-control\""))

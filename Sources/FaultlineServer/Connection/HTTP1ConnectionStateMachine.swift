@@ -1,0 +1,464 @@
+import FaultlineCore
+import NIOCore
+import NIOHTTP1
+
+/// The life of one HTTP/1.1 connection, decided without a socket: which request is answered next (pipelined ones wait
+/// their turn, in order), what is refused before any rule sees it (limits, versions, `Expect`, a missing `Host`),
+/// when `100 Continue` goes out, how long a request head or body may take (408), whether the connection stays open
+/// after an answer (keep-alive, `Connection: close`, HTTP/1.0), and how it closes (at once, after a lingering
+/// drain, or when the client half-closes).
+///
+/// The channel handler feeds it events and carries out the action each returns; time comes in with the events, so
+/// tests drive it with a clock of their own.
+struct HTTP1ConnectionStateMachine {
+    /// What the connection is held to.
+    struct Configuration {
+        var limits: Limits
+        /// How many complete requests may wait behind the one being answered before reading stops.
+        var maxQueuedRequests = 16
+        /// How long a refused client may keep sending before the connection is closed for good.
+        var lingerTime: TimeAmount = .seconds(2)
+        /// The listener's TLS fault is `close-without-notify`: every close goes below TLS.
+        var closesWithoutNotify = false
+    }
+
+    /// A request as the connection knows it; `facts` is the handler's own bookkeeping, carried along untouched.
+    struct Request {
+        var head: IncomingRequest
+        /// Request body bytes received.
+        var bodyBytes: Int64 = 0
+        /// The body, kept only for responders that read bodies.
+        var body: [UInt8] = []
+        /// Whether `body` is kept.
+        var keepsBody: Bool
+        /// The reply decided before the body (`Expect: 100-continue`).
+        var earlyReply: Reply?
+        var facts: RequestFacts
+    }
+
+    /// A refusal decided before any responder saw the request.
+    struct Refusal {
+        var status: Int
+        var message: String
+        /// The request refused, when there is one (a timeout before any head has none).
+        var request: Request?
+    }
+
+    /// How the connection closes.
+    enum CloseKind: Equatable {
+        /// A normal close (FIN), or with `close-without-notify` one below TLS.
+        case fin
+        /// An abortive close (TCP RST).
+        case reset
+    }
+
+    /// What the handler does next.
+    enum Action {
+        case none
+        /// Pass a read on to the channel.
+        case read
+        /// Ask the request's responder and write its reply; then pass a read on when `read`.
+        case respond(Request, read: Bool)
+        /// Ask the responder now, before the body (the client waits for `100 Continue`), then feed `earlyReply` in.
+        case decideEarly(Request)
+        /// Write `HTTP/1.1 100 Continue`.
+        case sendContinue
+        /// Write this refusal (the connection closes after it); then pass a read on when `read`.
+        case refuse(Refusal, read: Bool)
+        /// Arm the connection's one timer for this deadline, replacing any earlier one.
+        case scheduleTimer(NIODeadline)
+        /// Close the connection.
+        case close(CloseKind)
+        /// Close the output, then read and throw away what the client still sends until it closes or the timer
+        /// (armed for the deadline) fires, as nginx's lingering close does.
+        case closeOutputAndLinger(until: NIODeadline)
+        /// End the response in flight now, journaled with `outcome`, and close.
+        case abortResponse(JournalEntry.Outcome, CloseKind)
+    }
+
+    /// What the timer is waiting for.
+    private enum Wait {
+        /// The next request head, since this moment's byte count (an idle keep-alive connection is closed quietly).
+        case head(NIODeadline, bytesAtStart: Int64, afterAnswer: Bool)
+        /// More of the current request's body.
+        case body(NIODeadline)
+        /// The end of a lingering close.
+        case linger(NIODeadline)
+
+        var deadline: NIODeadline {
+            switch self {
+            case .head(let deadline, _, _), .body(let deadline), .linger(let deadline): deadline
+            }
+        }
+    }
+
+    /// What waits for its turn.
+    private enum Queued {
+        case request(Request)
+        case refusal(Refusal)
+    }
+
+    let configuration: Configuration
+    /// The request whose head has arrived but not its end.
+    private var receiving: Request?
+    /// Complete requests (or a refusal) waiting behind the one in flight.
+    private var queue = CircularBuffer<Queued>(initialCapacity: 2)
+    /// A response is being written.
+    private var responding = false
+    /// A read the channel asked for while the queue was full.
+    private var readPending = false
+    /// Nothing more is read: a request was refused or malformed, or it switched protocols.
+    private var stoppedReading = false
+    /// The client shut down its sending side.
+    private var inputClosed = false
+    /// The server is shutting down.
+    private var quiescing = false
+    private var lingering = false
+    private var closed = false
+    /// The server, not the client, ended the connection.
+    private(set) var closedByServer = false
+    /// Requests answered so far.
+    private(set) var requestsAnswered = 0
+    private var wait: Wait?
+    /// The deadline the handler's timer is armed for, if armed.
+    private var armed: NIODeadline?
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Whether the connection will close after the response being planned: the planner says `Connection: close`.
+    var closesAfterResponse: Bool {
+        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify
+    }
+
+    // MARK: - Events
+
+    /// The connection is open: a head is due within `requestTimeout`.
+    mutating func connected(now: NIODeadline) -> Action {
+        self.waitForHead(now: now, bytes: 0, afterAnswer: false)
+    }
+
+    /// A request head arrived.
+    mutating func receivedHead(_ request: Request, now: NIODeadline) -> Action {
+        guard !self.stoppedReading, !self.lingering, !self.closed else { return .none }
+        if case .head = self.wait { self.wait = nil }
+        let head = request.head
+        switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: self.configuration.limits) {
+        case .refuse(let status, let message):
+            return self.refuse(status, message, request)
+        case .decideBeforeBody where !self.responding && self.queue.isEmpty && !request.keepsBody:
+            // The rule is chosen now, before the body, when nothing is answered ahead of this request.
+            self.receiving = request
+            return .decideEarly(request)
+        case .admit, .decideBeforeBody:
+            self.receiving = request
+            if head.hasBody { return self.waitForBody(now: now) }
+            return .none
+        }
+    }
+
+    /// The reply decided before the body for the request being received (`Expect: 100-continue`).
+    mutating func earlyReply(_ reply: Reply) -> Action {
+        guard var request = self.receiving else { return .none }
+        request.earlyReply = reply
+        let decision = reply.decision ?? Decision(kind: .rule, response: reply.response)
+        switch decision.earlyAnswer {
+        case .askForBody:
+            self.receiving = request
+            return .sendContinue
+        case .hangWithoutBody:
+            // Reading goes on, to see the client leave.
+            self.receiving = nil
+            return self.startResponding(request)
+        case .answerWithoutBody:
+            // The body is never read, so the connection cannot carry another request.
+            self.receiving = nil
+            self.stoppedReading = true
+            self.clearBodyWait()
+            return self.startResponding(request)
+        }
+    }
+
+    /// Part of the current request's body arrived.
+    mutating func receivedBody(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
+        guard !self.stoppedReading, !self.lingering, self.receiving != nil else { return .none }
+        // Changed in place: a copy of the request would copy a control API body read so far with every part.
+        self.receiving?.bodyBytes += Int64(bytes.readableBytes)
+        guard let count = self.receiving?.bodyBytes, count <= self.configuration.limits.maxBodySize else {
+            let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
+            return self.refuse(413, message, self.receiving)
+        }
+        if self.receiving?.keepsBody == true {
+            self.receiving?.body.append(contentsOf: bytes.readableBytesView)
+        }
+        if case .body = self.wait {
+            // The deadline moves with every part; the armed timer catches up when it fires.
+            self.wait = .body(now + self.timeout)
+        }
+        return .none
+    }
+
+    /// The current request is complete.
+    mutating func receivedEnd() -> Action {
+        guard !self.stoppedReading, !self.lingering, !self.closed, let request = self.receiving else { return .none }
+        self.receiving = nil
+        self.clearBodyWait()
+        // After CONNECT or an Upgrade request NIO's parser reads nothing more; the answer closes the connection.
+        if request.head.asksToSwitchProtocols { self.stoppedReading = true }
+        if !self.responding, self.queue.isEmpty {
+            return self.startResponding(request)
+        }
+        self.queue.append(.request(request))
+        return .none
+    }
+
+    /// The request could not be parsed.
+    mutating func parseFailed(_ failure: ParseFailure) -> Action {
+        guard !self.lingering, !self.stoppedReading, !self.closed else { return .none }
+        return self.refuse(failure.status, failure.message, self.receiving)
+    }
+
+    /// The channel asks for more input.
+    mutating func readRequested() -> Action {
+        if self.lingering { return .read }
+        if self.stoppedReading || self.closed { return .none }
+        if self.queue.count >= self.configuration.maxQueuedRequests {
+            self.readPending = true
+            return .none
+        }
+        return .read
+    }
+
+    /// The response in flight is over. `close` is how the writer ended it when it ended the connection too (a fault);
+    /// `closeAfter` is the plan's `Connection: close`.
+    mutating func responseFinished(close: CloseKind?, closeAfter: Bool, now: NIODeadline, bytesReceived: Int64) -> Action {
+        guard self.responding else { return .none }
+        self.responding = false
+        self.requestsAnswered += 1
+        if self.closed { return .none }
+        if let close {
+            return self.closeNow(close)
+        }
+        if closeAfter {
+            if self.stoppedReading && !self.inputClosed && !self.configuration.closesWithoutNotify {
+                self.lingering = true
+                self.receiving = nil
+                let until = now + self.configuration.lingerTime
+                self.wait = .linger(until)
+                self.armed = until
+                return .closeOutputAndLinger(until: until)
+            }
+            return self.closeNow(.fin)
+        }
+        if let next = self.queue.popFirst() {
+            let read = self.readPending && self.queue.count < self.configuration.maxQueuedRequests
+            if read { self.readPending = false }
+            switch next {
+            case .request(let request):
+                self.responding = true
+                return .respond(request, read: read)
+            case .refusal(let refusal):
+                self.responding = true
+                return .refuse(refusal, read: read)
+            }
+        }
+        if self.shouldCloseWhenIdle { return self.closeNow(.fin) }
+        if self.receiving == nil {
+            return self.waitForHead(now: now, bytes: bytesReceived, afterAnswer: true)
+        }
+        return .none
+    }
+
+    /// The timer fired.
+    mutating func timerFired(now: NIODeadline, bytesReceived: Int64) -> Action {
+        self.armed = nil
+        guard let wait = self.wait, !self.closed else { return .none }
+        if wait.deadline > now {
+            // The deadline moved on since the timer was armed.
+            self.armed = wait.deadline
+            return .scheduleTimer(wait.deadline)
+        }
+        self.wait = nil
+        switch wait {
+        case .linger:
+            return self.closeNow(.fin)
+        case .head(_, let bytesAtStart, let afterAnswer):
+            guard !self.responding, self.queue.isEmpty, !self.stoppedReading else { return .none }
+            // An idle keep-alive connection is closed quietly, as nginx's keepalive_timeout does: a 408 there could
+            // be read as the answer to a request the client sends at that moment.
+            if afterAnswer, bytesReceived == bytesAtStart, self.receiving == nil {
+                return self.closeNow(.fin)
+            }
+            let message = "no complete request head arrived within \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
+            return self.refuse(408, message, nil)
+        case .body:
+            guard let request = self.receiving else { return .none }
+            let message = "the request body stalled: nothing arrived for \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
+            return self.refuse(408, message, request)
+        }
+    }
+
+    /// The client shut down its sending side. `responseIsWaiting`: the response in flight has not started, or is
+    /// held by a delay, a pause or a hang.
+    mutating func inputClosed(responseIsWaiting: Bool) -> Action {
+        self.inputClosed = true
+        if self.lingering { return self.closeNow(.fin) }
+        // A client that closes while its response waits out a delay or a hang has given up, as nginx judges it
+        // (499): drop the pending work now rather than answer nobody later. Otherwise answer what it asked for.
+        if self.responding, responseIsWaiting {
+            self.closed = true
+            return .abortResponse(.clientClosed, .fin)
+        }
+        return self.closeIfIdle()
+    }
+
+    /// The server is stopping. `responseIsHanging`: the response in flight is a hang, which never ends by itself.
+    mutating func quiesce(responseIsHanging: Bool) -> Action {
+        self.quiescing = true
+        if self.responding, responseIsHanging {
+            self.closed = true
+            self.closedByServer = true
+            return .abortResponse(.dropped, .fin)
+        }
+        return self.closeIfIdle()
+    }
+
+    /// The control API's reset: a response held back by a delay, a pause or a hang is closed.
+    mutating func reset(responseIsWaiting: Bool) -> Action {
+        guard self.responding, responseIsWaiting, !self.closed else { return .none }
+        self.closed = true
+        self.closedByServer = true
+        return .abortResponse(.dropped, .fin)
+    }
+
+    /// The connection closed. Returns what never got an answer, with how each ended, for the journal.
+    mutating func connectionClosed() -> [(request: Request, outcome: JournalEntry.Outcome)] {
+        self.closed = true
+        self.wait = nil
+        let unanswered: JournalEntry.Outcome = self.closedByServer ? .dropped : .clientClosed
+        var left: [(request: Request, outcome: JournalEntry.Outcome)] = []
+        while let item = self.queue.popFirst() {
+            switch item {
+            case .request(let request): left.append((request, unanswered))
+            case .refusal(let refusal): if let request = refusal.request { left.append((request, unanswered)) }
+            }
+        }
+        if let request = self.receiving {
+            left.append((request, .clientClosed))
+            self.receiving = nil
+        }
+        return left
+    }
+
+    // MARK: - Helpers
+
+    private var timeout: TimeAmount {
+        .nanoseconds(self.configuration.limits.requestTimeout.nanoseconds)
+    }
+
+    private var shouldCloseWhenIdle: Bool {
+        (self.inputClosed || self.quiescing || self.stoppedReading) && (self.receiving == nil || self.inputClosed)
+    }
+
+    /// Closes when the client or the server wants it closed and nothing is left to answer.
+    private mutating func closeIfIdle() -> Action {
+        guard !self.responding, self.queue.isEmpty, self.shouldCloseWhenIdle, !self.closed else { return .none }
+        return self.closeNow(.fin)
+    }
+
+    private mutating func closeNow(_ kind: CloseKind) -> Action {
+        self.closed = true
+        self.closedByServer = true
+        self.wait = nil
+        return .close(kind)
+    }
+
+    private mutating func startResponding(_ request: Request) -> Action {
+        self.responding = true
+        return .respond(request, read: false)
+    }
+
+    /// Stops reading and answers the refusal after what is ahead of it; the connection closes after it.
+    private mutating func refuse(_ status: Int, _ message: String, _ request: Request?) -> Action {
+        self.stoppedReading = true
+        self.receiving = nil
+        self.wait = nil
+        let refusal = Refusal(status: status, message: message, request: request)
+        if !self.responding, self.queue.isEmpty {
+            self.responding = true
+            return .refuse(refusal, read: false)
+        }
+        self.queue.append(.refusal(refusal))
+        return .none
+    }
+
+    private mutating func waitForHead(now: NIODeadline, bytes: Int64, afterAnswer: Bool) -> Action {
+        let deadline = now + self.timeout
+        self.wait = .head(deadline, bytesAtStart: bytes, afterAnswer: afterAnswer)
+        return self.arm(deadline)
+    }
+
+    private mutating func waitForBody(now: NIODeadline) -> Action {
+        let deadline = now + self.timeout
+        self.wait = .body(deadline)
+        return self.arm(deadline)
+    }
+
+    private mutating func clearBodyWait() {
+        if case .body = self.wait { self.wait = nil }
+    }
+
+    /// Arms the timer only when none is armed, or one is armed for later: a request on a busy keep-alive connection
+    /// moves a deadline, not a timer.
+    private mutating func arm(_ deadline: NIODeadline) -> Action {
+        if let armed = self.armed, armed <= deadline { return .none }
+        self.armed = deadline
+        return .scheduleTimer(deadline)
+    }
+}
+
+/// Why a request could not be parsed, and the answer it gets.
+struct ParseFailure: Equatable {
+    var status: Int
+    var message: String
+
+    /// Classifies the parser's error; `bytes` are the bytes being decoded when it failed, when known, to tell a
+    /// version Faultline does not speak (505) from lines ended by a bare LF (400), which llhttp reports alike.
+    static func classify(_ error: HTTPParserError, bytes: [UInt8]?) -> ParseFailure {
+        switch error {
+        case .headerOverflow:
+            return ParseFailure(status: 431, message: "the request head is too large")
+        case .invalidMethod:
+            return ParseFailure(status: 501, message: "the request's method is not implemented")
+        case .invalidVersion where bytes.map(Self.hasBareLineFeed) ?? false:
+            return ParseFailure(status: 400, message: "the request's lines must end with CRLF, not a bare LF")
+        case .invalidVersion:
+            return ParseFailure(status: 505, message: "only HTTP/1.1 and HTTP/1.0 are supported")
+        default:
+            return ParseFailure(status: 400, message: "the request is malformed (\(error))")
+        }
+    }
+
+    /// Whether a line feed comes without the carriage return before it.
+    static func hasBareLineFeed(_ bytes: [UInt8]) -> Bool {
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            if index == bytes.startIndex || bytes[index - 1] != UInt8(ascii: "\r") { return true }
+        }
+        return false
+    }
+}
+
+/// What the handler notes of each request for the journal, carried with it through the state machine.
+struct RequestFacts {
+    /// The journal's id: requests are numbered as their heads arrive.
+    var journalID: Int
+    /// The journal's generation when the request arrived: a reset after that leaves it out of the journal.
+    var journalGeneration: Int
+    /// Wall-clock arrival, in seconds since 1970.
+    var receivedAt: Double
+    /// Monotonic arrival, for durations.
+    var arrivedAt: NIODeadline
+    /// Whether the exchange goes into the journal (the control API's do not).
+    var isJournaled: Bool
+}

@@ -1,0 +1,67 @@
+import FaultlineCore
+import NIOCore
+import NIOSSL
+import NIOTLS
+import SwiftASN1
+import X509
+import Logging
+
+/// Sits after the TLS handler and watches the handshake: what it negotiated (the version, the client certificate's
+/// subject) goes into the connection's info for the journal; a handshake that fails, or a client that refuses a
+/// fault listener's certificate after the handshake and leaves without a request, is journaled as a connection of its
+/// own.
+final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    typealias InboundOut = NIOAny
+
+    private let info: ConnectionInfo
+    private let recorder: ServerRecorder
+    private let fault: TLSFault?
+    private let logger: Logger
+    private var handshakeDone = false
+
+    init(info: ConnectionInfo, recorder: ServerRecorder, fault: TLSFault?, logger: Logger) {
+        self.info = info
+        self.recorder = recorder
+        self.fault = fault
+        self.logger = logger
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.handshakeDone = true
+            if let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) {
+                self.info.tlsVersion = handler.tlsVersion.map(TLSListener.name(of:))
+                if let peer = handler.peerCertificate, let der = try? peer.toDERBytes(),
+                    let certificate = try? Certificate(derEncoded: der)
+                {
+                    self.info.clientSubject = certificate.subject.description
+                }
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !self.handshakeDone else {
+            context.fireErrorCaught(error)
+            return
+        }
+        // The handshake failed: the client refused the certificate, or spoke no TLS.
+        self.logger.debug("TLS handshake failed", metadata: ["error": "\(error)"])
+        self.info.journalConnectionOnly(fault: self.fault?.rawValue ?? "tls-handshake-failed", outcome: .clientClosed, recorder: self.recorder)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // On a TLS fault listener a client that refuses the certificate after the handshake (a wrong host name, say)
+        // just closes: journal the connection so the refusal shows.
+        if let fault = self.fault, self.handshakeDone, self.info.requestsSeen == 0 {
+            self.info.journalConnectionOnly(fault: fault.rawValue, outcome: .clientClosed, recorder: self.recorder)
+        }
+        context.fireChannelInactive()
+    }
+}
+
+@available(*, unavailable)
+extension TLSHandshakeObserver: Sendable {}
