@@ -21,7 +21,7 @@ from .server import Faultline
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "faultline(*scenarios, tls=False, seed=None, admin_token=None, args=(), grace_period='1s'): the scenario the "
+        "faultline(*scenarios, tls=False, seed=None, admin_token=None, args=(), grace_period='1s', threads=1): the scenario the "
         "faultline fixture serves: files (relative to the test file) or YAML text; none: the built-in scenario",
     )
 
@@ -33,7 +33,7 @@ def faultline(request: pytest.FixtureRequest) -> Iterator[Faultline]:
     marker = request.node.get_closest_marker("faultline")
     scenarios = marker.args if marker is not None else ()
     options = dict(marker.kwargs) if marker is not None else {}
-    base_dir = Path(str(request.node.fspath)).parent
+    base_dir = Path(request.path).parent
     server = Faultline.start(*scenarios, base_dir=base_dir, **options)
     try:
         yield server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -88,6 +89,7 @@ class Faultline:
         self._process = process
         self._folder = folder
         self._admin_token = admin_token
+        self._grace_seconds = 10.0
         self.urls: list[str] = urls
         """Every listener's URL, in the scenario's listener order (no trailing slash)."""
         self.ports: list[int] = ports
@@ -111,6 +113,7 @@ class Faultline:
         admin_token: str | None = None,
         args: Sequence[str] = (),
         grace_period: str = "1s",
+        threads: int | None = 1,
         base_dir: str | os.PathLike[str] | None = None,
         binary: str | None = None,
         startup_timeout: float = 30.0,
@@ -124,6 +127,11 @@ class Faultline:
         :param admin_token: start the control API with ``--admin-token`` (the methods here send it).
         :param args: further ``faultline serve`` options, such as ``["--max-body-size", "1MiB"]``.
         :param grace_period: how long :meth:`stop` lets responses in flight finish.
+        :param threads: event loop threads (``--threads``; ``None``: one per core). One, the default, makes the
+            journal and the verdict exact at once: the control API request is then read on the loop that wrote the
+            client's last response, after that response was journaled. With several loops, an exchange is journaled
+            a moment after its last byte went out, and a request to the control API handled by another loop in that
+            moment does not see it yet.
         :raises FaultlineError: the server did not start; the message carries its error output (a bad
             scenario's ``FILE:LINE:COLUMN: error: ...`` lines).
         """
@@ -136,6 +144,8 @@ class Faultline:
             command += ["--ca-out", str(folder / "ca.pem"), "--grace-period", grace_period]
             if tls:
                 command += ["--tls-port", "0"]
+            if threads is not None:
+                command += ["--threads", str(threads)]
             if seed is not None:
                 command += ["--seed", str(seed)]
             if admin_token is not None:
@@ -155,19 +165,27 @@ class Faultline:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         server = cls(process, folder, urls, ports, ca_file, admin_token)
+        server._grace_seconds = _seconds(grace_period)
         _running.add(server)
         return server
 
     def stop(self) -> None:
         """Stops the server (SIGTERM: responses in flight get the grace period, then it exits). Safe to call
         twice."""
-        if self._process.poll() is None:
+        # A server that has not exited a few seconds after its grace period gets SIGTERM once more (a signal can
+        # be lost in the server), then SIGKILL.
+        patience = self._grace_seconds + 5
+        for _ in range(2):
+            if self._process.poll() is not None:
+                break
             self._process.send_signal(signal.SIGTERM)
             try:
-                self._process.wait(timeout=30)
+                self._process.wait(timeout=patience)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+                patience = 5
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
         shutil.rmtree(self._folder, ignore_errors=True)
         _running.discard(self)
 
@@ -356,6 +374,15 @@ def _wait_until_ready(process: subprocess.Popen[bytes], folder: Path, timeout: f
         if time.monotonic() > deadline:
             raise FaultlineError(f"faultline serve was not ready within {timeout:g} s")
         time.sleep(0.01)
+
+
+def _seconds(duration: str) -> float:
+    """A `--grace-period` duration (``500ms``, ``2s``, ``1m``) in seconds; 10 when it cannot be read."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*", duration)
+    if match is None:
+        return 10.0
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "ms" else value * 60 if unit == "m" else value
 
 
 def _read_ports(path: Path) -> list[int]:
