@@ -297,6 +297,7 @@ class Faultline:
 
         :returns: the verdict, when every expectation is met.
         :raises ExpectationsNotMet: with Faultline's report (which check failed, why, and the requests)."""
+        __tracebackhide__ = True  # pytest shows the report at the test's own line, not in here
         verdict = self.expectations()
         if not verdict.met:
             raise ExpectationsNotMet(verdict.text)
