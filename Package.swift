@@ -80,6 +80,7 @@ let package = Package(
         .executableTarget(
             name: "faultline",
             dependencies: [
+                "CFaultlineSystem",
                 "FaultlineCore",
                 "FaultlineServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

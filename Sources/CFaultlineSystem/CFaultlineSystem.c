@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 #if defined(__linux__)
 #include <linux/openat2.h>
@@ -31,4 +34,34 @@ int faultline_open_directory(const char *path) {
 #else
     return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 #endif
+}
+
+static int faultline_signal_pipe_write = -1;
+
+static void faultline_signal_handler(int number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)number;
+    if (faultline_signal_pipe_write >= 0) {
+        ssize_t ignored = write(faultline_signal_pipe_write, &byte, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+int faultline_catch_termination_signals(void) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    // A full pipe must never block the handler: the signals already queued say enough.
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    faultline_signal_pipe_write = fds[1];
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = faultline_signal_handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    return fds[0];
 }

@@ -52,6 +52,11 @@ public enum DefaultScenario {
             path: /status/405
             status: 405
             headers: {Allow: "GET, HEAD"}
+          # A 206 carries a body and its Content-Range: the whole body as one range, or the range asked for.
+          - name: status-partial
+            path: /status/206
+            status: 206
+            bodySize: 1024
           - name: status
             pathRegex: '^/status/(?<code>[1-5][0-9][0-9])$'
             status: "{code}"

@@ -1,5 +1,6 @@
 import FaultlineCore
 import Logging
+import NIOCore
 import NIOPosix
 
 /// What every connection of one listener shares: the server's state, its responders, the thread pool for blocking
@@ -17,6 +18,9 @@ struct ConnectionEnvironment: Sendable {
     var tlsFault: TLSFault?
     /// Who answers requests: the rules, the control API.
     let responders: ServerResponders
+    /// Every event loop of the server: the control API waits for each to finish what it is doing before it answers,
+    /// so an exchange whose answer a client already has is in the journal it reads.
+    var eventLoops: [any EventLoop] = []
 
     init(
         control: ServerControl,

@@ -113,7 +113,7 @@ public final class FaultlineServer: Sendable {
         do {
             for (spec, tls) in zip(specs, tlsListeners) {
                 let quiescer = ServerQuiescingHelper(group: group)
-                let environment = ConnectionEnvironment(
+                var environment = ConnectionEnvironment(
                     control: control,
                     threadPool: threadPool,
                     statistics: statistics,
@@ -121,6 +121,8 @@ public final class FaultlineServer: Sendable {
                     isTLS: tls != nil,
                     tlsFault: tls?.fault
                 )
+                environment.eventLoops = Array(group.makeIterator())
+                let listenerEnvironment = environment
                 let overrides = configuration.limitOverrides
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
@@ -145,15 +147,22 @@ public final class FaultlineServer: Sendable {
                                 return
                             case .tls(let context):
                                 try sync.addHandler(NIOSSLServerHandler(context: context))
+                                let timeout = overrides.applied(to: live.engine.scenario.limits).requestTimeout
                                 try sync.addHandler(
-                                    TLSHandshakeObserver(info: info, recorder: control.recorder, fault: tls?.fault, logger: environment.logger)
+                                    TLSHandshakeObserver(
+                                        info: info,
+                                        recorder: control.recorder,
+                                        fault: tls?.fault,
+                                        timeout: .nanoseconds(timeout.nanoseconds),
+                                        logger: listenerEnvironment.logger
+                                    )
                                 )
                             case .none:
                                 break
                             }
                             try Self.configurePipeline(
                                 channel,
-                                environment: environment,
+                                environment: listenerEnvironment,
                                 limits: overrides.applied(to: live.engine.scenario.limits)
                             )
                         }

@@ -1,4 +1,5 @@
-import Dispatch
+import CFaultlineSystem
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -8,25 +9,34 @@ import Darwin
 
 /// Catches SIGINT and SIGTERM from the moment it is installed, so a signal that arrives while the server is still
 /// starting is not lost (nor kills the process before it can shut down cleanly).
-// Immutable after init, and dispatch sources are thread-safe.
+///
+/// A `sigaction` handler writes each signal into a pipe (the self-pipe pattern) and a thread of its own reads it: a
+/// dispatch signal source was seen to miss a SIGTERM now and then on a loaded machine.
+// Immutable after init; the stream is thread-safe.
 final class TerminationSignal: @unchecked Sendable {
     private let stream: AsyncStream<String>
-    private let sources: [any DispatchSourceSignal]
 
     /// Starts catching the signals.
     init() {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
-        var sources: [any DispatchSourceSignal] = []
-        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-            // Dispatch delivers the signal only once the default action is switched off.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(name) }
-            source.resume()
-            sources.append(source)
-        }
         self.stream = stream
-        self.sources = sources
+        let descriptor = faultline_catch_termination_signals()
+        guard descriptor >= 0 else { return }
+        let reader = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let count = read(descriptor, &byte, 1)
+                if count == 1 {
+                    continuation.yield(CInt(byte) == SIGINT ? "SIGINT" : "SIGTERM")
+                } else if count < 0, errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+        reader.name = "faultline-signals"
+        reader.start()
     }
 
     /// Returns the name of the first signal received.

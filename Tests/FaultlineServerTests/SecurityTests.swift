@@ -158,4 +158,39 @@ struct SecurityTests {
             try ScenarioLoader.load(yaml: yaml, name: "s.yaml", baseDirectory: folders.scenarios.path)
         }
     }
+
+    // MARK: - 4. Every connection has a deadline
+
+    @Test func aTLSHandshakeThatNeverStartsIsClosedAfterTheRequestTimeout() async throws {
+        let yaml = "version: 1\nlimits: {requestTimeout: 1s}\nlisteners:\n  - {port: 0, tls: auto}\nrules:\n  - {path: /, body: ok}\n"
+        try await withServer(yaml) { server in
+            let silent = try RawHTTPClient(port: server.port)
+            let opened = now()
+            #expect(try silent.isClosedByServer(within: 20))
+            #expect(now() - opened >= 0.9, "not before the request timeout")
+            #expect(await eventually { server.journal().contains { $0.fault == "tls-handshake-timeout" } })
+            let entry = try #require(server.journal().first { $0.fault == "tls-handshake-timeout" })
+            #expect(entry.outcome == .timeout)
+            #expect(server.server.statistics.openConnections == 0)
+        }
+    }
+
+    @Test func aBodyThatStallsAfterItsHeadGets408ThenTheConnectionCloses() async throws {
+        let yaml = "version: 1\nlimits: {requestTimeout: 1s}\nrules:\n  - {path: /up, method: POST, body: stored}\n"
+        try await withServer(yaml) { server in
+            for framing in ["Content-Length: 10\r\n\r\n012", "Transfer-Encoding: chunked\r\n\r\n5\r\nab"] {
+                let client = try RawHTTPClient(port: server.port)
+                let sent = now()
+                try client.send("POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\n\(framing)")
+                let response = try client.readResponse()
+                #expect(response.statusLine == "HTTP/1.1 408 Request Timeout", "\(framing)")
+                #expect(response.header("Connection") == "close")
+                #expect(now() - sent >= 0.9)
+                #expect(try client.isClosedByServer(within: 10))
+            }
+            #expect(await eventually { server.journal().count == 2 })
+            #expect(server.journal().allSatisfy { $0.status == 408 && $0.outcome == .timeout && $0.rule == nil })
+        }
+    }
 }
+

@@ -13,4 +13,9 @@ int faultline_open_beneath(int directory_fd, const char *path);
 /// component that is a symbolic link is refused. Returns the descriptor, or -1 with `errno` set.
 int faultline_open_directory(const char *path);
 
+/// Catches SIGINT and SIGTERM with `sigaction` from now on: each signal caught writes its number as one byte to a
+/// pipe whose read end is returned (a self-pipe, which cannot lose a signal the way a dispatch source under load
+/// can). Returns -1 with `errno` set when the pipe cannot be made.
+int faultline_catch_termination_signals(void);
+
 #endif

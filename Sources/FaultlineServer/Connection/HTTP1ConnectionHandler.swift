@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -57,7 +58,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             statistics: self.environment.statistics,
             metrics: self.environment.control.metrics
         )
-        if context.channel.isActive { self.apply(self.machine.connected(now: .now()), context: context) }
+        if context.channel.isActive, !self.environment.isTLS {
+            self.apply(self.machine.connected(now: context.eventLoop.now), context: context)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -67,7 +70,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.apply(self.machine.connected(now: .now()), context: context)
+        // On TLS the request head is due from the end of the handshake, which has a deadline of its own.
+        if !self.environment.isTLS {
+            self.apply(self.machine.connected(now: context.eventLoop.now), context: context)
+        }
         context.fireChannelActive()
     }
 
@@ -93,9 +99,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
-            self.apply(self.machine.receivedHead(self.request(for: head), now: .now()), context: context)
+            self.apply(self.machine.receivedHead(self.request(for: head), now: context.eventLoop.now), context: context)
         case .body(let buffer):
-            self.apply(self.machine.receivedBody(buffer, now: .now()), context: context)
+            self.apply(self.machine.receivedBody(buffer, now: context.eventLoop.now), context: context)
         case .end:
             self.apply(self.machine.receivedEnd(), context: context)
         }
@@ -123,6 +129,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.apply(self.machine.quiesce(responseIsHanging: self.writer?.isHanging ?? false), context: context)
         case is ResetEvent:
             self.apply(self.machine.reset(responseIsWaiting: self.writer?.isWaiting ?? false), context: context)
+        case let event as TLSUserEvent:
+            if case .handshakeCompleted = event {
+                self.apply(self.machine.connected(now: context.eventLoop.now), context: context)
+            }
+            context.fireUserInboundEventTriggered(event)
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -157,7 +168,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
                 self.timer = nil
                 guard self.isActive else { return }
-                self.apply(self.machine.timerFired(now: .now(), bytesReceived: self.byteCounter?.total ?? 0), context: context)
+                self.apply(self.machine.timerFired(now: context.eventLoop.now, bytesReceived: self.byteCounter?.total ?? 0), context: context)
             }
         case .close(let kind):
             self.close(kind, context: context)
@@ -222,8 +233,12 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         // Marks the connection busy while the responder works, so the next request waits its turn.
         let placeholder = ExchangeRecord(request: request, decision: nil, isJournaled: responder.isJournaled)
         self.current = placeholder
-        self.environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
-            responder.respond(to: asked)
+        // Every event loop first finishes what it is doing: an exchange another loop has answered but not yet
+        // journaled (its last write's callback still to run) is then in the journal this request reads.
+        let loop = context.eventLoop
+        let threadPool = self.environment.threadPool
+        EventLoopFuture.andAllComplete(self.environment.eventLoops.map { $0.submit {} }, on: loop).flatMap {
+            threadPool.runIfActive(eventLoop: loop) { responder.respond(to: asked) }
         }.assumeIsolated().whenComplete { result in
             guard self.isActive, self.current === placeholder else { return }
             let reply = (try? result.get())
@@ -322,7 +337,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             let action = self.machine.responseFinished(
                 close: ending.close,
                 closeAfter: plan.closeAfter,
-                now: .now(),
+                now: context.eventLoop.now,
                 bytesReceived: self.byteCounter?.total ?? 0
             )
             self.apply(action, context: context)

@@ -7,9 +7,9 @@ import X509
 import Logging
 
 /// Sits after the TLS handler and watches the handshake: what it negotiated (the version, the client certificate's
-/// subject) goes into the connection's info for the journal; a handshake that fails, or a client that refuses a
-/// fault listener's certificate after the handshake and leaves without a request, is journaled as a connection of its
-/// own.
+/// subject) goes into the connection's info for the journal; a handshake that fails, one that does not finish within
+/// `requestTimeout` (the connection is closed), or a client that refuses a fault listener's certificate after the
+/// handshake and leaves without a request, is journaled as a connection of its own.
 final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     typealias InboundOut = NIOAny
@@ -18,18 +18,44 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     private let recorder: ServerRecorder
     private let fault: TLSFault?
     private let logger: Logger
+    /// How long the handshake may take.
+    private let timeout: TimeAmount
     private var handshakeDone = false
+    private var deadline: Scheduled<Void>?
 
-    init(info: ConnectionInfo, recorder: ServerRecorder, fault: TLSFault?, logger: Logger) {
+    init(info: ConnectionInfo, recorder: ServerRecorder, fault: TLSFault?, timeout: TimeAmount, logger: Logger) {
         self.info = info
         self.recorder = recorder
         self.fault = fault
+        self.timeout = timeout
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.startDeadline(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.startDeadline(context: context)
+        context.fireChannelActive()
+    }
+
+    /// A handshake that never finishes would hold the connection (and a descriptor) for good.
+    private func startDeadline(context: ChannelHandlerContext) {
+        guard self.deadline == nil, !self.handshakeDone else { return }
+        self.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) {
+            self.deadline = nil
+            guard !self.handshakeDone else { return }
+            self.info.journalConnectionOnly(fault: self.fault?.rawValue ?? "tls-handshake-timeout", outcome: .timeout, recorder: self.recorder)
+            context.close(promise: nil)
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             self.handshakeDone = true
+            self.deadline?.cancel()
+            self.deadline = nil
             if let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) {
                 self.info.tlsVersion = handler.tlsVersion.map(TLSListener.name(of:))
                 if let peer = handler.peerCertificate, let der = try? peer.toDERBytes(),
@@ -54,6 +80,8 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.deadline?.cancel()
+        self.deadline = nil
         // On a TLS fault listener a client that refuses the certificate after the handshake (a wrong host name, say)
         // just closes: journal the connection so the refusal shows.
         if let fault = self.fault, self.handshakeDone, self.info.requestsSeen == 0 {

@@ -162,13 +162,14 @@ public final class TestCertificateAuthority: Sendable {
 
     /// An IP address SAN for an IP literal, a DNS name otherwise.
     static func generalName(_ name: String) -> GeneralName {
-        var v4 = in_addr()
+        // Plain byte buffers of the addresses' sizes: inet_pton fills them in network order.
+        var v4 = [UInt8](repeating: 0, count: 4)
         if inet_pton(AF_INET, name, &v4) == 1 {
-            return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: &v4) { ArraySlice($0) }))
+            return .ipAddress(ASN1OctetString(contentBytes: v4[...]))
         }
-        var v6 = in6_addr()
+        var v6 = [UInt8](repeating: 0, count: 16)
         if inet_pton(AF_INET6, name, &v6) == 1 {
-            return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: &v6) { ArraySlice($0) }))
+            return .ipAddress(ASN1OctetString(contentBytes: v6[...]))
         }
         return .dnsName(name)
     }
