@@ -24,8 +24,10 @@ in its steady state (each new entry replaces the oldest), as they do under wrk a
 
 --check fails (exit 1) when a guarded figure (instructions, allocations) of any benchmark is more than --tolerance
 (10 %) above the baseline file's; --update writes the figures measured now into the baseline file. --profile keeps
-the callgrind files of the static benchmark and writes the per-request inclusive profile (callgrind_annotate of
-both runs, subtracted function by function) into DIR.
+the callgrind files of each benchmark in DIR with its profile per request: NAME-inclusive-per-request.txt and
+NAME-exclusive-per-request.txt (callgrind_annotate of both runs, subtracted function by function) and
+NAME-by-category.txt (the exclusive costs summed by module and by Swift runtime work: retain/release, allocation,
+exclusivity checks, metadata, value copies).
 """
 
 import argparse
@@ -277,7 +279,7 @@ def measure(args, work):
             "raw": {"n1": args.n1, "n2": args.n2, "warmup": args.warmup, "total_n1": a, "total_n2": b},
         }
         log("  " + ", ".join(f"{key} {value:,.1f}" for key, value in per_request.items()) + " per request")
-        if args.profile and name in ("static", "nio-example"):
+        if args.profile:
             write_profile(args.profile, name, first, second, args.n2 - args.n1)
     return results
 
@@ -472,7 +474,7 @@ def main():
     parser.add_argument(
         "--nio-binary", help="also count SwiftNIO's NIOHTTP1Server example (nio-example: the ceiling, for reading only)"
     )
-    parser.add_argument("--profile", metavar="DIR", help="keep the static benchmark's profile in DIR")
+    parser.add_argument("--profile", metavar="DIR", help="write each benchmark's profile per request into DIR")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("bench-count: valgrind is not installed (apt-get install valgrind)")

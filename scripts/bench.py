@@ -360,6 +360,7 @@ class Bench:
                 "nginx": None,
                 "unit": "req/s",
                 "ratio": (f1k / static_faultline) if f1k and static_faultline else None,
+                "ratio_of": "static",
                 "target": ">= 0.95x Faultline's own static",
                 "met": bool(f1k and static_faultline and f1k / static_faultline >= 0.95),
             }
@@ -382,6 +383,7 @@ class Bench:
                 "nginx": None,
                 "unit": "req/s",
                 "ratio": (fj / static_faultline) if fj and static_faultline else None,
+                "ratio_of": "static",
                 "target": ">= 0.9x Faultline's own static",
                 "met": bool(fj and static_faultline and fj / static_faultline >= 0.9),
             }
@@ -596,18 +598,20 @@ def fmt(value):
 
 def table(results):
     lines = [
-        "| benchmark | Faultline | NIO example | nginx | Faultline / NIO example | Faultline / nginx | target | met |",
+        "| benchmark | Faultline | NIO example | nginx | vs NIO example | vs nginx | target | met |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in results:
         met = "-" if r["met"] is None else ("yes" if r["met"] else "no")
         unit = " " + r["unit"]
         nio, nio_ratio = r.get("nio"), r.get("nio_ratio")
+        ratio = f"{fmt(r['ratio'])}x" if r["ratio"] is not None else "-"
+        if r.get("ratio_of"):
+            ratio += f" of {r['ratio_of']}"
         lines.append(
             f"| {r['benchmark']} | {fmt(r['faultline'])}{unit} | {fmt(nio)}{unit if nio is not None else ''} "
             f"| {fmt(r['nginx'])}{unit if r['nginx'] is not None else ''} "
-            f"| {fmt(nio_ratio)}{'x' if nio_ratio is not None else ''} "
-            f"| {fmt(r['ratio'])}{'x' if r['ratio'] is not None else ''} | {r['target']} | {met} |"
+            f"| {fmt(nio_ratio)}{'x' if nio_ratio is not None else ''} | {ratio} | {r['target']} | {met} |"
         )
     return "\n".join(lines)
 
@@ -654,6 +658,10 @@ def main():
         shutil.rmtree(bench.work, ignore_errors=True)
     machine = f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}"
     print(table(bench.results))
+    print(
+        "\nvs: Faultline against the other server, 1.0x level and above it better for Faultline (rates: Faultline's over"
+        " the other's; times and memory: the other's over Faultline's); `of static`: against Faultline's own static."
+    )
     for note in bench.notes:
         print(f"\n{note}")
     print(f"\n{machine}; {time.monotonic() - started:.0f} s; medians of {args.runs} runs (startup: {args.startups})")
