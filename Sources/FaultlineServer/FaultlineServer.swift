@@ -6,6 +6,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// A running Faultline server: one or more listeners sharing one event loop group and one live scenario.
@@ -101,7 +102,7 @@ public final class FaultlineServer: Sendable {
         let tlsListeners: [TLSListener?]
         do {
             authority = needsCA ? try configuration.certificateAuthority ?? TestCertificateAuthority() : configuration.certificateAuthority
-            tlsListeners = try specs.map { spec in try spec.tls.map { try TLSListener.make($0, authority: authority) } }
+            tlsListeners = try specs.map { spec in try spec.tls.map { try TLSListener.make($0, http2: spec.http2 != nil, authority: authority) } }
         } catch {
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -122,6 +123,7 @@ public final class FaultlineServer: Sendable {
                     tlsFault: tls?.fault
                 )
                 environment.eventLoops = Array(group.makeIterator())
+                environment.http2 = spec.http2
                 let listenerEnvironment = environment
                 let overrides = configuration.limitOverrides
                 let channel = try await ServerBootstrap(group: group)
@@ -136,32 +138,9 @@ public final class FaultlineServer: Sendable {
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            let info = ConnectionInfo()
-                            try sync.addHandler(ConnectionFrontHandler(info: info, statistics: statistics, registry: control.connections))
-                            switch tls?.mode {
-                            case .handshakeHang, .handshakeReset:
-                                try sync.addHandler(
-                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder)
-                                )
-                                return
-                            case .tls(let context):
-                                try sync.addHandler(NIOSSLServerHandler(context: context))
-                                let timeout = overrides.applied(to: live.engine.scenario.limits).requestTimeout
-                                try sync.addHandler(
-                                    TLSHandshakeObserver(
-                                        info: info,
-                                        recorder: control.recorder,
-                                        fault: tls?.fault,
-                                        timeout: .nanoseconds(timeout.nanoseconds),
-                                        logger: listenerEnvironment.logger
-                                    )
-                                )
-                            case .none:
-                                break
-                            }
-                            try Self.configurePipeline(
+                            try Self.configureConnection(
                                 channel,
+                                tls: tls,
                                 environment: listenerEnvironment,
                                 limits: overrides.applied(to: live.engine.scenario.limits)
                             )
@@ -193,6 +172,59 @@ public final class FaultlineServer: Sendable {
         )
     }
 
+    /// Sets up an accepted connection: the front handler, TLS (and its handshake observer) or a TLS fault, then HTTP:
+    /// HTTP/1.1, or with `http2` HTTP/2 as ALPN chooses on TLS, or as the first bytes say in plaintext.
+    static func configureConnection(_ channel: any Channel, tls: TLSListener?, environment: ConnectionEnvironment, limits: Limits) throws {
+        let sync = channel.pipeline.syncOperations
+        let info = ConnectionInfo()
+        let control = environment.control
+        try sync.addHandler(ConnectionFrontHandler(info: info, statistics: environment.statistics, registry: control.connections))
+        switch tls?.mode {
+        case .handshakeHang, .handshakeReset:
+            try sync.addHandler(HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder))
+            return
+        case .tls(let context):
+            try sync.addHandler(NIOSSLServerHandler(context: context))
+            try sync.addHandler(
+                TLSHandshakeObserver(
+                    info: info,
+                    recorder: control.recorder,
+                    fault: tls?.fault,
+                    timeout: .nanoseconds(limits.requestTimeout.nanoseconds),
+                    logger: environment.logger
+                )
+            )
+            if let spec = environment.http2 {
+                // ALPN decides: h2, or HTTP/1.1 for clients that offer nothing else (or nothing at all).
+                try sync.addHandler(
+                    ApplicationProtocolNegotiationHandler { result in
+                        channel.eventLoop.makeCompletedFuture {
+                            if case .negotiated("h2") = result {
+                                try HTTP2Pipeline.configure(channel, environment: environment, spec: spec, limits: limits, info: info)
+                            } else {
+                                try Self.configurePipeline(channel, environment: environment, limits: limits)
+                            }
+                        }
+                    }
+                )
+                return
+            }
+        case .none:
+            if let spec = environment.http2 {
+                // Prior knowledge: a connection that starts with the HTTP/2 preface speaks HTTP/2 from the start.
+                try sync.addHandler(
+                    ProtocolSniffer(
+                        timeout: .nanoseconds(limits.requestTimeout.nanoseconds),
+                        installHTTP1: { _ in try Self.configurePipeline(channel, environment: environment, limits: limits) },
+                        installHTTP2: { _ in try HTTP2Pipeline.configure(channel, environment: environment, spec: spec, limits: limits, info: info) }
+                    )
+                )
+                return
+            }
+        }
+        try Self.configurePipeline(channel, environment: environment, limits: limits)
+    }
+
     /// Sets up a connection's HTTP/1.1 handlers (after TLS, when there is TLS): the request decoder and the
     /// connection handler. A connection without a front handler (a test's embedded channel) gets one.
     static func configurePipeline(_ channel: any Channel, environment: ConnectionEnvironment, limits: Limits) throws {
@@ -212,8 +244,10 @@ public final class FaultlineServer: Sendable {
         decoderLimits.maxHeaderFieldSize = cap
         decoderLimits.maxHeaderListSize = cap
         try sync.addHandler(InboundByteCounter())
+        // With HTTP/2 in plaintext, what follows an `Upgrade: h2c` request is HTTP/2's: handed on, not dropped.
+        let leftOver: RemoveAfterUpgradeStrategy = environment.http2 != nil && !environment.isTLS ? .forwardBytes : .dropBytes
         try sync.addHandler(
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: leftOver, limitConfiguration: decoderLimits))
         )
         try sync.addHandler(HTTP1ConnectionHandler(environment: environment, limits: limits))
     }

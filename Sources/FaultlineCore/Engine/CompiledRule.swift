@@ -77,7 +77,8 @@ extension ResponseSpec {
         default: break
         }
         switch self.fault {
-        case .garbage, .hang(.template?), .truncate(.template), .resetAfter(.template), .slowHeaders(.template):
+        case .garbage, .hang(.template?), .truncate(.template), .resetAfter(.template), .slowHeaders(.template),
+            .rstStream(_, afterBytes: .template?):
             return false
         default:
             return true

@@ -180,6 +180,14 @@ enum ResponseResolver {
             return .resetAfter(try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) })
         case .slowHeaders(let duration):
             return .slowHeaders(try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) })
+        case .rstStream(let code, let afterBytes):
+            return .rstStream(code, afterBytes: try afterBytes.map { count throws(TemplateError) in
+                try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) }
+            })
+        case .goaway(let code):
+            return .goaway(code)
+        case .goawayAfter(let code):
+            return .goawayAfter(code)
         }
     }
 

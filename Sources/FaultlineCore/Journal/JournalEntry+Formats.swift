@@ -38,6 +38,9 @@ extension JournalEntry {
         out += self.firstByteMs.map(Self.milliseconds) ?? "null"
         out += ",\"totalMs\":"
         out += Self.milliseconds(self.totalMs)
+        if let stream = self.stream {
+            out += ",\"stream\":\(stream)"
+        }
         if !self.regexGaveUp.isEmpty {
             out += ",\"regexGaveUp\":["
             for (index, label) in self.regexGaveUp.enumerated() {
@@ -61,7 +64,9 @@ extension JournalEntry {
         let user = self.headers.first(named: "Authorization").flatMap(Self.basicUser) ?? "-"
         let referer = self.headers.first(named: "Referer") ?? "-"
         let agent = self.headers.first(named: "User-Agent") ?? "-"
-        let request = self.method.isEmpty ? "-" : "\(self.method) \(self.target) \(self.version)"
+        // nginx writes HTTP/2 requests as HTTP/2.0.
+        let version = self.version == "HTTP/2" ? "HTTP/2.0" : self.version
+        let request = self.method.isEmpty ? "-" : "\(self.method) \(self.target) \(version)"
         return "\(self.client) - \(user) [\(Timestamps.commonLog(self.receivedAt))] \"\(Self.escaped(request))\" "
             + "\(self.status) \(self.bodyBytesSent) \"\(Self.escaped(referer))\" \"\(Self.escaped(agent))\""
     }

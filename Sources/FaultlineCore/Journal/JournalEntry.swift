@@ -27,7 +27,7 @@ public struct JournalEntry: Sendable, Equatable {
     public var method: String
     public var target: String
     public var path: String
-    /// `HTTP/1.1` or `HTTP/1.0`.
+    /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2`.
     public var version: String
     /// The TLS version (`TLSv1.3`) when the request came over TLS.
     public var tls: String?
@@ -56,6 +56,8 @@ public struct JournalEntry: Sendable, Equatable {
     public var totalMs: Double
     /// Rules whose `pathRegex` gave up on this request's path and were taken as not matching (shown only when any).
     public var regexGaveUp: [String] = []
+    /// The HTTP/2 stream id; `nil` on HTTP/1.x (the JSON shows the key only for HTTP/2 requests).
+    public var stream: Int?
 
     public init(
         connection: Int,

@@ -18,6 +18,12 @@ public enum FaultSpec: Sendable {
     case badStatus
     /// The head written a few bytes at a time over the duration.
     case slowHeaders(Templated<Duration>)
+    /// HTTP/2: RST_STREAM with this code instead of a response, or after the head and `afterBytes` body bytes.
+    case rstStream(HTTP2ErrorName, afterBytes: Templated<Int64>?)
+    /// HTTP/2: GOAWAY with this code and a last-stream-id below this stream (the request was not processed).
+    case goaway(HTTP2ErrorName)
+    /// HTTP/2: the stream is answered, then GOAWAY with this code and last-stream-id = this stream.
+    case goawayAfter(HTTP2ErrorName)
 }
 
 /// A fault with every value decided for one request.
@@ -32,6 +38,17 @@ public enum Fault: Sendable, Equatable {
     case badChunk
     case badStatus
     case slowHeaders(Duration)
+    case rstStream(HTTP2ErrorName, afterBytes: Int64?)
+    case goaway(HTTP2ErrorName)
+    case goawayAfter(HTTP2ErrorName)
+
+    /// Whether the fault exists only on HTTP/2 (an HTTP/1.1 request meeting it is answered with `reset`).
+    public var isHTTP2Only: Bool {
+        switch self {
+        case .rstStream, .goaway, .goawayAfter: true
+        default: false
+        }
+    }
 
     /// The fault's name in the journal and metrics.
     public var name: String {
@@ -45,6 +62,9 @@ public enum Fault: Sendable, Equatable {
         case .badChunk: "bad-chunk"
         case .badStatus: "bad-status"
         case .slowHeaders: "slowHeaders"
+        case .rstStream: "rstStream"
+        case .goaway: "goaway"
+        case .goawayAfter: "goawayAfter"
         }
     }
 }

@@ -50,7 +50,7 @@ final class ExchangeRecord {
             method: head.method,
             target: head.target,
             path: head.path,
-            version: "HTTP/\(head.version.major).\(head.version.minor)",
+            version: head.version.major == 2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
             headers: head.headers,
             bodyBytes: self.request.bodyBytes,
             rule: self.decision?.ruleLabel,
@@ -67,6 +67,7 @@ final class ExchangeRecord {
         entry.id = facts.journalID
         entry.tls = connection.tlsVersion
         entry.regexGaveUp = self.decision?.regexGaveUp ?? []
+        entry.stream = facts.streamID
         return entry
     }
 }

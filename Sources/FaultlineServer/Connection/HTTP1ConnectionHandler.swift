@@ -22,6 +22,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = IOData
 
     private let environment: ConnectionEnvironment
+    private let limits: Limits
     private var machine: HTTP1ConnectionStateMachine
     private var info = ConnectionInfo()
     private var byteCounter: InboundByteCounter?
@@ -40,8 +41,13 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     init(environment: ConnectionEnvironment, limits: Limits) {
         self.environment = environment
         self.machine = HTTP1ConnectionStateMachine(
-            configuration: .init(limits: limits, closesWithoutNotify: environment.tlsFault == .closeWithoutNotify)
+            configuration: .init(
+                limits: limits,
+                closesWithoutNotify: environment.tlsFault == .closeWithoutNotify,
+                acceptsH2CUpgrade: environment.http2 != nil && !environment.isTLS
+            )
         )
+        self.limits = limits
     }
 
     // MARK: - Lifecycle
@@ -59,6 +65,12 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             metrics: self.environment.control.metrics
         )
         if context.channel.isActive, !self.environment.isTLS {
+            // Added after the connection opened (a plaintext HTTP/2 listener looked at its first bytes): the request
+            // head has been due since the connection's start.
+            let waited = NIODeadline.now() - self.info.connectedAt
+            self.apply(self.machine.connected(now: context.eventLoop.now - waited), context: context)
+        } else if context.channel.isActive, self.info.tlsVersion != nil {
+            // Added once ALPN chose HTTP/1.1: the handshake is over, and the head is due from now.
             self.apply(self.machine.connected(now: context.eventLoop.now), context: context)
         }
     }
@@ -176,6 +188,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.close(mode: .output, promise: nil)
             self.apply(.scheduleTimer(until), context: context)
             context.read()
+        case .upgradeToHTTP2(let request):
+            self.upgradeToHTTP2(request, context: context)
         case .abortResponse(let outcome, let kind):
             self.writer?.abort()
             if let record = self.current {
@@ -341,6 +355,34 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 bytesReceived: self.byteCounter?.total ?? 0
             )
             self.apply(action, context: context)
+        }
+    }
+
+    // MARK: - h2c
+
+    /// Answers `101 Switching Protocols` and hands the connection to HTTP/2, with the request as stream 1. A request
+    /// whose header block would not fit one frame is answered over HTTP/1.1 instead (the upgrade is the server's
+    /// choice).
+    private func upgradeToHTTP2(_ request: HTTP1ConnectionStateMachine.Request, context: ChannelHandlerContext) {
+        guard let spec = self.environment.http2, let injector = H2CUpgradeInjector(request: request.head) else {
+            self.respond(to: request, context: context)
+            return
+        }
+        self.timer?.cancel()
+        self.timer = nil
+        let switching = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ByteBuffer(string: switching))), promise: nil)
+        do {
+            let sync = context.pipeline.syncOperations
+            try sync.addHandler(injector)
+            try HTTP2Pipeline.configure(context.channel, environment: self.environment, spec: spec, limits: self.limits, info: self.info)
+            // The decoder goes last: what it holds past the request is handed on, to the injector.
+            let decoder = try sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            sync.removeHandler(context: context, promise: nil)
+            sync.removeHandler(context: decoder, promise: nil)
+        } catch {
+            self.environment.logger.debug("cannot switch to HTTP/2", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
         }
     }
 

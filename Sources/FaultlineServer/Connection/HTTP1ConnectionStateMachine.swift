@@ -20,6 +20,8 @@ struct HTTP1ConnectionStateMachine {
         var lingerTime: TimeAmount = .seconds(2)
         /// The listener's TLS fault is `close-without-notify`: every close goes below TLS.
         var closesWithoutNotify = false
+        /// The listener speaks HTTP/2 in plaintext: a request with `Upgrade: h2c` switches the connection to it.
+        var acceptsH2CUpgrade = false
     }
 
     /// A request as the connection knows it; `facts` is the handler's own bookkeeping, carried along untouched.
@@ -74,6 +76,8 @@ struct HTTP1ConnectionStateMachine {
         case closeOutputAndLinger(until: NIODeadline)
         /// End the response in flight now, journaled with `outcome`, and close.
         case abortResponse(JournalEntry.Outcome, CloseKind)
+        /// Answer `101 Switching Protocols` and carry on in HTTP/2, where this request is stream 1.
+        case upgradeToHTTP2(Request)
     }
 
     /// What the timer is waiting for.
@@ -204,6 +208,13 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed, let request = self.receiving else { return .none }
         self.receiving = nil
         self.clearBodyWait()
+        if self.configuration.acceptsH2CUpgrade, !self.responding, self.queue.isEmpty, request.bodyBytes == 0,
+            request.head.asksForH2C
+        {
+            self.closed = true
+            self.wait = nil
+            return .upgradeToHTTP2(request)
+        }
         // After CONNECT or an Upgrade request NIO's parser reads nothing more; the answer closes the connection.
         if request.head.asksToSwitchProtocols { self.stoppedReading = true }
         if !self.responding, self.queue.isEmpty {
@@ -418,6 +429,19 @@ struct HTTP1ConnectionStateMachine {
     }
 }
 
+extension IncomingRequest {
+    /// Whether the request asks to upgrade to HTTP/2 in plaintext (RFC 7540 section 3.2): `Upgrade: h2c`, with
+    /// `Connection: Upgrade, HTTP2-Settings` and one `HTTP2-Settings`, on HTTP/1.1, without a body.
+    var asksForH2C: Bool {
+        guard self.version == (1, 1), !self.hasBody else { return false }
+        let connection = self.headers.values(named: "Connection")
+        return self.headers.values(named: "Upgrade").contains { HTTPTokens.contains("h2c", in: $0) }
+            && connection.contains { HTTPTokens.contains("upgrade", in: $0) }
+            && connection.contains { HTTPTokens.contains("http2-settings", in: $0) }
+            && self.headers.values(named: "HTTP2-Settings").count == 1
+    }
+}
+
 /// Why a request could not be parsed, and the answer it gets.
 struct ParseFailure: Equatable {
     var status: Int
@@ -461,4 +485,6 @@ struct RequestFacts {
     var arrivedAt: NIODeadline
     /// Whether the exchange goes into the journal (the control API's do not).
     var isJournaled: Bool
+    /// The HTTP/2 stream the request came on; `nil` on HTTP/1.x.
+    var streamID: Int?
 }

@@ -418,28 +418,7 @@ final class HTTP1ResponseWriter {
     }
 
     private func data(for chunk: BodyCursor.Chunk, _ run: Run) -> IOData {
-        let allocator = self.context.channel.allocator
-        switch chunk {
-        case .bytes(let bytes):
-            return .byteBuffer(allocator.buffer(bytes: bytes))
-        case .source(let offset, let length):
-            switch run.plan.source {
-            case .none:
-                return .byteBuffer(allocator.buffer(capacity: 0))
-            case .bytes(let bytes, _):
-                return .byteBuffer(allocator.buffer(bytes: bytes[Int(offset)..<Int(offset + length)]))
-            case .generated(let generator, _):
-                var buffer = allocator.buffer(capacity: Int(length))
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(length)) { pointer in
-                    generator.write(offset: offset, count: Int(length), into: pointer)
-                    return Int(length)
-                }
-                return .byteBuffer(buffer)
-            case .file:
-                guard let handle = run.file else { return .byteBuffer(allocator.buffer(capacity: 0)) }
-                return .fileRegion(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length)))
-            }
-        }
+        BodyPieces.data(for: chunk, of: run.plan.source, file: run.file, allocator: self.context.channel.allocator)
     }
 
     // MARK: - Writing and counting
