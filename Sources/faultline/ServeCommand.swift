@@ -233,7 +233,7 @@ struct ServeOptions: ParsableArguments {
         do {
             return try JournalWriter(path: path, format: format)
         } catch {
-            throw OptionError(message: "cannot open \(path) for writing (\(error.localizedDescription))")
+            throw OptionError(message: "cannot open \(path) for writing (\(error))")
         }
     }
 
