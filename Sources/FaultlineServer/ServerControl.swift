@@ -58,6 +58,7 @@ public final class ServerControl: Sendable {
 
     /// Serves `scenario` from now on (a `PUT scenario` or a `--watch` reload): counters and windows start over, the
     /// journal is kept; connections already open keep their limits; listeners are not rebound.
+    ///
     /// The old engine is let go here (nothing else holds it: requests keep their decisions, not the engine), and
     /// the memory it took is given back to the system.
     public func replace(with scenario: Scenario, source: Source) {
