@@ -129,9 +129,14 @@ public final class FaultlineServer: Sendable {
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .serverChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(quiescer.makeServerChannelHandler(channel: channel))
+                    // Held weakly: NIO may keep this closure until after the event loops have stopped, and a quiescing
+                    // helper that went then would touch a closed loop ("Cannot schedule tasks on an EventLoop that has
+                    // already shut down"). The helper lives in `quiescers`, and goes while the loops run.
+                    .serverChannelInitializer { [weak quiescer] channel in
+                        let helper = quiescer
+                        return channel.eventLoop.makeCompletedFuture {
+                            guard let helper else { throw ChannelError.ioOnClosedChannel }
+                            try channel.pipeline.syncOperations.addHandler(helper.makeServerChannelHandler(channel: channel))
                         }
                     }
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -158,7 +163,11 @@ public final class FaultlineServer: Sendable {
             quiescers.removeAll()
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
-            throw ServerError.cannotBind(host: specs[bound.count].host, port: specs[bound.count].port, reason: "\(error)")
+            let failed = specs[bound.count]
+            if let failure = error as? IOError, failure.errnoCode == EADDRINUSE {
+                throw ServerError.portInUse(host: failed.host, port: failed.port)
+            }
+            throw ServerError.cannotBind(host: failed.host, port: failed.port, reason: "\(error)")
         }
         return FaultlineServer(
             control: control,
@@ -254,15 +263,27 @@ public final class FaultlineServer: Sendable {
 
     /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every
     /// connection and stops the event loops.
+    ///
+    /// The order matters: every connection still open when the grace period runs out is told so
+    /// (`GracePeriodEndedEvent`) and closed on its own event loop, and the server waits until each has closed and the
+    /// listeners have done their bookkeeping of it, while all the loops still run; only then do the thread pool and the
+    /// loops stop. So a connection's last work (its journal entry, the quiescing helpers' promises, which hop between
+    /// loops) never lands on a loop that has already shut down.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
-        await self.quiesce(gracePeriod: gracePeriod)
+        let quiesced = self.startQuiescing()
+        if await !self.wait(for: quiesced, upTo: gracePeriod) {
+            await self.cutOpenConnections()
+            // Bounded all the same: a connection that cannot even be closed must not keep the process alive.
+            _ = await self.wait(for: quiesced, upTo: .seconds(5))
+        }
         try? await self.threadPool.shutdownGracefully()
         try? await self.group.shutdownGracefully()
         self.recorder.flush()
     }
 
-    /// Closes the listeners, then waits until every connection has closed or `gracePeriod` has passed.
-    private func quiesce(gracePeriod: Duration) async {
+    /// Closes the listeners and asks every connection to finish what it is doing and close; the future completes when
+    /// every connection has closed.
+    private func startQuiescing() -> EventLoopFuture<Void> {
         let quiescers = self.quiescers.withLock { quiescers in
             defer { quiescers = [] }
             return quiescers
@@ -273,11 +294,33 @@ public final class FaultlineServer: Sendable {
             quiescer.initiateShutdown(promise: promise)
             return promise.futureResult
         }
-        let deadline = loop.makePromise(of: Void.self)
-        let timer = loop.scheduleTask(in: .nanoseconds(gracePeriod.nanoseconds)) { deadline.succeed() }
-        EventLoopFuture.andAllComplete(quiesced, on: loop).cascade(to: deadline)
-        try? await deadline.futureResult.get()
+        // The helpers go here, while the loops run: each touches its loop when it goes.
+        return EventLoopFuture.andAllComplete(quiesced, on: loop)
+    }
+
+    /// Waits until `future` completes or `limit` has passed; whether it completed.
+    private func wait(for future: EventLoopFuture<Void>, upTo limit: Duration) async -> Bool {
+        let loop = future.eventLoop
+        let outcome = loop.makePromise(of: Bool.self)
+        let timer = loop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { outcome.succeed(false) }
+        future.whenComplete { _ in outcome.succeed(true) }
+        let completed = (try? await outcome.futureResult.get()) ?? false
         timer.cancel()
+        return completed
+    }
+
+    /// Closes every connection still open, after telling it that the server cuts it, and waits until all have closed.
+    private func cutOpenConnections() async {
+        let open = self.control.connections.all
+        for channel in open {
+            // Both run on the channel's own loop, in this order: the event first, so the exchanges it cuts are
+            // journaled as the server's doing (`dropped`), then the close.
+            channel.pipeline.fireUserInboundEventTriggered(GracePeriodEndedEvent())
+            channel.close(promise: nil)
+        }
+        for channel in open {
+            try? await channel.closeFuture.get()
+        }
     }
 }
 
@@ -306,12 +349,16 @@ public struct BoundListener: Sendable {
 /// Why the server could not start.
 public enum ServerError: Error, CustomStringConvertible {
     case cannotBind(host: String, port: Int, reason: String)
+    /// Another process listens on the port already.
+    case portInUse(host: String, port: Int)
     case cannotSetUpTLS(reason: String)
 
     public var description: String {
         switch self {
         case .cannotBind(let host, let port, let reason):
             "Cannot listen on \(host):\(port): \(reason)."
+        case .portInUse(_, let port):
+            "port \(port) is in use"
         case .cannotSetUpTLS(let reason):
             "Cannot set up TLS: \(reason)."
         }

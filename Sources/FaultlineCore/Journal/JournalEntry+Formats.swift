@@ -24,6 +24,9 @@ extension JournalEntry {
         Self.appendOptional(self.tls, to: &out)
         out += ",\"headers\":"
         Self.appendHeaders(self.headers, to: &out)
+        if self.headersTruncated > 0 {
+            out += ",\"headersTruncated\":\(self.headersTruncated)"
+        }
         out += ",\"bodyBytes\":\(self.bodyBytes),\"rule\":"
         Self.appendOptional(self.rule, to: &out)
         out += ",\"step\":"

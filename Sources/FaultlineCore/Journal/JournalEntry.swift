@@ -32,6 +32,9 @@ public struct JournalEntry: Sendable, Equatable {
     /// The TLS version (`TLSv1.3`) when the request came over TLS.
     public var tls: String?
     public var headers: [HeaderField]
+    /// Bytes of request header names and values left out of `headers` because the request's headers passed the
+    /// journal's per-entry limit (`Journal.headerLimit`); 0 when nothing was (and then not shown).
+    public var headersTruncated: Int = 0
     /// Request body bytes read.
     public var bodyBytes: Int64
     /// The answering rule's name or `rules[N]`; `nil` when none answered.

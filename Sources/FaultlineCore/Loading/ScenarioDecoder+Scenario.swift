@@ -10,6 +10,8 @@ extension ScenarioDecoder {
         var defaultHeaders: [HeaderField] = []
         var limits: Limits?
         var rules: [Rule] = []
+        /// Where the file's `rules:` key is, for an error about the rules as a whole.
+        var rulesKeyLocation: SourceLocation?
         var expectations: [ClientExpectation] = []
     }
 
@@ -44,7 +46,13 @@ extension ScenarioDecoder {
             case "limits":
                 contents.limits = self.decodeLimits(entry.value)
             case "rules":
-                contents.rules = self.decodeRules(entry.value, defaultHeaders: contents.defaultHeaders)
+                contents.rulesKeyLocation = self.location(of: entry.keyNode)
+                if case .sequence(let sequence) = entry.value, sequence.count > ScenarioLoader.maxRules {
+                    // Not one of them is built.
+                    self.error(ScenarioLoader.tooManyRules(sequence.count), at: entry.keyNode)
+                } else {
+                    contents.rules = self.decodeRules(entry.value, defaultHeaders: contents.defaultHeaders)
+                }
             case "expect":
                 expectNode = entry.value
             default:
