@@ -3,6 +3,8 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
+// `stat` is declared by Glibc and by CoreFoundation's view of it; with member import visibility, name the latter.
+import CoreFoundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -141,6 +141,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.apply(self.machine.quiesce(responseIsHanging: self.writer?.isHanging ?? false), context: context)
         case is ResetEvent:
             self.apply(self.machine.reset(responseIsWaiting: self.writer?.isWaiting ?? false), context: context)
+        case is GracePeriodEndedEvent:
+            self.apply(self.machine.gracePeriodEnded(), context: context)
         case let event as TLSUserEvent:
             if case .handshakeCompleted = event {
                 self.apply(self.machine.connected(now: context.eventLoop.now), context: context)

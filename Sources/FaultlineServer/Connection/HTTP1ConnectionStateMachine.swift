@@ -121,6 +121,8 @@ struct HTTP1ConnectionStateMachine {
     private var closed = false
     /// The server, not the client, ended the connection.
     private(set) var closedByServer = false
+    /// The server's grace period ran out while the connection was open.
+    private var graceEnded = false
     /// Requests answered so far.
     private(set) var requestsAnswered = 0
     private var wait: Wait?
@@ -335,6 +337,19 @@ struct HTTP1ConnectionStateMachine {
         return self.closeIfIdle()
     }
 
+    /// The server's grace period ran out: whatever is left is the server's own cut, journaled `dropped`.
+    mutating func gracePeriodEnded() -> Action {
+        self.quiescing = true
+        self.closedByServer = true
+        self.graceEnded = true
+        guard !self.closed else { return .none }
+        if self.responding {
+            self.closed = true
+            return .abortResponse(.dropped, .fin)
+        }
+        return self.closeNow(.fin)
+    }
+
     /// The control API's reset: a response held back by a delay, a pause or a hang is closed.
     mutating func reset(responseIsWaiting: Bool) -> Action {
         guard self.responding, responseIsWaiting, !self.closed else { return .none }
@@ -356,7 +371,8 @@ struct HTTP1ConnectionStateMachine {
             }
         }
         if let request = self.receiving {
-            left.append((request, .clientClosed))
+            // Half received: the client's, unless the server cut it at the end of its grace period.
+            left.append((request, self.graceEnded ? .dropped : .clientClosed))
             self.receiving = nil
         }
         return left

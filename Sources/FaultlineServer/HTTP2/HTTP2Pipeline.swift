@@ -66,7 +66,7 @@ final class HTTP2ConnectionEventsHandler: ChannelInboundHandler, RemovableChanne
         case is ChannelShouldQuiesceEvent:
             self.state.broadcast(event)
             _ = self.state.goaway(.noError, stream: self.highestStream, refusing: false)
-        case is ResetEvent:
+        case is ResetEvent, is GracePeriodEndedEvent:
             self.state.broadcast(event)
         case let event as ChannelEvent where event == .inputClosed:
             // An HTTP/2 client that shuts down its side has left: its streams (a hang among them) end with it.

@@ -26,6 +26,8 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var answering = false
     private var current: ExchangeRecord?
     private var isActive = true
+    /// The server's grace period ran out with this stream open.
+    private var graceEnded = false
 
     private var recorder: ServerRecorder { self.environment.control.recorder }
 
@@ -71,7 +73,8 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.current = nil
                 self.journal(record, outcome: record.bodyFinished ? .completed : .clientClosed)
             } else if let request = self.request, !self.answering {
-                self.journal(ExchangeRecord(request: request, decision: nil, isJournaled: request.facts.isJournaled), outcome: .clientClosed)
+                let record = ExchangeRecord(request: request, decision: nil, isJournaled: request.facts.isJournaled)
+                self.journal(record, outcome: self.graceEnded ? .dropped : .clientClosed)
             }
         }
     }
@@ -111,6 +114,10 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
+        case is GracePeriodEndedEvent:
+            // The server's grace period ran out: what is left is its own cut.
+            self.graceEnded = true
+            self.abort(outcome: .dropped, context: context)
         case is ChannelShouldQuiesceEvent, is ResetEvent:
             // A hang (or, for a reset, anything that waits) ends: the stream is reset.
             if self.writer?.isHanging == true || (event is ResetEvent && self.writer?.isWaiting == true) {
@@ -256,6 +263,9 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let record = self.current {
             self.current = nil
             self.journal(record, outcome: outcome)
+        } else if let request = self.request, !self.answering {
+            self.answering = true
+            self.journal(ExchangeRecord(request: request, decision: nil, isJournaled: request.facts.isJournaled), outcome: outcome)
         }
         context.writeAndFlush(self.wrapOutboundOut(.rstStream(.cancel)), promise: nil)
     }
