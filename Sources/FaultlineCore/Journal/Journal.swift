@@ -25,6 +25,8 @@ public final class Journal: Sendable {
         /// The entries kept, oldest first, from `head` on; the slots before `head` were let go and are `nil` until
         /// the next compaction.
         var slots: [JournalEntry?] = []
+        /// Each slot's estimated bytes, weighed once when the entry was recorded.
+        var sizes: [Int] = []
         var head = 0
         /// The estimated bytes of the entries kept.
         var bytes = 0
@@ -37,7 +39,8 @@ public final class Journal: Sendable {
 
         /// Lets the oldest entry go.
         mutating func dropOldest() {
-            if let oldest = self.slots[self.head] { self.bytes -= oldest.estimatedBytes }
+            self.bytes -= self.sizes[self.head]
+            self.sizes[self.head] = 0
             self.slots[self.head] = nil
             self.head += 1
             self.dropped += 1
@@ -45,6 +48,7 @@ public final class Journal: Sendable {
             // so dropping stays O(1) amortized and the array never holds more than twice what is kept.
             if self.head >= 64, self.head * 2 >= self.slots.count {
                 self.slots.removeFirst(self.head)
+                self.sizes.removeFirst(self.head)
                 self.head = 0
             }
         }
@@ -85,11 +89,13 @@ public final class Journal: Sendable {
             }
             if let generation, generation != state.generation { return entry }
             state.slots.append(entry)
+            state.sizes.append(size)
             state.bytes += size
             // Keep id order: an entry that ended after later ones moves back past them (usually no step at all).
             var position = state.slots.count - 1
-            while position > state.head, let previous = state.slots[position - 1], previous.id > entry.id {
+            while position > state.head, let previous = state.slots[position - 1]?.id, previous > entry.id {
                 state.slots.swapAt(position - 1, position)
+                state.sizes.swapAt(position - 1, position)
                 position -= 1
             }
             while state.count > self.capacity || (state.bytes > self.memoryLimit && state.count > 1) {
@@ -148,6 +154,7 @@ public final class Journal: Sendable {
         let old = self.state.withLock { state in
             defer {
                 state.slots = []
+                state.sizes = []
                 state.head = 0
                 state.bytes = 0
                 state.dropped = 0

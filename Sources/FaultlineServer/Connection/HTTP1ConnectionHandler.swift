@@ -29,6 +29,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The context next to the socket: closes through it bypass TLS (an RST, a close without close_notify).
     private var socketContext: ChannelHandlerContext?
     private var writer: HTTP1ResponseWriter?
+    /// What the writer calls when an exchange ends: made once per connection, not once per request.
+    private var onEnd: ((ExchangeRecord, HTTP1ResponseWriter.Ending) -> Void)?
     /// The exchange being answered: its reply may still be on the thread pool, or its body file opening.
     private var current: ExchangeRecord?
     /// The connection's one timer, for the state machine's deadlines.
@@ -64,6 +66,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             statistics: self.environment.statistics,
             metrics: self.environment.control.metrics
         )
+        self.onEnd = { record, ending in self.ended(record, ending, context: context) }
         if context.channel.isActive, !self.environment.isTLS {
             // Added after the connection opened (a plaintext HTTP/2 listener looked at its first bytes): the request
             // head has been due since the connection's start.
@@ -79,6 +82,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         // The writer holds this handler's context: let it go with the pipeline, or the two would keep each other.
         self.writer?.abort()
         self.writer = nil
+        self.onEnd = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -342,22 +346,25 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func write(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, context: ChannelHandlerContext) {
-        guard let writer = self.writer else { return }
-        writer.start(plan, record: record, file: file) { ending in
-            guard self.current === record else { return }
-            self.current = nil
-            // A 408 ends in a timeout however completely it was sent.
-            let outcome: JournalEntry.Outcome = plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
-            self.journal(record, outcome: outcome)
-            guard self.isActive else { return }
-            let action = self.machine.responseFinished(
-                close: ending.close,
-                closeAfter: plan.closeAfter,
-                now: context.eventLoop.now,
-                bytesReceived: self.byteCounter?.total ?? 0
-            )
-            self.apply(action, context: context)
-        }
+        guard let writer = self.writer, let onEnd = self.onEnd else { return }
+        writer.start(plan, record: record, file: file, onEnd: onEnd)
+    }
+
+    /// The writer is done with an exchange: journal it, then let the state machine say what follows.
+    private func ended(_ record: ExchangeRecord, _ ending: HTTP1ResponseWriter.Ending, context: ChannelHandlerContext) {
+        guard self.current === record, let plan = record.plan else { return }
+        self.current = nil
+        // A 408 ends in a timeout however completely it was sent.
+        let outcome: JournalEntry.Outcome = plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
+        self.journal(record, outcome: outcome)
+        guard self.isActive else { return }
+        let action = self.machine.responseFinished(
+            close: ending.close,
+            closeAfter: plan.closeAfter,
+            now: context.eventLoop.now,
+            bytesReceived: self.byteCounter?.total ?? 0
+        )
+        self.apply(action, context: context)
     }
 
     // MARK: - h2c

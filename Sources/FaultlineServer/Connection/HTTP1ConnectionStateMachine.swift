@@ -24,18 +24,25 @@ struct HTTP1ConnectionStateMachine {
         var acceptsH2CUpgrade = false
     }
 
-    /// A request as the connection knows it; `facts` is the handler's own bookkeeping, carried along untouched.
-    struct Request {
-        var head: IncomingRequest
+    /// A request as the connection knows it; `facts` is the handler's own bookkeeping, carried along untouched. A
+    /// reference: it travels through the actions, the queue and the exchange record without being copied.
+    final class Request {
+        let head: IncomingRequest
         /// Request body bytes received.
         var bodyBytes: Int64 = 0
         /// The body, kept only for responders that read bodies.
         var body: [UInt8] = []
         /// Whether `body` is kept.
-        var keepsBody: Bool
+        let keepsBody: Bool
         /// The reply decided before the body (`Expect: 100-continue`).
         var earlyReply: Reply?
         var facts: RequestFacts
+
+        init(head: IncomingRequest, keepsBody: Bool, facts: RequestFacts) {
+            self.head = head
+            self.keepsBody = keepsBody
+            self.facts = facts
+        }
     }
 
     /// A refusal decided before any responder saw the request.
@@ -166,12 +173,10 @@ struct HTTP1ConnectionStateMachine {
 
     /// The reply decided before the body for the request being received (`Expect: 100-continue`).
     mutating func earlyReply(_ reply: Reply) -> Action {
-        guard var request = self.receiving else { return .none }
+        guard let request = self.receiving else { return .none }
         request.earlyReply = reply
-        let decision = reply.decision ?? Decision(kind: .rule, response: reply.response)
-        switch decision.earlyAnswer {
+        switch reply.response.earlyAnswer {
         case .askForBody:
-            self.receiving = request
             return .sendContinue
         case .hangWithoutBody:
             // Reading goes on, to see the client leave.
@@ -188,15 +193,14 @@ struct HTTP1ConnectionStateMachine {
 
     /// Part of the current request's body arrived.
     mutating func receivedBody(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
-        guard !self.stoppedReading, !self.lingering, self.receiving != nil else { return .none }
-        // Changed in place: a copy of the request would copy a control API body read so far with every part.
-        self.receiving?.bodyBytes += Int64(bytes.readableBytes)
-        guard let count = self.receiving?.bodyBytes, count <= self.configuration.limits.maxBodySize else {
+        guard !self.stoppedReading, !self.lingering, let request = self.receiving else { return .none }
+        request.bodyBytes += Int64(bytes.readableBytes)
+        guard request.bodyBytes <= self.configuration.limits.maxBodySize else {
             let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
-            return self.refuse(413, message, self.receiving)
+            return self.refuse(413, message, request)
         }
-        if self.receiving?.keepsBody == true {
-            self.receiving?.body.append(contentsOf: bytes.readableBytesView)
+        if request.keepsBody {
+            request.body.append(contentsOf: bytes.readableBytesView)
         }
         if case .body = self.wait {
             // The deadline moves with every part; the armed timer catches up when it fires.

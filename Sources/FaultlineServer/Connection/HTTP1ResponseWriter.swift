@@ -50,12 +50,12 @@ final class HTTP1ResponseWriter {
         var timerIsDelay = false
         /// The last write, so the exchange ends once the socket has taken everything.
         var lastWrite: EventLoopFuture<Void>?
-        let onEnd: (Ending) -> Void
+        let onEnd: (ExchangeRecord, Ending) -> Void
 
-        init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
+        init(record: ExchangeRecord, plan: ResponsePlan, steps: [WriteStep], file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
             self.record = record
             self.plan = plan
-            self.steps = plan.http1Steps
+            self.steps = steps
             self.file = file
             self.cursor = BodyCursor(plan.segments)
             self.onEnd = onEnd
@@ -97,9 +97,14 @@ final class HTTP1ResponseWriter {
 
     /// Starts writing `plan` for `record`; `onEnd` is called once, when the steps are done or a write fails, unless
     /// the writer is aborted first.
-    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
+    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
         record.plan = plan
-        self.run = Run(record: record, plan: plan, file: file, onEnd: onEnd)
+        if file == nil, let whole = Self.wholeResponse(plan) {
+            // The common case takes no steps: the whole response in one write.
+            self.writeWhole(whole, plan: plan, record: record, onEnd: onEnd)
+            return
+        }
+        self.run = Run(record: record, plan: plan, steps: plan.http1Steps, file: file, onEnd: onEnd)
         self.advance()
     }
 
@@ -138,7 +143,6 @@ final class HTTP1ResponseWriter {
                     self.write(Self.interimHead(interim), body: false, run)
                 }
             case .head(over: nil):
-                if self.writeWholeResponse(run) { continue }
                 let date = self.date()
                 run.record.dateSent = date
                 var buffer = self.context.channel.allocator.buffer(capacity: run.plan.headLength)
@@ -210,7 +214,7 @@ final class HTTP1ResponseWriter {
         guard self.run === run else { return }
         self.run = nil
         self.release(run)
-        run.onEnd(ending)
+        run.onEnd(run.record, ending)
     }
 
     private func release(_ run: Run) {
@@ -239,21 +243,24 @@ final class HTTP1ResponseWriter {
 
     // MARK: - The head
 
-    /// The common case, a small in-memory response with no pacing and no fault, goes out as one buffer in one write.
-    /// Returns false when the plan needs the general path.
-    private func writeWholeResponse(_ run: Run) -> Bool {
-        let plan = run.plan
-        guard plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
+    /// The body of a plan that goes out whole in one write with its head: a small in-memory response with no delay,
+    /// no interim response, no pacing and no fault. `nil` when the plan needs its steps.
+    static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
+        guard plan.action == .respond, plan.delay == .zero, plan.interim.isEmpty, plan.slowHeaders == nil,
+            plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
             plan.bodyLength <= Self.wholeResponseLimit
-        else { return false }
-        let bytes: [UInt8]
+        else { return nil }
         switch plan.source {
-        case .none: bytes = []
-        case .bytes(let body, _): bytes = body
-        default: return false
+        case .none: return []
+        case .bytes(let body, _): return body
+        default: return nil
         }
+    }
+
+    /// Writes the head and the body as one buffer, and ends the exchange once the socket has taken it.
+    private func writeWhole(_ bytes: [UInt8], plan: ResponsePlan, record: ExchangeRecord, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
         let date = self.date()
-        run.record.dateSent = date
+        record.dateSent = date
         var buffer = self.context.channel.allocator.buffer(capacity: plan.headLength + Int(plan.bodyLength))
         plan.writeHead(date: date) { buffer.writeString($0) }
         for segment in plan.segments {
@@ -262,19 +269,21 @@ final class HTTP1ResponseWriter {
             case .slice(let offset, let length): buffer.writeBytes(bytes[Int(offset)..<Int(offset + length)])
             }
         }
-        run.record.statusSent = plan.status
+        record.statusSent = plan.status
+        record.firstByteAt = .now()
+        record.bodyFinished = true
         let total = Int64(buffer.readableBytes)
-        run.record.firstByteAt = .now()
-        let record = run.record
-        let future = self.context.writeAndFlush(NIOAny(IOData.byteBuffer(buffer)))
-        future.assumeIsolated().whenSuccess {
-            record.bytesSent = total
-            record.bodyBytesSent = plan.bodyLength
+        let bodyLength = plan.bodyLength
+        self.context.writeAndFlush(NIOAny(IOData.byteBuffer(buffer))).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success:
+                record.bytesSent = total
+                record.bodyBytesSent = bodyLength
+                onEnd(record, Ending(outcome: .completed, close: nil))
+            case .failure:
+                onEnd(record, Ending(outcome: .clientClosed, close: .fin))
+            }
         }
-        run.lastWrite = future
-        // Skip the body step: it went out with the head.
-        if run.next < run.steps.count, case .body = run.steps[run.next] { run.next += 1 }
-        return true
     }
 
     /// An informational head (`103 Early Hints`).

@@ -91,12 +91,11 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.receivedEnd(context: context)
             }
         case .data(let data):
-            guard var request = self.request, !self.answering else { return }
+            guard let request = self.request, !self.answering else { return }
             if case .byteBuffer(let buffer) = data.data {
                 request.bodyBytes += Int64(buffer.readableBytes)
                 if request.keepsBody { request.body.append(contentsOf: buffer.readableBytesView) }
             }
-            self.request = request
             if request.bodyBytes > self.limits.maxBodySize {
                 self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", context: context)
                 return
@@ -133,7 +132,7 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.connection.info.requestsSeen += 1
         let responder = self.environment.responders.responder(for: head)
         let journal = self.recorder.journal
-        var request = HTTP1ConnectionStateMachine.Request(
+        let request = HTTP1ConnectionStateMachine.Request(
             head: head,
             keepsBody: responder.readsBody,
             facts: RequestFacts(
