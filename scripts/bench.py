@@ -124,7 +124,7 @@ class NIOExample:
 class Nginx:
     """An nginx master and its workers, with a configuration of our own in a temporary folder."""
 
-    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None):
+    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None, h2_port=None):
         self.port = port
         self.dir = tempfile.mkdtemp(prefix="nginx-", dir=workdir)
         echo_module = None
@@ -142,6 +142,13 @@ class Nginx:
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_session_cache off;
         ssl_session_tickets off;
+        location = /static {{ default_type text/plain; return 200 "ok"; }}
+    }}"""
+        if h2_port:
+            # HTTP/2 in plaintext by prior knowledge (nginx 1.22's `listen ... http2` without ssl), as h2load speaks it.
+            tls += f"""
+    server {{
+        listen 127.0.0.1:{h2_port} http2;
         location = /static {{ default_type text/plain; return 200 "ok"; }}
     }}"""
         config = f"""
@@ -216,6 +223,21 @@ def wrk(url, connections, seconds, extra=(), threads=2):
         "errors": sum(int(x) for x in errors.groups()) if errors else 0,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "requests": int(total.group(1)) if total else 0,
+        "raw": out,
+    }
+
+
+def h2load(url, requests, clients, streams):
+    """h2load (nghttp2-client) over HTTP/2 by prior knowledge: `clients` connections with `streams` concurrent streams
+    each; returns the rate and the failed count."""
+    out = subprocess.run(
+        ["h2load", "-n", str(requests), "-c", str(clients), "-m", str(streams), url], capture_output=True, text=True
+    ).stdout
+    rate = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+    failed = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", out)
+    return {
+        "rate": float(rate.group(1)) if rate else None,
+        "failed": int(failed.group(2)) if failed else None,
         "raw": out,
     }
 
@@ -394,6 +416,7 @@ class Bench:
         self.startup()
         self.idle_rss()
         self.tls()
+        self.h2_static()
         self.download()
 
     def delay_10k(self):
@@ -519,6 +542,36 @@ class Bench:
             connections=16,
         )
         self.record("tls-handshakes", f, n, "req/s", True, lambda f, n, r: r is not None and r >= 0.7, ">= 0.7x nginx")
+
+    def h2_static(self):
+        """h2load against Faultline (`--http2`, prior knowledge) and nginx (`listen ... http2`), alternating: keep-alive,
+        64 concurrent streams (4 connections of 16 streams)."""
+        if shutil.which("h2load") is None:
+            log("h2-static: skipped (h2load is missing; it comes with Debian's nghttp2-client)")
+            return
+        log("h2-static: HTTP/2 GET of a fixed 200, 4 connections x 16 streams")
+        requests = max(20000, 40000 * self.args.seconds)
+        rates = {"faultline": [], "nginx": []}
+        for _ in range(self.args.runs):
+            for kind in ["faultline", "nginx"]:
+                port = free_port()
+                if kind == "faultline":
+                    server, h2_port = Faultline(self.binary, self.scenarios["static.yaml"], port, ["--http2"]), port
+                else:
+                    h2_port = free_port()
+                    server = Nginx(self.work, port, h2_port=h2_port)
+                try:
+                    wait_for(f"http://127.0.0.1:{port}/static")
+                    result = h2load(f"http://127.0.0.1:{h2_port}/static", requests, 4, 16)
+                    if result["failed"]:
+                        log(f"    {kind}: {result['failed']} failed requests")
+                    if result["rate"]:
+                        rates[kind].append(result["rate"])
+                    log(f"    {kind}: {fmt(result['rate'])} req/s")
+                finally:
+                    server.stop()
+        f, n = median(rates["faultline"]), median(rates["nginx"])
+        self.record("h2-static", f, n, "req/s", True, lambda f, n, r: r is not None and r >= 0.5, ">= 0.5x nginx")
 
     def download(self):
         size = self.args.download_mib * 1024 * 1024

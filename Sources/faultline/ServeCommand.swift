@@ -56,6 +56,12 @@ struct ServeOptions: ParsableArguments {
     )
     var tlsPort: Int?
 
+    @Flag(
+        name: .customLong("http2"),
+        help: "Speak HTTP/2 on every listener that does not set http2 itself: h2 by ALPN on TLS, prior knowledge and Upgrade: h2c in plaintext."
+    )
+    var http2 = false
+
     @Option(help: "A PEM certificate (or chain) for the TLS listener of --tls-port.")
     var cert: String?
 
@@ -216,6 +222,9 @@ struct ServeOptions: ParsableArguments {
         }
         if let host {
             for index in listeners.indices { listeners[index].host = host }
+        }
+        if self.http2 {
+            for index in listeners.indices where listeners[index].http2 == nil { listeners[index].http2 = HTTP2Spec() }
         }
         return listeners
     }
