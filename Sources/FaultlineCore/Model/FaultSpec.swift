@@ -18,6 +18,12 @@ public enum FaultSpec: Sendable {
     case badStatus
     /// The head written a few bytes at a time over the duration.
     case slowHeaders(Templated<Duration>)
+    /// A stream's first N events (or items), then a close without the stream's end.
+    case cutAfter(Templated<Int>)
+    /// A stream's first N events (or items), then nothing, held until the client leaves.
+    case stallAfter(Templated<Int>)
+    /// A stream's first N events (or items), then a TCP RST.
+    case resetAfterEvents(Templated<Int>)
 }
 
 /// A fault with every value decided for one request.
@@ -32,6 +38,17 @@ public enum Fault: Sendable, Equatable {
     case badChunk
     case badStatus
     case slowHeaders(Duration)
+    case cutAfter(Int)
+    case stallAfter(Int)
+    case resetAfterEvents(Int)
+
+    /// For a stream fault: how many events (or items) go out before it strikes.
+    public var streamItemsBefore: Int? {
+        switch self {
+        case .cutAfter(let count), .stallAfter(let count), .resetAfterEvents(let count): count
+        default: nil
+        }
+    }
 
     /// The fault's name in the journal and metrics.
     public var name: String {
@@ -45,6 +62,9 @@ public enum Fault: Sendable, Equatable {
         case .badChunk: "bad-chunk"
         case .badStatus: "bad-status"
         case .slowHeaders: "slowHeaders"
+        case .cutAfter: "cutAfter"
+        case .stallAfter: "stallAfter"
+        case .resetAfterEvents: "resetAfterEvents"
         }
     }
 }

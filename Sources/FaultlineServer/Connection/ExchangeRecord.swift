@@ -22,6 +22,10 @@ final class ExchangeRecord {
     var firstByteAt: NIODeadline?
     /// The whole body went out.
     var bodyFinished = false
+    /// For a stream: the events (or items) the socket took, the last event id and the last retry among them.
+    var eventsSent = 0
+    var lastEventID: String?
+    var retrySent: Duration?
     /// Recorded in the journal already.
     var recorded = false
 
@@ -67,6 +71,11 @@ final class ExchangeRecord {
         entry.id = facts.journalID
         entry.tls = connection.tlsVersion
         entry.regexGaveUp = self.decision?.regexGaveUp ?? []
+        if self.plan?.stream != nil {
+            entry.eventsSent = self.eventsSent
+            entry.lastEventID = self.lastEventID
+            entry.retryMs = self.retrySent.map(EventStreamEncoder.milliseconds)
+        }
         return entry
     }
 }

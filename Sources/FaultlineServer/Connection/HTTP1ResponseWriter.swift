@@ -30,7 +30,7 @@ final class HTTP1ResponseWriter {
     static let slowHeadTick: Duration = .milliseconds(50)
 
     /// One response being written.
-    private final class Run {
+    final class Run {
         let record: ExchangeRecord
         let plan: ResponsePlan
         let steps: [WriteStep]
@@ -50,6 +50,10 @@ final class HTTP1ResponseWriter {
         var timerIsDelay = false
         /// The last write, so the exchange ends once the socket has taken everything.
         var lastWrite: EventLoopFuture<Void>?
+        /// A streamed body's schedule: when its last piece was due (each pause counts from there).
+        var streamDue: NIODeadline?
+        /// A large piece of a stream being written as the channel takes it.
+        var pendingChunk: PendingChunk?
         let onEnd: (Ending) -> Void
 
         init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
@@ -62,13 +66,13 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private let context: ChannelHandlerContext
+    let context: ChannelHandlerContext
     private let isTLS: Bool
     private let fileIO: NonBlockingFileIO
     private let statistics: ServerStatistics
     private let metrics: ServerMetrics
     private var dateCache = HTTPDateCache()
-    private var run: Run?
+    private(set) var run: Run?
 
     init(context: ChannelHandlerContext, isTLS: Bool, fileIO: NonBlockingFileIO, statistics: ServerStatistics, metrics: ServerMetrics) {
         self.context = context
@@ -112,12 +116,14 @@ final class HTTP1ResponseWriter {
 
     /// The channel can take more: go on with a body that waited for it.
     func writabilityChanged() {
-        if self.context.channel.isWritable { self.pump() }
+        guard self.context.channel.isWritable else { return }
+        self.pump()
+        self.continueChunk()
     }
 
     // MARK: - Steps
 
-    private func advance() {
+    func advance() {
         guard let run = self.run else { return }
         while run.next < run.steps.count {
             let step = run.steps[run.next]
@@ -169,6 +175,13 @@ final class HTTP1ResponseWriter {
                     }
                 }
                 return
+            case .pause(let duration):
+                self.pause(duration, run)
+                return
+            case .chunk(let item, let whole):
+                if !self.writeChunk(item, whole: whole, run) { return }
+            case .endOfBody:
+                self.writeEndOfBody(run)
             case .finish(let finish):
                 self.finish(finish, run)
                 return
@@ -229,7 +242,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
+    func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
         run.timer = self.context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             run.timer = nil
             guard self.run === run else { return }
@@ -446,7 +459,7 @@ final class HTTP1ResponseWriter {
 
     /// Writes `data` and counts it into the record once the socket has taken it.
     @discardableResult
-    private func write(_ data: IOData, body: Bool, _ run: Run) -> EventLoopFuture<Void> {
+    func write(_ data: IOData, body: Bool, _ run: Run) -> EventLoopFuture<Void> {
         let length = Int64(data.readableBytes)
         let record = run.record
         if record.firstByteAt == nil, length > 0 { record.firstByteAt = .now() }
