@@ -19,7 +19,7 @@ extension HTTP1ResponseWriter {
     /// Waits until the next piece is due: `duration` after the piece before it was due (after now for the first).
     func pause(_ duration: Duration, _ run: Run) {
         self.context.flush()
-        let due = (run.streamDue ?? .now()) + .nanoseconds(duration.nanoseconds)
+        let due = (run.streamDue ?? self.context.eventLoop.now) + .nanoseconds(duration.nanoseconds)
         run.streamDue = due
         run.timer = self.context.eventLoop.assumeIsolated().scheduleTask(deadline: due) {
             run.timer = nil
@@ -31,7 +31,7 @@ extension HTTP1ResponseWriter {
     /// Writes one piece of the stream and flushes it. Returns false when a large piece waits for the channel to take
     /// more (the writer goes on from `continueChunk()`).
     func writeChunk(_ item: StreamItem, whole: Bool, _ run: Run) -> Bool {
-        if run.streamDue == nil { run.streamDue = .now() }
+        if run.streamDue == nil { run.streamDue = self.context.eventLoop.now }
         let length = item.length
         guard length > 0 else {
             // An empty chunk would be the body's last: nothing goes out, and the empty item counts as sent.
