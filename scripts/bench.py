@@ -498,7 +498,8 @@ class Bench:
                 log(
                     f"    {result['events']:,} of {result['events_expected']:,} events, {result['complete_streams']:,} complete streams, "
                     f"lateness p50 {fmt(result['lateness_ms']['p50'])} ms, p99 {fmt(result['lateness_ms']['p99'])} ms, "
-                    f"max {fmt(result['lateness_ms']['max'])} ms; peak RSS {fmt(result['peak_rss_mb'])} MB; errors {result['errors']} "
+                    f"max {fmt(result['lateness_ms']['max'])} ms (the client's own loop lag p99 {fmt(result['client_lag_ms']['p99'])} ms); "
+                    f"peak RSS {fmt(result['peak_rss_mb'])} MB; errors {result['errors']} "
                     f"{result['first_errors']}"
                 )
             finally:
@@ -526,7 +527,7 @@ class Bench:
         self.notes.append(
             f"sse-10k: {streams:,} streams opened over 1 s by scripts/bench-sse.py (Python asyncio, one process), each "
             "GET /sse answered with ten events 1 s apart; an event's lateness is its arrival minus (its stream's head "
-            "arrival + k s); medians of "
+            "arrival + k s), stamped by a client whose own loop lag is measured beside it (its garbage collector off); medians of "
             f"{len(runs)} run{'s' if len(runs) != 1 else ''}."
         )
 
