@@ -35,9 +35,9 @@ struct StreamClientTests {
             path: /ticks
             events:
               - {data: one, id: "1", retry: 200ms}
-              - {data: two, id: "2", delay: 200ms}
-              - {data: "three\\nlines", id: "3", delay: 200ms}
-              - {event: done, data: "[DONE]", id: "4", delay: 200ms}
+              - {data: two, id: "2", delay: 300ms}
+              - {data: "three\\nlines", id: "3", delay: 300ms}
+              - {event: done, data: "[DONE]", id: "4", delay: 300ms}
           - name: resumable
             path: /resumable
             sequence:
@@ -106,10 +106,11 @@ struct StreamClientTests {
                 ]
             )
             func arrival(_ text: String) -> Int { lines.first { $0.text == text }?.ms ?? -1 }
-            #expect(arrival("data: two") >= 200)
-            #expect(arrival("data: lines") >= 400)
-            #expect(arrival("data: [DONE]") >= 600)
-            #expect(arrival("data: [DONE]") - arrival("data: one") >= 300, "curl -N printed the first event long before the last")
+            #expect(arrival("data: two") >= 300)
+            #expect(arrival("data: lines") >= 600)
+            #expect(arrival("data: [DONE]") >= 900)
+            // Half the schedule's length, to spare a loaded machine: curl -N printed the first event long before the last.
+            #expect(arrival("data: [DONE]") - arrival("data: one") >= 450)
         }
     }
 
@@ -151,9 +152,9 @@ struct StreamClientTests {
             let times = events.compactMap { $0["t"] as? Double }
             #expect(times.count == 4)
             for (index, time) in times.enumerated() where index > 0 {
-                #expect(time >= 0.2 * Double(index), "event \(index + 1) at \(time) s")
+                #expect(time >= 0.3 * Double(index), "event \(index + 1) at \(time) s")
             }
-            #expect(times[3] - times[0] >= 0.3, "each event as it came, not the stream at the end")
+            #expect(times[3] - times[0] >= 0.45, "each event as it came, not the stream at the end")
         }
     }
 
@@ -205,7 +206,7 @@ struct StreamClientTests {
             #expect(events.map { $0["data"] as? String } == ["one", "two", "three\nlines", "[DONE]"])
             #expect(events.map { $0["event"] as? String } == ["message", "message", "message", "done"])
             #expect(events.first?["retry"] as? String == "200")
-            #expect(events.dropFirst().compactMap { $0["t"] as? Double }.enumerated().allSatisfy { $1 >= 0.2 * Double($0 + 1) })
+            #expect(events.dropFirst().compactMap { $0["t"] as? Double }.enumerated().allSatisfy { $1 >= 0.3 * Double($0 + 1) })
             #expect(all.last?["end"] as? String == "clean")
             let resumed = self.records(try Command.run([python, Self.client("sse_sseclient.py"), "--last-event-id", "2", "\(url)/ticks"]))
             #expect(resumed.compactMap { $0["data"] as? String } == ["three\nlines", "[DONE]"])

@@ -29,8 +29,9 @@ struct SSEClient {
 
     let client: HTTPClient
 
-    /// Reads the stream at `url`, sending `headers`; `deadline` bounds the whole read.
-    func read(_ url: String, headers: [(String, String)] = [], deadline: TimeAmount = .seconds(30)) async -> Reading {
+    /// Reads the stream at `url`, sending `headers`; `deadline` bounds the whole read. With `stopAfter`, the client
+    /// leaves the stream (closes the connection) once it has that many events, as `EventSource.close()` does.
+    func read(_ url: String, headers: [(String, String)] = [], stopAfter: Int? = nil, deadline: TimeAmount = .seconds(30)) async -> Reading {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let start = ContinuousClock.now
@@ -44,12 +45,13 @@ struct SSEClient {
             reading.status = response.status.code
             reading.headers = response.headers.map { ($0.name, $0.value) }
             var pending: [UInt8] = []
-            for try await buffer in response.body {
+            body: for try await buffer in response.body {
                 pending += buffer.readableBytesView
                 while let end = Self.blankLine(in: pending) {
                     reading.events.append(Self.parse(pending[..<end.start]))
                     reading.arrivals.append(seconds())
                     pending.removeFirst(end.end)
+                    if let stopAfter, reading.events.count >= stopAfter { break body }
                 }
             }
         } catch {

@@ -242,7 +242,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
+    private func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
         run.timer = self.context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             run.timer = nil
             guard self.run === run else { return }
@@ -459,7 +459,7 @@ final class HTTP1ResponseWriter {
 
     /// Writes `data` and counts it into the record once the socket has taken it.
     @discardableResult
-    func write(_ data: IOData, body: Bool, _ run: Run) -> EventLoopFuture<Void> {
+    private func write(_ data: IOData, body: Bool, _ run: Run) -> EventLoopFuture<Void> {
         let length = Int64(data.readableBytes)
         let record = run.record
         if record.firstByteAt == nil, length > 0 { record.firstByteAt = .now() }
