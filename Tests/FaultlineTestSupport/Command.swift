@@ -7,6 +7,8 @@ public enum Command {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// The standard output as bytes.
+        public let stdoutBytes: [UInt8]
 
         /// The standard output's lines, without empty ones.
         public var lines: [String] { self.stdout.split(separator: "\n").map(String.init) }
@@ -46,7 +48,8 @@ public enum Command {
         return Result(
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self)
+            stderr: String(decoding: errData, as: UTF8.self),
+            stdoutBytes: Array(outData)
         )
     }
 }
