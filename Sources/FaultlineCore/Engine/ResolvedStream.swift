@@ -24,11 +24,11 @@ public struct ResolvedStream: Sendable, Equatable {
     }
 
     /// The items a request carrying `lastEventID` gets: those after the event with that id when the stream has one
-    /// (a faithful SSE server resumes there), else all of them.
-    public func items(resumingAfter lastEventID: String?) -> ArraySlice<StreamItem> {
+    /// (a faithful SSE server resumes there), else all of them (the stream's own array, not a copy).
+    public func items(resumingAfter lastEventID: String?) -> [StreamItem] {
         guard self.kind == .events, let lastEventID,
             let index = self.items.firstIndex(where: { $0.eventID == lastEventID })
-        else { return self.items[...] }
-        return self.items[(index + 1)...]
+        else { return self.items }
+        return Array(self.items[(index + 1)...])
     }
 }

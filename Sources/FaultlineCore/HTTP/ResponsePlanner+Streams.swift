@@ -41,7 +41,7 @@ extension ResponsePlanner {
             || closeDelimited
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
 
-        let items = sendsBody ? Array(stream.items(resumingAfter: request.headers.first(named: "Last-Event-ID"))) : []
+        let items = sendsBody ? stream.items(resumingAfter: request.headers.first(named: "Last-Event-ID")) : []
         var plan = ResponsePlan(
             action: .respond,
             delay: response.delay,
