@@ -16,6 +16,8 @@ struct ConnectionEnvironment: Sendable {
     var isTLS = false
     /// The TLS fault of the listener, if any.
     var tlsFault: TLSFault?
+    /// HTTP/2 on the listener, when on.
+    var http2: HTTP2Spec?
     /// Who answers requests: the rules, the control API.
     let responders: ServerResponders
     /// Every event loop of the server: the control API waits for each to finish what it is doing before it answers,

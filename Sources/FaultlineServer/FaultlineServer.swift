@@ -6,6 +6,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// A running Faultline server: one or more listeners sharing one event loop group and one live scenario.
@@ -101,7 +102,7 @@ public final class FaultlineServer: Sendable {
         let tlsListeners: [TLSListener?]
         do {
             authority = needsCA ? try configuration.certificateAuthority ?? TestCertificateAuthority() : configuration.certificateAuthority
-            tlsListeners = try specs.map { spec in try spec.tls.map { try TLSListener.make($0, authority: authority) } }
+            tlsListeners = try specs.map { spec in try spec.tls.map { try TLSListener.make($0, http2: spec.http2 != nil, authority: authority) } }
         } catch {
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -122,46 +123,29 @@ public final class FaultlineServer: Sendable {
                     tlsFault: tls?.fault
                 )
                 environment.eventLoops = Array(group.makeIterator())
+                environment.http2 = spec.http2
                 let listenerEnvironment = environment
                 let overrides = configuration.limitOverrides
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 4096)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .serverChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(quiescer.makeServerChannelHandler(channel: channel))
+                    // Held weakly: NIO may keep this closure until after the event loops have stopped, and a quiescing
+                    // helper that went then would touch a closed loop ("Cannot schedule tasks on an EventLoop that has
+                    // already shut down"). The helper lives in `quiescers`, and goes while the loops run.
+                    .serverChannelInitializer { [weak quiescer] channel in
+                        let helper = quiescer
+                        return channel.eventLoop.makeCompletedFuture {
+                            guard let helper else { throw ChannelError.ioOnClosedChannel }
+                            try channel.pipeline.syncOperations.addHandler(helper.makeServerChannelHandler(channel: channel))
                         }
                     }
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            let info = ConnectionInfo()
-                            try sync.addHandler(ConnectionFrontHandler(info: info, statistics: statistics, registry: control.connections))
-                            switch tls?.mode {
-                            case .handshakeHang, .handshakeReset:
-                                try sync.addHandler(
-                                    HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder)
-                                )
-                                return
-                            case .tls(let context):
-                                try sync.addHandler(NIOSSLServerHandler(context: context))
-                                let timeout = overrides.applied(to: live.engine.scenario.limits).requestTimeout
-                                try sync.addHandler(
-                                    TLSHandshakeObserver(
-                                        info: info,
-                                        recorder: control.recorder,
-                                        fault: tls?.fault,
-                                        timeout: .nanoseconds(timeout.nanoseconds),
-                                        logger: listenerEnvironment.logger
-                                    )
-                                )
-                            case .none:
-                                break
-                            }
-                            try Self.configurePipeline(
+                            try Self.configureConnection(
                                 channel,
+                                tls: tls,
                                 environment: listenerEnvironment,
                                 limits: overrides.applied(to: live.engine.scenario.limits)
                             )
@@ -179,7 +163,11 @@ public final class FaultlineServer: Sendable {
             quiescers.removeAll()
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
-            throw ServerError.cannotBind(host: specs[bound.count].host, port: specs[bound.count].port, reason: "\(error)")
+            let failed = specs[bound.count]
+            if let failure = error as? IOError, failure.errnoCode == EADDRINUSE {
+                throw ServerError.portInUse(host: failed.host, port: failed.port)
+            }
+            throw ServerError.cannotBind(host: failed.host, port: failed.port, reason: "\(error)")
         }
         return FaultlineServer(
             control: control,
@@ -191,6 +179,59 @@ public final class FaultlineServer: Sendable {
             quiescers: quiescers,
             logger: configuration.logger
         )
+    }
+
+    /// Sets up an accepted connection: the front handler, TLS (and its handshake observer) or a TLS fault, then HTTP:
+    /// HTTP/1.1, or with `http2` HTTP/2 as ALPN chooses on TLS, or as the first bytes say in plaintext.
+    static func configureConnection(_ channel: any Channel, tls: TLSListener?, environment: ConnectionEnvironment, limits: Limits) throws {
+        let sync = channel.pipeline.syncOperations
+        let info = ConnectionInfo()
+        let control = environment.control
+        try sync.addHandler(ConnectionFrontHandler(info: info, statistics: environment.statistics, registry: control.connections))
+        switch tls?.mode {
+        case .handshakeHang, .handshakeReset:
+            try sync.addHandler(HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder))
+            return
+        case .tls(let context):
+            try sync.addHandler(NIOSSLServerHandler(context: context))
+            try sync.addHandler(
+                TLSHandshakeObserver(
+                    info: info,
+                    recorder: control.recorder,
+                    fault: tls?.fault,
+                    timeout: .nanoseconds(limits.requestTimeout.nanoseconds),
+                    logger: environment.logger
+                )
+            )
+            if let spec = environment.http2 {
+                // ALPN decides: h2, or HTTP/1.1 for clients that offer nothing else (or nothing at all).
+                try sync.addHandler(
+                    ApplicationProtocolNegotiationHandler { result in
+                        channel.eventLoop.makeCompletedFuture {
+                            if case .negotiated("h2") = result {
+                                try HTTP2Pipeline.configure(channel, environment: environment, spec: spec, limits: limits, info: info)
+                            } else {
+                                try Self.configurePipeline(channel, environment: environment, limits: limits)
+                            }
+                        }
+                    }
+                )
+                return
+            }
+        case .none:
+            if let spec = environment.http2 {
+                // Prior knowledge: a connection that starts with the HTTP/2 preface speaks HTTP/2 from the start.
+                try sync.addHandler(
+                    ProtocolSniffer(
+                        timeout: .nanoseconds(limits.requestTimeout.nanoseconds),
+                        installHTTP1: { _ in try Self.configurePipeline(channel, environment: environment, limits: limits) },
+                        installHTTP2: { _ in try HTTP2Pipeline.configure(channel, environment: environment, spec: spec, limits: limits, info: info) }
+                    )
+                )
+                return
+            }
+        }
+        try Self.configurePipeline(channel, environment: environment, limits: limits)
     }
 
     /// Sets up a connection's HTTP/1.1 handlers (after TLS, when there is TLS): the request decoder and the
@@ -212,23 +253,37 @@ public final class FaultlineServer: Sendable {
         decoderLimits.maxHeaderFieldSize = cap
         decoderLimits.maxHeaderListSize = cap
         try sync.addHandler(InboundByteCounter())
+        // With HTTP/2 in plaintext, what follows an `Upgrade: h2c` request is HTTP/2's: handed on, not dropped.
+        let leftOver: RemoveAfterUpgradeStrategy = environment.http2 != nil && !environment.isTLS ? .forwardBytes : .dropBytes
         try sync.addHandler(
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: leftOver, limitConfiguration: decoderLimits))
         )
         try sync.addHandler(HTTP1ConnectionHandler(environment: environment, limits: limits))
     }
 
     /// Stops accepting connections, lets responses in flight finish for up to `gracePeriod`, then closes every
     /// connection and stops the event loops.
+    ///
+    /// The order matters: every connection still open when the grace period runs out is told so
+    /// (`GracePeriodEndedEvent`) and closed on its own event loop, and the server waits until each has closed and the
+    /// listeners have done their bookkeeping of it, while all the loops still run; only then do the thread pool and the
+    /// loops stop. So a connection's last work (its journal entry, the quiescing helpers' promises, which hop between
+    /// loops) never lands on a loop that has already shut down.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
-        await self.quiesce(gracePeriod: gracePeriod)
+        let quiesced = self.startQuiescing()
+        if await !self.wait(for: quiesced, upTo: gracePeriod) {
+            await self.cutOpenConnections()
+            // Bounded all the same: a connection that cannot even be closed must not keep the process alive.
+            _ = await self.wait(for: quiesced, upTo: .seconds(5))
+        }
         try? await self.threadPool.shutdownGracefully()
         try? await self.group.shutdownGracefully()
         self.recorder.flush()
     }
 
-    /// Closes the listeners, then waits until every connection has closed or `gracePeriod` has passed.
-    private func quiesce(gracePeriod: Duration) async {
+    /// Closes the listeners and asks every connection to finish what it is doing and close; the future completes when
+    /// every connection has closed.
+    private func startQuiescing() -> EventLoopFuture<Void> {
         let quiescers = self.quiescers.withLock { quiescers in
             defer { quiescers = [] }
             return quiescers
@@ -239,11 +294,33 @@ public final class FaultlineServer: Sendable {
             quiescer.initiateShutdown(promise: promise)
             return promise.futureResult
         }
-        let deadline = loop.makePromise(of: Void.self)
-        let timer = loop.scheduleTask(in: .nanoseconds(gracePeriod.nanoseconds)) { deadline.succeed() }
-        EventLoopFuture.andAllComplete(quiesced, on: loop).cascade(to: deadline)
-        try? await deadline.futureResult.get()
+        // The helpers go here, while the loops run: each touches its loop when it goes.
+        return EventLoopFuture.andAllComplete(quiesced, on: loop)
+    }
+
+    /// Waits until `future` completes or `limit` has passed; whether it completed.
+    private func wait(for future: EventLoopFuture<Void>, upTo limit: Duration) async -> Bool {
+        let loop = future.eventLoop
+        let outcome = loop.makePromise(of: Bool.self)
+        let timer = loop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { outcome.succeed(false) }
+        future.whenComplete { _ in outcome.succeed(true) }
+        let completed = (try? await outcome.futureResult.get()) ?? false
         timer.cancel()
+        return completed
+    }
+
+    /// Closes every connection still open, after telling it that the server cuts it, and waits until all have closed.
+    private func cutOpenConnections() async {
+        let open = self.control.connections.all
+        for channel in open {
+            // Both run on the channel's own loop, in this order: the event first, so the exchanges it cuts are
+            // journaled as the server's doing (`dropped`), then the close.
+            channel.pipeline.fireUserInboundEventTriggered(GracePeriodEndedEvent())
+            channel.close(promise: nil)
+        }
+        for channel in open {
+            try? await channel.closeFuture.get()
+        }
     }
 }
 
@@ -272,12 +349,16 @@ public struct BoundListener: Sendable {
 /// Why the server could not start.
 public enum ServerError: Error, CustomStringConvertible {
     case cannotBind(host: String, port: Int, reason: String)
+    /// Another process listens on the port already.
+    case portInUse(host: String, port: Int)
     case cannotSetUpTLS(reason: String)
 
     public var description: String {
         switch self {
         case .cannotBind(let host, let port, let reason):
             "Cannot listen on \(host):\(port): \(reason)."
+        case .portInUse(_, let port):
+            "port \(port) is in use"
         case .cannotSetUpTLS(let reason):
             "Cannot set up TLS: \(reason)."
         }

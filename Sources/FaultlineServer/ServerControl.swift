@@ -58,16 +58,27 @@ public final class ServerControl: Sendable {
 
     /// Serves `scenario` from now on (a `PUT scenario` or a `--watch` reload): counters and windows start over, the
     /// journal is kept; connections already open keep their limits; listeners are not rebound.
+    ///
+    /// The old engine is let go here (nothing else holds it: requests keep their decisions, not the engine), and
+    /// the memory it took is given back to the system.
     public func replace(with scenario: Scenario, source: Source) {
         self.live.replace(with: RuleEngine(scenario: scenario, seed: self.seedOverride))
         self.source.withLock { $0 = source }
+        MemoryRelease.giveBackFreeMemory()
+    }
+
+    /// Forgets the journal's entries (`DELETE /__faultline/journal`) and gives the memory they took back to the
+    /// system.
+    public func clearJournal() {
+        self.recorder.journal.clear()
+        MemoryRelease.giveBackFreeMemory()
     }
 
     /// Puts counters, windows, rate limits and the journal back to the start, and closes responses in flight that
     /// wait on a delay, a pause or a hang.
     public func reset() {
         self.live.engine.reset()
-        self.recorder.journal.clear()
+        self.clearJournal()
         self.connections.broadcast(ResetEvent())
     }
 

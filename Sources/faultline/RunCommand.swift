@@ -52,7 +52,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = TerminationSignal()
-        let session = try await ServerSession(files: self.files, options: self.options, freePorts: !self.keepPorts) { line in
+        let session = try await ServerSession(
+            files: self.files,
+            options: self.options,
+            freePorts: !self.keepPorts,
+            portInUseAdvice: "use --port 0 or leave out --keep-ports"
+        ) { line in
             Console.error(line)
         }
         var environment = ProcessInfo.processInfo.environment

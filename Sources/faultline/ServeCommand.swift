@@ -93,6 +93,12 @@ struct ServeOptions: ParsableArguments {
     var journalSize: Int = 10_000
 
     @Option(
+        name: .customLong("journal-memory"),
+        help: "The most memory the in-memory journal's entries may take, such as 64MiB; the oldest entries go first."
+    )
+    var journalMemory: String = "64MiB"
+
+    @Option(
         name: .customLong("access-log"),
         help: "Write an access log in nginx's combined format to this file ('-' or no value: standard output)."
     )
@@ -140,6 +146,9 @@ struct ServeOptions: ParsableArguments {
         }
         if self.journalSize < 1 {
             throw ValidationError("--journal-size must be at least 1.")
+        }
+        if (ByteCount.parse(self.journalMemory) ?? 0) <= 0 {
+            throw ValidationError("--journal-memory takes a size larger than zero, such as 64MiB.")
         }
         if let threads, threads < 1 {
             throw ValidationError("--threads must be at least 1.")
@@ -214,7 +223,7 @@ struct ServeOptions: ParsableArguments {
     /// The journal and the log files the options ask for.
     func makeRecorder() throws -> ServerRecorder {
         ServerRecorder(
-            journal: Journal(capacity: self.journalSize),
+            journal: Journal(capacity: self.journalSize, memoryLimit: Int(clamping: ByteCount.parse(self.journalMemory) ?? Int64(Journal.defaultMemoryLimit))),
             journalFile: try self.journal.map { try Self.openWriter($0, format: .json) },
             accessLog: try self.accessLog.map { try Self.openWriter($0, format: .accessLog) }
         )
@@ -224,7 +233,7 @@ struct ServeOptions: ParsableArguments {
         do {
             return try JournalWriter(path: path, format: format)
         } catch {
-            throw OptionError(message: "cannot open \(path) for writing (\(error.localizedDescription))")
+            throw OptionError(message: "cannot open \(path) for writing (\(error))")
         }
     }
 

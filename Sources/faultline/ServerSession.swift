@@ -13,16 +13,20 @@ final class ServerSession {
     private var watcher: ScenarioWatcher?
     private let options: ServeOptions
 
-    /// Starts serving `files` with `options`; `listenerPorts` moves every listener to a free port when true.
-    /// Readiness lines go to `report` (standard output for `serve`, standard error for `run`).
-    init(files: [String], options: ServeOptions, freePorts: Bool, report: (String) -> Void) async throws {
+    /// Starts serving `files` with `options`; `freePorts` moves every listener to a free port when true.
+    /// Readiness lines go to `report` (standard output for `serve`, standard error for `run`). `portInUseAdvice`
+    /// follows "port N is in use; " when a listener's port is taken: what the user of this command can do about it.
+    init(
+        files: [String],
+        options: ServeOptions,
+        freePorts: Bool,
+        portInUseAdvice: String = "use --port 0 or --free-ports",
+        report: (String) -> Void
+    ) async throws {
         self.options = options
         let loaded = try ScenarioFiles.load(files)
         let logger = options.makeLogger()
         let engine = RuleEngine(scenario: loaded.scenario, seed: options.seed)
-        if engine.usesRandomness, engine.seedWasDrawn {
-            Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
-        }
         let recorder: ServerRecorder
         do {
             recorder = try options.makeRecorder()
@@ -69,9 +73,17 @@ final class ServerSession {
                     logger: logger
                 )
             )
+        } catch ServerError.portInUse(_, let port) {
+            // Said this way and nothing else: the one thing to do about it.
+            Console.error("faultline: port \(port) is in use; \(portInUseAdvice)")
+            throw ExitCode(1)
         } catch {
             Console.error("faultline: \(error)")
             throw ExitCode(1)
+        }
+        // Said once the server runs: a run that never started has nothing to replay.
+        if engine.usesRandomness, engine.seedWasDrawn {
+            Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
         }
         self.caFile = caFile
         if let portFile = options.portFile {

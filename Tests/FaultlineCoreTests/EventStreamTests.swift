@@ -170,7 +170,13 @@ struct EventStreamTests {
                 ]
         )
         #expect(refused("events: [{data: x}]\nfault: {cutAfter: -1}")[0].hasPrefix("5:23: Expected the number of events sent before the cut"))
-        #expect(refused("events: [{data: x}]\nfault: {cutAftr: 1}") == ["5:13: A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}; did you mean 'cutAfter'?"])
+        #expect(
+            refused("events: [{data: x}]\nfault: {cutAftr: 1}") == [
+                "5:13: A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, "
+                    + "{rstStream: CODE}, {goaway: CODE}, {goawayAfter: CODE}, {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}; "
+                    + "did you mean 'cutAfter'?"
+            ]
+        )
         #expect(refused("stream: [{json: 1, body: x}]") == ["4:24: A stream item sends one of 'body', 'json' or 'bytes', but 'json' and 'body' each give one."])
         #expect(refused("stream: [{delay: 1s}]") == ["4:14: A stream item needs one of 'body' (text), 'json' (a line of JSON) or 'bytes' (a size)."])
         #expect(refused("stream: [{body: {a: 1}}]") == ["4:21: 'body' takes text, found a mapping; for a line of JSON, use 'json:'."])

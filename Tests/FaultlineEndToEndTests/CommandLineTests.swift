@@ -160,7 +160,7 @@ struct CommandLineTests {
         let port = String(url.split(separator: ":").last ?? "")
         let result = try FaultlineProcess.run(["serve", "--port", port])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("Cannot listen on 127.0.0.1:\(port)"))
+        #expect(result.stderr == "faultline: port \(port) is in use; use --port 0 or --free-ports\n")
         holder.signal()
         holder.waitForExit()
     }

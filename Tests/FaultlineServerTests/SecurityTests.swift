@@ -171,7 +171,7 @@ struct SecurityTests {
             #expect(await eventually { server.journal().contains { $0.fault == "tls-handshake-timeout" } })
             let entry = try #require(server.journal().first { $0.fault == "tls-handshake-timeout" })
             #expect(entry.outcome == .timeout)
-            #expect(server.server.statistics.openConnections == 0)
+            #expect(await eventually { server.server.statistics.openConnections == 0 })
         }
     }
 

@@ -1,7 +1,8 @@
 #ifndef C_FAULTLINE_SYSTEM_H
 #define C_FAULTLINE_SYSTEM_H
 
-/// System calls Swift cannot make directly (variadic `syscall`), for opening body files safely.
+/// System calls Swift cannot make directly (variadic `syscall`), for opening body files safely, and the C library's
+/// memory release.
 
 /// Opens `path` relative to the directory `directory_fd` for reading, refusing any path that leaves that directory
 /// (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`), without blocking on a FIFO (`O_NONBLOCK`), and
@@ -17,5 +18,10 @@ int faultline_open_directory(const char *path);
 /// pipe whose read end is returned (a self-pipe, which cannot lose a signal the way a dispatch source under load
 /// can). Returns -1 with `errno` set when the pipe cannot be made.
 int faultline_catch_termination_signals(void);
+
+/// Gives memory the allocator holds free back to the system (glibc's `malloc_trim(0)`, over every arena), so that
+/// letting go of a large journal or scenario shows in the process's resident size. Returns 1 when memory was given
+/// back, 0 when none was or the C library has no such call.
+int faultline_release_free_memory(void);
 
 #endif

@@ -28,7 +28,8 @@ enum AuthCheck {
             )
         case .bearer(let template):
             let expected = try template.render(in: context)
-            if scheme?.lowercased() == "bearer", credentials == expected { return nil }
+            // The scheme is case-insensitive (RFC 9110 section 11.1): `bearer` and `BEARER` are `Bearer`.
+            if scheme?.equalsIgnoringASCIICase("bearer") ?? false, credentials == expected { return nil }
             // RFC 6750 section 3: no error code when no token came, invalid_token for a wrong one.
             let challenge =
                 sent == nil ? "Bearer realm=\"\(auth.realm)\"" : "Bearer realm=\"\(auth.realm)\", error=\"invalid_token\""
@@ -43,7 +44,7 @@ enum AuthCheck {
     /// The `user:password` of `Basic` credentials, decoded; `nil` for another scheme or bad base64.
     static func basicCredentials(_ authorization: String?) -> String? {
         let (scheme, credentials) = Self.split(authorization?.trimmingSpaces())
-        guard scheme?.lowercased() == "basic", let credentials, let data = Data(base64Encoded: credentials) else { return nil }
+        guard scheme?.equalsIgnoringASCIICase("basic") ?? false, let credentials, let data = Data(base64Encoded: credentials) else { return nil }
         return String(data: data, encoding: .utf8)
     }
 

@@ -79,7 +79,8 @@ extension ResponseSpec {
         }
         switch self.fault {
         case .garbage, .hang(.template?), .truncate(.template), .resetAfter(.template), .slowHeaders(.template),
-            .cutAfter(.template), .stallAfter(.template), .resetAfterEvents(.template):
+            .cutAfter(.template), .stallAfter(.template), .resetAfterEvents(.template),
+            .rstStream(_, afterBytes: .template?):
             return false
         default:
             return true

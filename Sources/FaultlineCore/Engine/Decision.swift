@@ -36,6 +36,20 @@ public struct Decision: Sendable {
     /// Rules whose `pathRegex` gave up on this request's path (they were taken as not matching), for the journal.
     public var regexGaveUp: [String] = []
 
+    /// Who answered, without the response: what the journal needs.
+    public struct Attribution: Sendable, Equatable {
+        public var kind: Kind
+        public var ruleIndex: Int?
+        public var ruleLabel: String?
+        public var step: Int?
+        public var regexGaveUp: [String]
+    }
+
+    /// Who answered, without the response.
+    public var attribution: Attribution {
+        Attribution(kind: self.kind, ruleIndex: self.ruleIndex, ruleLabel: self.ruleLabel, step: self.step, regexGaveUp: self.regexGaveUp)
+    }
+
     public init(kind: Kind, ruleIndex: Int? = nil, ruleLabel: String? = nil, step: Int? = nil, response: ResolvedResponse) {
         self.kind = kind
         self.ruleIndex = ruleIndex

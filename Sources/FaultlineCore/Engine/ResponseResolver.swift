@@ -190,6 +190,14 @@ enum ResponseResolver {
             return .stallAfter(try self.itemCount(count, in: context))
         case .resetAfterEvents(let count):
             return .resetAfterEvents(try self.itemCount(count, in: context))
+        case .rstStream(let code, let afterBytes):
+            return .rstStream(code, afterBytes: try afterBytes.map { count throws(TemplateError) in
+                try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) }
+            })
+        case .goaway(let code):
+            return .goaway(code)
+        case .goawayAfter(let code):
+            return .goawayAfter(code)
         }
     }
 

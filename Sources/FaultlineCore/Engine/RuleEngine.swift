@@ -21,6 +21,10 @@ public final class RuleEngine: Sendable {
     private let state: Mutex<EngineState>
     /// Which rules can match a path, so a request is not tried against every rule.
     private let index: RuleIndex
+    /// Which rules lie nearest a path, so a 404 explains itself without weighing every rule.
+    private let neighbours: PathNeighbourIndex
+    /// Every method some rule names, for the 501 of a method nobody knows.
+    private let ruleMethods: Set<String>
     /// The rules by reference, with the answers that never change prepared.
     private let compiled: [CompiledRule]
 
@@ -57,6 +61,8 @@ public final class RuleEngine: Sendable {
         self.loadedAt = loadedAt ?? Int64(Date().timeIntervalSince1970)
         self.state = Mutex(Self.initialState(scenario: scenario, seed: self.seed, now: .now))
         self.index = RuleIndex(rules: scenario.rules)
+        self.neighbours = PathNeighbourIndex(rules: scenario.rules)
+        self.ruleMethods = Set(scenario.rules.flatMap { $0.methods ?? [] })
         let loadedAt = self.loadedAt
         self.compiled = scenario.rules.map { CompiledRule($0, loadedAt: loadedAt) }
     }
@@ -108,7 +114,8 @@ public final class RuleEngine: Sendable {
     /// `times`, `after`, the sequence step, the rate-limit slot and the rule's random stream.
     public func decide(_ request: IncomingRequest, now: ContinuousClock.Instant = .now) -> Decision {
         var gaveUp: [Int] = []
-        for candidate in self.index.candidates(for: request.path) {
+        let candidates = self.index.candidates(for: request.path)
+        for candidate in candidates {
             let compiled = self.compiled[candidate]
             let captures: [String: String]
             switch RequestMatcher.evaluate(compiled.rule, request) {
@@ -134,32 +141,41 @@ public final class RuleEngine: Sendable {
                 decision = self.resolve(answer, of: compiled, context: prepared.context, request: request)
                 // A rule's own 405 lists the methods the other rules take for this path.
                 if decision.kind == .rule, decision.response.status == 405 {
-                    decision.response.allow = self.allowedMethods(for: request, excluding: compiled.rule.index)
+                    decision.response.allow = self.allowedMethods(for: request, candidates: candidates, excluding: compiled.rule.index)
                 }
             }
             decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
             return decision
         }
-        // Explaining a miss walks every rule again; only the counters it quotes are read under the lock.
-        let none = self.state.withLock { state in
-            NoRuleAnswered(
-                answered: state.rules.map(\.answered),
-                skipped: state.rules.map(\.skipped),
-                enabled: state.enabled,
-                elapsed: now - state.startedAt
-            )
-        }
-        var decision = self.noRuleAnswers(request, none, regexGaveUp: gaveUp)
+        var decision = self.noRuleAnswers(request, candidates: candidates, regexGaveUp: gaveUp, now: now)
         decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
         return decision
     }
 
-    /// No rule answered; how many times each had answered, for the explanation.
-    struct NoRuleAnswered {
-        let answered: [Int]
-        let skipped: [Int]
-        let enabled: [Bool]
-        let elapsed: Duration
+    // MARK: - When no rule answers
+
+    /// A scenario of at most this many rules has every rule weighed when no rule answers, as it always was.
+    static let weighEveryRuleUpTo = 64
+    /// The most rules weighed when no rule answers (the 404's explanation, and the 405, 415 and 406 decisions): those
+    /// whose path may match the request's (at most `explanationLimit - neighbourLimit` of them), then the
+    /// `neighbourLimit` rules whose paths share the longest start with it (`PathNeighbourIndex`).
+    static let explanationLimit = 256
+    /// How many rules near the path a 404 weighs besides those whose path may match.
+    static let neighbourLimit = 32
+
+    /// The rules weighed to explain why none answered `request`, in rule order: every rule of a small scenario; in a
+    /// larger one at most `explanationLimit`, found through the indexes, never by a scan of every rule. Only rules whose
+    /// path may match can lead to a 405, 415 or 406, so those decisions are exact whenever at most
+    /// `explanationLimit - neighbourLimit` rules' paths may match.
+    func explanationRules(for request: IncomingRequest, candidates: [Int]) -> [Int] {
+        let count = self.compiled.count
+        if count <= Self.weighEveryRuleUpTo { return Array(0..<count) }
+        var chosen = Array(candidates.prefix(Self.explanationLimit - Self.neighbourLimit))
+        var seen = Set(chosen)
+        for index in self.neighbours.neighbours(of: request.path, limit: Self.neighbourLimit) where seen.insert(index).inserted {
+            chosen.append(index)
+        }
+        return chosen.sorted()
     }
 
     /// What a matching rule needs that depends on the request alone, worked out before the lock: its template
@@ -355,18 +371,24 @@ public final class RuleEngine: Sendable {
         }
     }
 
-    /// 501, 405, 415, 406 or 404, from how close the rules came.
-    private func noRuleAnswers(_ request: IncomingRequest, _ none: NoRuleAnswered, regexGaveUp: [Int]) -> Decision {
+    /// 501, 405, 415, 406 or 404, from how close the rules came. Runs outside the engine's lock but for a read of the
+    /// weighed rules' counters, and weighs at most `explanationLimit` rules.
+    private func noRuleAnswers(_ request: IncomingRequest, candidates: [Int], regexGaveUp: [Int], now: ContinuousClock.Instant) -> Decision {
         let defaults = self.scenario.defaultHeaders
         let rules = self.scenario.rules
-        if !HTTPSyntax.knownMethods.contains(request.method), !rules.contains(where: { $0.methods?.contains(request.method) ?? false }) {
+        if !HTTPSyntax.knownMethods.contains(request.method), !self.ruleMethods.contains(request.method) {
             return Decision(
                 kind: .notImplemented,
                 response: .text(status: 501, "Faultline: the method \(request.method) is not implemented.\n", headers: defaults)
             )
         }
-        // Each rule's misses, worked out once for the 405, 415, 406 and 404 below.
-        let misses = rules.map { RequestMatcher.misses($0, request, regexGaveUp: regexGaveUp.contains($0.index)) }
+        // The weighed rules' misses, worked out once for the 405, 415, 406 and 404 below.
+        let examined = self.explanationRules(for: request, candidates: candidates)
+        let gaveUp = Set(regexGaveUp)
+        let weighed = examined.map { index in
+            (index: index, misses: RequestMatcher.misses(rules[index], request, regexGaveUp: gaveUp.contains(index)))
+        }
+        let misses = weighed.map(\.misses)
         let nearMisses = misses.filter { $0.count == 1 }.map { $0[0] }
         if nearMisses.contains(where: \.isMethod) {
             var response = ResolvedResponse.text(
@@ -374,7 +396,7 @@ public final class RuleEngine: Sendable {
                 "Faultline: \(request.path) does not take \(request.method).\n",
                 headers: defaults
             )
-            response.allow = self.allowedMethods(misses: misses, excluding: nil)
+            response.allow = self.allowedMethods(weighed: weighed, excluding: nil)
             return Decision(kind: .methodNotAllowed, response: response)
         }
         if let miss = nearMisses.first(where: \.isContentType) {
@@ -389,29 +411,33 @@ public final class RuleEngine: Sendable {
                 response: .text(status: 406, "Faultline: \(miss.description).\n", headers: defaults)
             )
         }
-        let report = MissReport(
-            request: request,
-            rules: rules,
-            misses: misses,
-            answered: none.answered,
-            skipped: none.skipped,
-            enabled: none.enabled,
-            elapsed: none.elapsed
-        )
+        // Only the counters the explanation quotes are read under the lock, and only the weighed rules'.
+        let (counters, elapsed) = self.state.withLock { state in
+            (examined.map { (state.rules[$0].answered, state.rules[$0].skipped, state.enabled[$0]) }, now - state.startedAt)
+        }
+        let weighedRules = zip(weighed, counters).map { weighed, counter in
+            MissReport.WeighedRule(index: weighed.index, misses: weighed.misses, answered: counter.0, skipped: counter.1, enabled: counter.2)
+        }
+        let report = MissReport(request: request, rules: rules, weighed: weighedRules, elapsed: elapsed)
         return Decision(kind: .unmatched, response: .text(status: 404, report.text, headers: defaults))
     }
 
     /// The methods of the rules that match the request in every way but the method, in a conventional order, with
-    /// HEAD beside GET. A rule that takes any method contributes the common ones.
-    private func allowedMethods(for request: IncomingRequest, excluding excluded: Int?) -> [String] {
-        self.allowedMethods(misses: self.scenario.rules.map { RequestMatcher.misses($0, request) }, excluding: excluded)
+    /// HEAD beside GET. A rule that takes any method contributes the common ones. Only rules whose path may match can,
+    /// so only the candidates are weighed (at most `explanationLimit - neighbourLimit` of them).
+    private func allowedMethods(for request: IncomingRequest, candidates: [Int], excluding excluded: Int?) -> [String] {
+        let rules = self.scenario.rules
+        let weighed = candidates.prefix(Self.explanationLimit - Self.neighbourLimit).map { index in
+            (index: index, misses: RequestMatcher.misses(rules[index], request))
+        }
+        return self.allowedMethods(weighed: weighed, excluding: excluded)
     }
 
-    /// The same, from each rule's misses (indexed like the rules).
-    private func allowedMethods(misses: [[RequestMatcher.Miss]], excluding excluded: Int?) -> [String] {
+    /// The same, from the weighed rules' misses.
+    private func allowedMethods(weighed: [(index: Int, misses: [RequestMatcher.Miss])], excluding excluded: Int?) -> [String] {
         var methods: Set<String> = []
-        for rule in self.scenario.rules where rule.index != excluded && misses[rule.index].allSatisfy(\.isMethod) {
-            methods.formUnion(rule.methods ?? Self.commonMethods)
+        for (index, misses) in weighed where index != excluded && misses.allSatisfy(\.isMethod) {
+            methods.formUnion(self.scenario.rules[index].methods ?? Self.commonMethods)
         }
         if methods.isEmpty { methods = ["GET"] }
         if methods.contains("GET") { methods.insert("HEAD") }

@@ -41,22 +41,31 @@ struct RuleIndex: Sendable {
         }
     }
 
-    /// The rules that may match `path`, in rule order.
+    /// The rules that may match `path`, in rule order. The common case (one list) allocates nothing.
     func candidates(for path: String) -> [Int] {
-        var lists: [[Int]] = []
-        if !self.always.isEmpty { lists.append(self.always) }
-        if let exact = self.exact[path] { lists.append(exact) }
-        var node = 0
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            guard let child = self.nodes[node].children[segment] else { break }
-            node = child
-            if !self.nodes[node].rules.isEmpty { lists.append(self.nodes[node].rules) }
+        var first: [Int]?
+        var more: [[Int]] = []
+        func add(_ list: [Int]) {
+            if first == nil { first = list } else { more.append(list) }
         }
-        switch lists.count {
-        case 0: return []
-        case 1: return lists[0]
-        default: return lists.flatMap { $0 }.sorted()
+        if !self.always.isEmpty { add(self.always) }
+        if let exact = self.exact[path] { add(exact) }
+        if self.nodes.count > 1 {
+            // Walk the path's segments (the first is empty for a path starting with `/`) without splitting it.
+            var node = 0
+            var start = path.startIndex
+            while true {
+                let end = path[start...].firstIndex(of: "/") ?? path.endIndex
+                guard let child = self.nodes[node].children[path[start..<end]] else { break }
+                node = child
+                if !self.nodes[node].rules.isEmpty { add(self.nodes[node].rules) }
+                guard end < path.endIndex else { break }
+                start = path.index(after: end)
+            }
         }
+        guard let first else { return [] }
+        if more.isEmpty { return first }
+        return (first + more.flatMap { $0 }).sorted()
     }
 }
 

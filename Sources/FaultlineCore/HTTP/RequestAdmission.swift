@@ -22,7 +22,8 @@ public enum RequestAdmission {
     /// RFC 9112 section 3.2: a server answers 400 to an HTTP/1.1 request without a `Host`, and to any request with
     /// more than one.
     public static func hostRefusal(_ request: IncomingRequest) -> Verdict? {
-        let hosts = request.headers.values(named: "Host").count
+        var hosts = 0
+        for field in request.headers where field.name.equalsIgnoringASCIICase("Host") { hosts += 1 }
         if hosts > 1 {
             return .refuse(status: 400, message: "the request has \(hosts) Host headers; HTTP/1.1 allows exactly one")
         }
@@ -74,8 +75,15 @@ extension Decision {
 
     /// What the decision means for a client waiting to send its body.
     public var earlyAnswer: EarlyAnswer {
-        if case .hang = self.response.fault { return .hangWithoutBody }
-        if self.response.status >= 400 || self.response.fault != nil { return .answerWithoutBody }
+        self.response.earlyAnswer
+    }
+}
+
+extension ResolvedResponse {
+    /// What this response means for a client waiting to send its body (`Expect: 100-continue`).
+    public var earlyAnswer: Decision.EarlyAnswer {
+        if case .hang = self.fault { return .hangWithoutBody }
+        if self.status >= 400 || self.fault != nil { return .answerWithoutBody }
         return .askForBody
     }
 }

@@ -55,6 +55,9 @@ public enum ResponsePlanner {
         switch response.fault {
         case .reset:
             return self.withoutResponse(.reset, response, fault: .reset)
+        case let fault? where fault.isHTTP2Only && request.version.major < 2:
+            // A fault only HTTP/2 has: an HTTP/1.1 request meets a reset, journaled under the fault's name.
+            return self.withoutResponse(.reset, response, fault: fault)
         case .hang(let duration):
             return self.withoutResponse(.hang(duration), response, fault: response.fault)
         case .garbage(let key, let length):
@@ -252,6 +255,12 @@ public enum ResponsePlanner {
             plan.closeAfter = true
         case .slowHeaders(let duration):
             plan.slowHeaders = duration
+        case .rstStream(_, let afterBytes?):
+            // HTTP/2: the head and that many body bytes, then RST_STREAM.
+            plan.cut = ResponsePlan.Cut(after: min(afterBytes, plan.bodyLength), reset: true)
+        case .rstStream(_, nil), .goaway, .goawayAfter:
+            // HTTP/2: the writer sends the frames (an HTTP/1.1 request was planned as a reset above).
+            break
         case .badStatus:
             // The status line with its code and phrase swapped: no client can parse it.
             var head = plan.serializedHead()
@@ -433,8 +442,8 @@ enum HTMLEscaping {
 }
 
 /// Reads comma-separated token lists such as `Connection: keep-alive, Upgrade`.
-enum HTTPTokens {
-    static func contains(_ token: String, in value: String) -> Bool {
+package enum HTTPTokens {
+    package static func contains(_ token: String, in value: String) -> Bool {
         value.split(separator: ",").contains { $0.trimmingSpaces().equalsIgnoringASCIICase(token) }
     }
 }

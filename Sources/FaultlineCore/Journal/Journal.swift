@@ -1,27 +1,67 @@
 import Synchronization
 
-/// The record of every exchange, in arrival order, bounded in memory: past `capacity` the oldest entries go first and
-/// are counted. Thread-safe; the server's event loops record into one journal.
+/// The record of every exchange, in arrival order, bounded in memory twice over: past `capacity` entries, or past
+/// `memoryLimit` bytes of entries (as `JournalEntry.estimatedBytes` counts them), the oldest entries go first and are
+/// counted. Each entry keeps at most `headerLimit` bytes of request header text. Thread-safe; the server's event loops
+/// record into one journal.
 ///
 /// An exchange is numbered when its request head arrives (`reserveID()`) and recorded when it ends, so a slow answer
 /// is recorded after quicker ones that came later; the journal keeps its entries in id order all the same.
 public final class Journal: Sendable {
+    /// The default of `memoryLimit` (`--journal-memory`): 64 MiB.
+    public static let defaultMemoryLimit = 64 << 20
+    /// The default of `headerLimit`: 8 KiB of request header names and values per entry.
+    public static let defaultHeaderLimit = 8 << 10
+
     /// The most entries kept in memory.
     public let capacity: Int
+    /// The most bytes of entries kept in memory; the newest entry is kept whatever its size.
+    public let memoryLimit: Int
+    /// The most bytes of request header names and values an entry keeps (`JournalEntry.truncatingHeaders(to:)`).
+    public let headerLimit: Int
     private let state: Mutex<State>
 
     struct State {
-        var entries: [JournalEntry] = []
-        /// Where the oldest entry is in `entries` once it is full (a ring).
-        var start = 0
+        /// The entries kept, oldest first, from `head` on; the slots before `head` were let go and are `nil` until
+        /// the next compaction.
+        var slots: [JournalEntry?] = []
+        /// Each slot's estimated bytes, weighed once when the entry was recorded.
+        var sizes: [Int] = []
+        var head = 0
+        /// The estimated bytes of the entries kept.
+        var bytes = 0
         var nextID = 1
         var dropped = 0
         /// Goes up with every `clear()`.
         var generation = 0
+
+        var count: Int { self.slots.count - self.head }
+
+        /// Lets the oldest entry go.
+        mutating func dropOldest() {
+            self.bytes -= self.sizes[self.head]
+            self.sizes[self.head] = 0
+            self.slots[self.head] = nil
+            self.head += 1
+            self.dropped += 1
+            // Compacted when the slots let go outnumber those kept: each entry moves at most once per compaction,
+            // so dropping stays O(1) amortized and the array never holds more than twice what is kept.
+            if self.head >= 64, self.head * 2 >= self.slots.count {
+                self.slots.removeFirst(self.head)
+                self.sizes.removeFirst(self.head)
+                self.head = 0
+            }
+        }
     }
 
-    public init(capacity: Int = 10_000) {
+    /// - Parameters:
+    ///   - capacity: the most entries kept (`--journal-size`).
+    ///   - memoryLimit: the most bytes of entries kept (`--journal-memory`).
+    ///   - headerLimit: the most bytes of request header text one entry keeps.
+    public init(capacity: Int = 10_000, memoryLimit: Int = Journal.defaultMemoryLimit, headerLimit: Int = Journal.defaultHeaderLimit) {
         self.capacity = max(1, capacity)
+        self.memoryLimit = max(1, memoryLimit)
+        self.headerLimit = max(0, headerLimit)
         self.state = Mutex(State())
     }
 
@@ -33,32 +73,33 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Keeps the entry (numbering it now when it has no id yet) and returns it as kept. An entry whose request
-    /// arrived before the last `clear()` (its `generation` is older) is not kept: a cleared journal starts clean.
+    /// Keeps the entry (numbering it now when it has no id yet; its request headers cut to `headerLimit`) and returns
+    /// it as kept. An entry whose request arrived before the last `clear()` (its `generation` is older) is not kept: a
+    /// cleared journal starts clean.
     @discardableResult
     public func record(_ entry: JournalEntry, generation: Int? = nil) -> JournalEntry {
-        self.state.withLock { state in
-            var entry = entry
+        // Cut and weighed before the lock: no other event loop waits on this work.
+        var entry = entry
+        entry.truncateHeaders(to: self.headerLimit)
+        let size = entry.estimatedBytes
+        return self.state.withLock { state in
             if entry.id == 0 {
                 entry.id = state.nextID
                 state.nextID += 1
             }
             if let generation, generation != state.generation { return entry }
-            let count = state.entries.count
-            if count < self.capacity {
-                state.entries.append(entry)
-            } else {
-                state.entries[state.start] = entry
-                state.start = (state.start + 1) % self.capacity
-                state.dropped += 1
-            }
+            state.slots.append(entry)
+            state.sizes.append(size)
+            state.bytes += size
             // Keep id order: an entry that ended after later ones moves back past them (usually no step at all).
-            var position = (state.start + state.entries.count - 1) % state.entries.count
-            for _ in 1..<state.entries.count {
-                let previous = (position + state.entries.count - 1) % state.entries.count
-                guard state.entries[previous].id > state.entries[position].id else { break }
-                state.entries.swapAt(previous, position)
-                position = previous
+            var position = state.slots.count - 1
+            while position > state.head, let previous = state.slots[position - 1]?.id, previous > entry.id {
+                state.slots.swapAt(position - 1, position)
+                state.sizes.swapAt(position - 1, position)
+                position -= 1
+            }
+            while state.count > self.capacity || (state.bytes > self.memoryLimit && state.count > 1) {
+                state.dropOldest()
             }
             return entry
         }
@@ -68,7 +109,7 @@ public final class Journal: Sendable {
     /// last `limit` of them.
     public func entries(rule: String? = nil, since: Int? = nil, limit: Int? = nil) -> [JournalEntry] {
         let all = self.state.withLock { state in
-            Array(state.entries[state.start...] + state.entries[..<state.start])
+            state.slots[state.head...].compactMap { $0 }
         }
         var selected = all.filter { entry in
             (rule == nil || entry.rule == rule) && (since == nil || entry.id > since ?? 0)
@@ -79,19 +120,50 @@ public final class Journal: Sendable {
         return selected
     }
 
-    /// How many entries were let go because the journal was full.
+    /// The same entries as `entries(rule:since:limit:)` as the JSON array `JournalEntry.jsonArray` writes, in pieces
+    /// of at most `maxPieceBytes` UTF-8 bytes each (at least 4, so any character fits), made one at a time as the
+    /// sequence is read: a server sends the journal piece by piece instead of building it whole. The pieces joined
+    /// are exactly `JournalEntry.jsonArray(entries(rule:since:limit:))`.
+    public func jsonPieces(
+        rule: String? = nil,
+        since: Int? = nil,
+        limit: Int? = nil,
+        maxPieceBytes: Int = JournalJSONPieces.defaultPieceBytes
+    ) -> JournalJSONPieces {
+        JournalJSONPieces(self.entries(rule: rule, since: since, limit: limit), maxPieceBytes: maxPieceBytes)
+    }
+
+    /// How many entries were let go because the journal was full (in entries or in bytes).
     public var droppedCount: Int {
         self.state.withLock { $0.dropped }
     }
 
-    /// Forgets every entry, and every exchange in flight now; numbering goes on.
+    /// How many entries are kept now.
+    public var count: Int {
+        self.state.withLock { $0.count }
+    }
+
+    /// The estimated bytes of the entries kept now (at most `memoryLimit`, unless the newest entry alone is larger).
+    public var estimatedBytes: Int {
+        self.state.withLock { $0.bytes }
+    }
+
+    /// Forgets every entry, and every exchange in flight now; numbering goes on. The storage is replaced, not
+    /// emptied in place, so its memory goes back too.
     public func clear() {
-        self.state.withLock { state in
-            state.entries = []
-            state.start = 0
-            state.dropped = 0
-            state.generation += 1
+        let old = self.state.withLock { state in
+            defer {
+                state.slots = []
+                state.sizes = []
+                state.head = 0
+                state.bytes = 0
+                state.dropped = 0
+                state.generation += 1
+            }
+            return state.slots
         }
+        // The old entries are let go here, outside the lock: freeing thousands of strings holds up no event loop.
+        _ = consume old
     }
 
     /// Which `clear()` the journal is at: an exchange notes it when its request arrives.

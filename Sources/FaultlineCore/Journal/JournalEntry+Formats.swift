@@ -24,6 +24,9 @@ extension JournalEntry {
         Self.appendOptional(self.tls, to: &out)
         out += ",\"headers\":"
         Self.appendHeaders(self.headers, to: &out)
+        if self.headersTruncated > 0 {
+            out += ",\"headersTruncated\":\(self.headersTruncated)"
+        }
         out += ",\"bodyBytes\":\(self.bodyBytes),\"rule\":"
         Self.appendOptional(self.rule, to: &out)
         out += ",\"step\":"
@@ -38,6 +41,9 @@ extension JournalEntry {
         out += self.firstByteMs.map(Self.milliseconds) ?? "null"
         out += ",\"totalMs\":"
         out += Self.milliseconds(self.totalMs)
+        if let stream = self.stream {
+            out += ",\"stream\":\(stream)"
+        }
         if let eventsSent = self.eventsSent {
             // Only stream answers carry these keys, so every other entry keeps the exact form it always had.
             out += ",\"eventsSent\":\(eventsSent),\"lastEventId\":"
@@ -68,7 +74,9 @@ extension JournalEntry {
         let user = self.headers.first(named: "Authorization").flatMap(Self.basicUser) ?? "-"
         let referer = self.headers.first(named: "Referer") ?? "-"
         let agent = self.headers.first(named: "User-Agent") ?? "-"
-        let request = self.method.isEmpty ? "-" : "\(self.method) \(self.target) \(self.version)"
+        // nginx writes HTTP/2 requests as HTTP/2.0.
+        let version = self.version == "HTTP/2" ? "HTTP/2.0" : self.version
+        let request = self.method.isEmpty ? "-" : "\(self.method) \(self.target) \(version)"
         return "\(self.client) - \(user) [\(Timestamps.commonLog(self.receivedAt))] \"\(Self.escaped(request))\" "
             + "\(self.status) \(self.bodyBytesSent) \"\(Self.escaped(referer))\" \"\(Self.escaped(agent))\""
     }

@@ -27,11 +27,14 @@ public struct JournalEntry: Sendable, Equatable {
     public var method: String
     public var target: String
     public var path: String
-    /// `HTTP/1.1` or `HTTP/1.0`.
+    /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2`.
     public var version: String
     /// The TLS version (`TLSv1.3`) when the request came over TLS.
     public var tls: String?
     public var headers: [HeaderField]
+    /// Bytes of request header names and values left out of `headers` because the request's headers passed the
+    /// journal's per-entry limit (`Journal.headerLimit`); 0 when nothing was (and then not shown).
+    public var headersTruncated: Int = 0
     /// Request body bytes read.
     public var bodyBytes: Int64
     /// The answering rule's name or `rules[N]`; `nil` when none answered.
@@ -64,6 +67,8 @@ public struct JournalEntry: Sendable, Equatable {
     public var lastEventID: String?
     /// For a stream: the last `retry` sent, in milliseconds, `nil` when none was.
     public var retryMs: Int64?
+    /// The HTTP/2 stream id; `nil` on HTTP/1.x (the JSON shows the key only for HTTP/2 requests).
+    public var stream: Int?
 
     public init(
         connection: Int,

@@ -17,8 +17,22 @@ enum KeySuggester {
 
     /// The Levenshtein distance, counting a swap of two neighbours as one edit.
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
+        self.editDistance(Array(a.unicodeScalars), Array(b.unicodeScalars))
+    }
+
+    /// The same, over Unicode scalars a caller has already taken apart (the 404's explanation compares one request
+    /// path with many rules' paths).
+    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        // A start and an end the two share cost nothing and change nothing (checked exhaustively for this distance
+        // over short strings): only what lies between is compared, so near misses cost a few steps.
+        var start = 0
+        while start < a.count, start < b.count, a[start] == b[start] { start += 1 }
+        var end = 0
+        while end < a.count - start, end < b.count - start, a[a.count - 1 - end] == b[b.count - 1 - end] { end += 1 }
+        return self.fullEditDistance(Array(a[start..<(a.count - end)]), Array(b[start..<(b.count - end)]))
+    }
+
+    private static func fullEditDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previousPrevious = [Int](repeating: 0, count: b.count + 1)

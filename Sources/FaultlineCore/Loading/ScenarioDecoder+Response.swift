@@ -124,8 +124,8 @@ extension ScenarioDecoder {
         "drop": .drop, "reset": .reset, "hang": .hang(nil), "garbage": .garbage, "bad-chunk": .badChunk,
         "bad-status": .badStatus,
     ]
-    /// The faults that take a value, as one-key mappings.
-    static let valuedFaults = ScenarioKeys.faultMapping.supported
+    /// The faults that take a value, as one-key mappings (`afterBytes` goes beside `rstStream`).
+    static let valuedFaults = ScenarioKeys.faultMapping.supported.filter { $0 != "afterBytes" }
 
     mutating func decodeFault(_ node: Node, captures: Set<String>) -> FaultSpec? {
         let known = (Array(Self.simpleFaults.keys) + Self.valuedFaults).sorted()
@@ -137,18 +137,21 @@ extension ScenarioDecoder {
                 message += "; did you mean '\(suggestion)'?"
             } else {
                 message += "; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, "
-                    + "{resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, or on a stream {cutAfter: N}, "
-                    + "{stallAfter: N} or {resetAfterEvents: N}."
+                    + "{resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, "
+                    + "{goawayAfter: CODE}, or on a stream {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}."
             }
             self.error(message, at: node)
             return nil
+        case .mapping(let mapping) where mapping.contains(where: { $0.key.string == "rstStream" }):
+            return self.decodeResetStream(mapping, captures: captures)
         case .mapping(let mapping):
             guard mapping.count == 1, let (keyNode, value) = mapping.first, let kind = keyNode.string,
                 Self.valuedFaults.contains(kind)
             else {
                 let kind = mapping.first?.key.string ?? ""
                 var message = "A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, "
-                    + "{slowHeaders: DURATION}, {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}"
+                    + "{slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, {goawayAfter: CODE}, {cutAfter: N}, "
+                    + "{stallAfter: N} or {resetAfterEvents: N}"
                 if mapping.count == 1, let suggestion = KeySuggester.suggestion(for: kind, among: Self.valuedFaults) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
@@ -169,6 +172,9 @@ extension ScenarioDecoder {
                 return self.templatedCount(value, what: "events sent before the stall", captures: captures).map { .stallAfter($0) }
             case "resetAfterEvents":
                 return self.templatedCount(value, what: "events sent before the reset", captures: captures).map { .resetAfterEvents($0) }
+            case "goaway", "goawayAfter":
+                guard let code = self.http2ErrorCode(value) else { return nil }
+                return kind == "goaway" ? .goaway(code) : .goawayAfter(code)
             default:
                 return self.templatedDuration(value, what: "how long the head takes", captures: captures).map { .slowHeaders($0) }
             }
@@ -176,6 +182,45 @@ extension ScenarioDecoder {
             self.error("Expected a fault such as drop or {truncate: 100}, found \(self.describe(node)).", at: node)
             return nil
         }
+    }
+
+    /// `{rstStream: CODE}` or `{rstStream: CODE, afterBytes: SIZE}`.
+    mutating func decodeResetStream(_ mapping: Node.Mapping, captures: Set<String>) -> FaultSpec? {
+        var code: HTTP2ErrorName?
+        var afterBytes: Templated<Int64>?
+        var valid = true
+        for (keyNode, value) in mapping {
+            switch keyNode.string {
+            case "rstStream":
+                code = self.http2ErrorCode(value)
+                valid = valid && code != nil
+            case "afterBytes":
+                afterBytes = self.templatedSize(value, what: "a number of body bytes", captures: captures)
+                valid = valid && afterBytes != nil
+            default:
+                self.error("{rstStream: CODE} takes only afterBytes beside it, found '\(keyNode.string ?? "")'.", at: keyNode)
+                valid = false
+            }
+        }
+        guard valid, let code else { return nil }
+        return .rstStream(code, afterBytes: afterBytes)
+    }
+
+    /// An HTTP/2 error code: an RFC 9113 name (`REFUSED_STREAM`) or a number.
+    mutating func http2ErrorCode(_ node: Node) -> HTTP2ErrorName? {
+        let expected = "an HTTP/2 error code such as REFUSED_STREAM, INTERNAL_ERROR or a number"
+        guard let text = self.scalar(node, expected: expected) else { return nil }
+        guard let code = HTTP2ErrorName.parse(text) else {
+            var message = "Expected \(expected), found '\(text)'"
+            if let suggestion = KeySuggester.suggestion(for: text.uppercased(), among: HTTP2ErrorName.names) {
+                message += "; did you mean '\(suggestion)'?"
+            } else {
+                message += "; RFC 9113 names " + HTTP2ErrorName.names.joined(separator: ", ") + "."
+            }
+            self.error(message, at: node)
+            return nil
+        }
+        return code
     }
 
     mutating func decodeThrottle(_ node: Node, captures: Set<String>) -> ThrottleSpec? {

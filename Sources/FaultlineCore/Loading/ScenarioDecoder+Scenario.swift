@@ -10,6 +10,8 @@ extension ScenarioDecoder {
         var defaultHeaders: [HeaderField] = []
         var limits: Limits?
         var rules: [Rule] = []
+        /// Where the file's `rules:` key is, for an error about the rules as a whole.
+        var rulesKeyLocation: SourceLocation?
         var expectations: [ClientExpectation] = []
     }
 
@@ -44,7 +46,13 @@ extension ScenarioDecoder {
             case "limits":
                 contents.limits = self.decodeLimits(entry.value)
             case "rules":
-                contents.rules = self.decodeRules(entry.value, defaultHeaders: contents.defaultHeaders)
+                contents.rulesKeyLocation = self.location(of: entry.keyNode)
+                if case .sequence(let sequence) = entry.value, sequence.count > ScenarioLoader.maxRules {
+                    // Not one of them is built.
+                    self.error(ScenarioLoader.tooManyRules(sequence.count), at: entry.keyNode)
+                } else {
+                    contents.rules = self.decodeRules(entry.value, defaultHeaders: contents.defaultHeaders)
+                }
             case "expect":
                 expectNode = entry.value
             default:
@@ -118,6 +126,8 @@ extension ScenarioDecoder {
                     listener.host = self.string(entry.value, expected: "an address to bind, such as 127.0.0.1") ?? ""
                 case "tls":
                     listener.tls = self.decodeTLS(entry.value)
+                case "http2":
+                    listener.http2 = self.decodeHTTP2(entry.value)
                 default:
                     tlsOnly.append(entry)
                 }
@@ -153,6 +163,40 @@ extension ScenarioDecoder {
             listeners.append(listener)
         }
         return listeners
+    }
+
+    /// `http2: true` (or `false`), or a mapping of HTTP/2 settings that turns it on.
+    mutating func decodeHTTP2(_ node: Node) -> HTTP2Spec? {
+        if case .scalar = node {
+            return self.bool(node, expected: "http2 as true, false or a mapping of settings") == true ? HTTP2Spec() : nil
+        }
+        guard let entries = self.entries(of: node, ScenarioKeys.http2) else { return nil }
+        var spec = HTTP2Spec()
+        for entry in entries {
+            switch entry.key {
+            case "maxConcurrentStreams":
+                spec.maxConcurrentStreams = self.integer(entry.value, in: 1...1_000_000, expected: "a number of streams from 1") ?? spec.maxConcurrentStreams
+            case "initialWindowSize":
+                if let size = self.size(entry.value, what: "the initial window size") {
+                    if (0...Int64(Int32.max)).contains(size) {
+                        spec.initialWindowSize = Int(size)
+                    } else {
+                        self.error("An HTTP/2 window is at most 2,147,483,647 bytes (RFC 9113 section 6.5.2).", at: entry.value)
+                    }
+                }
+            case "maxFrameSize":
+                if let size = self.size(entry.value, what: "the largest frame") {
+                    if (16_384...16_777_215).contains(size) {
+                        spec.maxFrameSize = Int(size)
+                    } else {
+                        self.error("An HTTP/2 frame size is from 16KiB to 16,777,215 bytes (RFC 9113 section 6.5.2).", at: entry.value)
+                    }
+                }
+            default:
+                break
+            }
+        }
+        return spec
     }
 
     /// `tls: auto`, `tls: {cert: PEM, key: PEM}` or `tls: {fault: NAME}`.

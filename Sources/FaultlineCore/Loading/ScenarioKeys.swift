@@ -22,10 +22,16 @@ package enum ScenarioKeys {
     )
     static let listener = KeySet(
         place: "a listener",
-        supported: ["port", "host", "tls", "hosts", "clientAuth", "minVersion", "maxVersion"],
+        supported: ["port", "host", "tls", "http2", "hosts", "clientAuth", "minVersion", "maxVersion"],
         notYetSupported: []
     )
     static let tls = KeySet(place: "tls", supported: ["cert", "key", "fault"], notYetSupported: [])
+    /// `http2: {maxConcurrentStreams: 8, ...}`.
+    static let http2 = KeySet(
+        place: "http2",
+        supported: ["maxConcurrentStreams", "initialWindowSize", "maxFrameSize"],
+        notYetSupported: []
+    )
     static let clientAuth = KeySet(place: "clientAuth", supported: ["ca", "mode"], notYetSupported: [])
     static let defaults = KeySet(place: "defaults", supported: ["headers"], notYetSupported: [])
     static let match = KeySet(place: "match", supported: ["headers", "query", "clientCert"], notYetSupported: [])
@@ -80,7 +86,10 @@ package enum ScenarioKeys {
     /// The faults that take a value, written as a mapping with one of these keys (`{truncate: 100}`).
     static let faultMapping = KeySet(
         place: "a fault",
-        supported: ["truncate", "resetAfter", "hang", "slowHeaders", "cutAfter", "stallAfter", "resetAfterEvents"],
+        supported: [
+            "truncate", "resetAfter", "hang", "slowHeaders", "rstStream", "afterBytes", "goaway", "goawayAfter", "cutAfter",
+            "stallAfter", "resetAfterEvents",
+        ],
         notYetSupported: []
     )
     /// The faults written as a plain name (`fault: drop`).
@@ -104,7 +113,7 @@ package enum ScenarioKeys {
     /// Every mapping a scenario file has, each once, keyed by the name of its definition in
     /// `schema/scenario.schema.json` (`scenario` is the schema's root).
     package static let all: [String: KeySet] = [
-        "scenario": topLevel, "listener": listener, "tls": tls, "clientAuth": clientAuth, "defaults": defaults,
+        "scenario": topLevel, "listener": listener, "tls": tls, "http2Settings": http2, "clientAuth": clientAuth, "defaults": defaults,
         "limits": limits, "rule": rule, "step": step, "match": match, "after": after, "active": active, "auth": auth,
         "rateLimit": rateLimit, "interim": interim, "faultMapping": faultMapping, "throttleMapping": throttle,
         "delayDistribution": delayDistribution, "lognormal": lognormal, "expectation": expectation, "count": count,

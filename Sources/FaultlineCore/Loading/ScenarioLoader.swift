@@ -6,6 +6,16 @@ import Yams
 /// Every problem in every file is reported, each with its file, line and column; a scenario with any problem is
 /// refused as a whole.
 public enum ScenarioLoader {
+    /// The most rules a scenario may have, all files together: matching, the 404's explanation and the control API
+    /// stay fast, and a scenario sent to the control API cannot take the server's memory.
+    public static let maxRules = 10_000
+
+    /// The error for a scenario with `count` rules, more than `maxRules`.
+    static func tooManyRules(_ count: Int, atLeast: Bool = false) -> String {
+        "The scenario has \(atLeast ? "at least " : "")\(count) rules; a scenario may have at most \(self.maxRules) "
+            + "(write rules that differ only in their path as one rule with a glob or a pathRegex and templates)."
+    }
+
     /// Loads and merges scenario files: their rules are tried in the order the files are given; listeners are
     /// concatenated; the first file that sets `name`, `seed` or `limits` sets it; each file's `defaults` apply to its own rules.
     public static func load(files: [String]) throws(ScenarioError) -> Scenario {
@@ -31,6 +41,15 @@ public enum ScenarioLoader {
             switch self.decode(yaml: yaml, name: file, files: .folder(directory)) {
             case .success(let contents): parts.append((file, contents))
             case .failure(let error): diagnostics += error.diagnostics
+            }
+        }
+        // The bound holds for the scenario served, all files together.
+        var total = 0
+        for part in parts {
+            total += part.contents.rules.count
+            if total > self.maxRules, let location = part.contents.rulesKeyLocation {
+                diagnostics.append(Diagnostic(self.tooManyRules(parts.reduce(0) { $0 + $1.contents.rules.count }), at: location))
+                break
             }
         }
         guard diagnostics.isEmpty else { throw ScenarioError(diagnostics: diagnostics) }
@@ -64,6 +83,12 @@ public enum ScenarioLoader {
         files: FileScope
     ) -> Result<ScenarioDecoder.FileContents, ScenarioError> {
         let start = SourceLocation(file: name, line: 1, column: 1)
+        // Far too many rules are refused from the text alone, before a node is built for each.
+        if let scanned = RuleCountScan.count(yaml), scanned.count > self.maxRules {
+            return .failure(ScenarioError(diagnostics: [
+                Diagnostic(self.tooManyRules(scanned.count, atLeast: !scanned.isExact), at: SourceLocation(file: name, line: scanned.line, column: 1))
+            ]))
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {

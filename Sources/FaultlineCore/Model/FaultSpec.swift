@@ -24,6 +24,12 @@ public enum FaultSpec: Sendable {
     case stallAfter(Templated<Int>)
     /// A stream's first N events (or items), then a TCP RST.
     case resetAfterEvents(Templated<Int>)
+    /// HTTP/2: RST_STREAM with this code instead of a response, or after the head and `afterBytes` body bytes.
+    case rstStream(HTTP2ErrorName, afterBytes: Templated<Int64>?)
+    /// HTTP/2: GOAWAY with this code and a last-stream-id below this stream (the request was not processed).
+    case goaway(HTTP2ErrorName)
+    /// HTTP/2: the stream is answered, then GOAWAY with this code and last-stream-id = this stream.
+    case goawayAfter(HTTP2ErrorName)
 }
 
 /// A fault with every value decided for one request.
@@ -41,12 +47,23 @@ public enum Fault: Sendable, Equatable {
     case cutAfter(Int)
     case stallAfter(Int)
     case resetAfterEvents(Int)
+    case rstStream(HTTP2ErrorName, afterBytes: Int64?)
+    case goaway(HTTP2ErrorName)
+    case goawayAfter(HTTP2ErrorName)
 
     /// For a stream fault: how many events (or items) go out before it strikes.
     public var streamItemsBefore: Int? {
         switch self {
         case .cutAfter(let count), .stallAfter(let count), .resetAfterEvents(let count): count
         default: nil
+        }
+    }
+
+    /// Whether the fault exists only on HTTP/2 (an HTTP/1.1 request meeting it is answered with `reset`).
+    public var isHTTP2Only: Bool {
+        switch self {
+        case .rstStream, .goaway, .goawayAfter: true
+        default: false
         }
     }
 
@@ -65,6 +82,9 @@ public enum Fault: Sendable, Equatable {
         case .cutAfter: "cutAfter"
         case .stallAfter: "stallAfter"
         case .resetAfterEvents: "resetAfterEvents"
+        case .rstStream: "rstStream"
+        case .goaway: "goaway"
+        case .goawayAfter: "goawayAfter"
         }
     }
 }

@@ -41,6 +41,8 @@ public struct ListenerSpec: Sendable, Equatable {
     public var port: Int
     /// How the listener speaks TLS; `nil` for plaintext.
     public var tls: TLSSpec?
+    /// HTTP/2 beside HTTP/1.1, when on (`http2:`).
+    public var http2: HTTP2Spec?
     /// Where the listener is declared, when it comes from a scenario file.
     public var sourceLocation: SourceLocation?
 

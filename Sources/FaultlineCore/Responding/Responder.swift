@@ -36,14 +36,14 @@ public struct ResponderRequest: Sendable {
 public struct Reply: Sendable {
     /// The response to send.
     public var response: ResolvedResponse
-    /// The rule engine's decision behind it (which rule, which step), for the journal; `nil` for replies that come
-    /// from no rule (the control API's).
-    public var decision: Decision?
+    /// Who answered (which rule, which step), for the journal; `nil` for replies that come from no rule (the control
+    /// API's). The response itself is `response`: a reply carries it once.
+    public var decision: Decision.Attribution?
     /// How HTTP's rules apply to the response: fully for the rules' answers (validators, conditionals, ranges),
     /// plainly for the control API's.
     public var planning: ResponsePlanner.Mode
 
-    public init(response: ResolvedResponse, decision: Decision? = nil, planning: ResponsePlanner.Mode = .full) {
+    public init(response: ResolvedResponse, decision: Decision.Attribution? = nil, planning: ResponsePlanner.Mode = .full) {
         self.response = response
         self.decision = decision
         self.planning = planning
@@ -51,6 +51,6 @@ public struct Reply: Sendable {
 
     /// The reply carrying a rule engine's decision.
     public init(_ decision: Decision) {
-        self.init(response: decision.response, decision: decision, planning: .full)
+        self.init(response: decision.response, decision: decision.attribution, planning: .full)
     }
 }

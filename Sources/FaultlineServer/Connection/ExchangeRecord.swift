@@ -6,8 +6,8 @@ import NIOCore
 final class ExchangeRecord {
     /// The request as received.
     let request: HTTP1ConnectionStateMachine.Request
-    /// The rule engine's decision, when a rule (or the engine) answered.
-    let decision: Decision?
+    /// Who answered, when a rule (or the engine) did.
+    let decision: Decision.Attribution?
     /// Whether the exchange goes into the journal (the control API's do not).
     let isJournaled: Bool
     /// The plan being carried out; `nil` until it is made (while a body file opens, say).
@@ -29,7 +29,7 @@ final class ExchangeRecord {
     /// Recorded in the journal already.
     var recorded = false
 
-    init(request: HTTP1ConnectionStateMachine.Request, decision: Decision?, isJournaled: Bool) {
+    init(request: HTTP1ConnectionStateMachine.Request, decision: Decision.Attribution?, isJournaled: Bool) {
         self.request = request
         self.decision = decision
         self.isJournaled = isJournaled
@@ -54,7 +54,7 @@ final class ExchangeRecord {
             method: head.method,
             target: head.target,
             path: head.path,
-            version: "HTTP/\(head.version.major).\(head.version.minor)",
+            version: head.version.major == 2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
             headers: head.headers,
             bodyBytes: self.request.bodyBytes,
             rule: self.decision?.ruleLabel,
@@ -76,6 +76,7 @@ final class ExchangeRecord {
             entry.lastEventID = self.lastEventID
             entry.retryMs = self.retrySent.map(EventStreamEncoder.milliseconds)
         }
+        entry.stream = facts.streamID
         return entry
     }
 }

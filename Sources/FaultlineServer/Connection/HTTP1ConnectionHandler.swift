@@ -22,12 +22,15 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = IOData
 
     private let environment: ConnectionEnvironment
+    private let limits: Limits
     private var machine: HTTP1ConnectionStateMachine
     private var info = ConnectionInfo()
     private var byteCounter: InboundByteCounter?
     /// The context next to the socket: closes through it bypass TLS (an RST, a close without close_notify).
     private var socketContext: ChannelHandlerContext?
     private var writer: HTTP1ResponseWriter?
+    /// What the writer calls when an exchange ends: made once per connection, not once per request.
+    private var onEnd: ((ExchangeRecord, HTTP1ResponseWriter.Ending) -> Void)?
     /// The exchange being answered: its reply may still be on the thread pool, or its body file opening.
     private var current: ExchangeRecord?
     /// The connection's one timer, for the state machine's deadlines.
@@ -40,8 +43,13 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     init(environment: ConnectionEnvironment, limits: Limits) {
         self.environment = environment
         self.machine = HTTP1ConnectionStateMachine(
-            configuration: .init(limits: limits, closesWithoutNotify: environment.tlsFault == .closeWithoutNotify)
+            configuration: .init(
+                limits: limits,
+                closesWithoutNotify: environment.tlsFault == .closeWithoutNotify,
+                acceptsH2CUpgrade: environment.http2 != nil && !environment.isTLS
+            )
         )
+        self.limits = limits
     }
 
     // MARK: - Lifecycle
@@ -58,7 +66,14 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             statistics: self.environment.statistics,
             metrics: self.environment.control.metrics
         )
+        self.onEnd = { record, ending in self.ended(record, ending, context: context) }
         if context.channel.isActive, !self.environment.isTLS {
+            // Added after the connection opened (a plaintext HTTP/2 listener looked at its first bytes): the request
+            // head has been due since the connection's start.
+            let waited = NIODeadline.now() - self.info.connectedAt
+            self.apply(self.machine.connected(now: context.eventLoop.now - waited), context: context)
+        } else if context.channel.isActive, self.info.tlsVersion != nil {
+            // Added once ALPN chose HTTP/1.1: the handshake is over, and the head is due from now.
             self.apply(self.machine.connected(now: context.eventLoop.now), context: context)
         }
     }
@@ -67,6 +82,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         // The writer holds this handler's context: let it go with the pipeline, or the two would keep each other.
         self.writer?.abort()
         self.writer = nil
+        self.onEnd = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -129,6 +145,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.apply(self.machine.quiesce(responseIsHanging: self.writer?.isHanging ?? false), context: context)
         case is ResetEvent:
             self.apply(self.machine.reset(responseIsWaiting: self.writer?.isWaiting ?? false), context: context)
+        case is GracePeriodEndedEvent:
+            self.apply(self.machine.gracePeriodEnded(), context: context)
         case let event as TLSUserEvent:
             if case .handshakeCompleted = event {
                 self.apply(self.machine.connected(now: context.eventLoop.now), context: context)
@@ -176,6 +194,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.close(mode: .output, promise: nil)
             self.apply(.scheduleTimer(until), context: context)
             context.read()
+        case .upgradeToHTTP2(let request):
+            self.upgradeToHTTP2(request, context: context)
         case .abortResponse(let outcome, let kind):
             self.writer?.abort()
             if let record = self.current {
@@ -326,21 +346,52 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func write(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, context: ChannelHandlerContext) {
-        guard let writer = self.writer else { return }
-        writer.start(plan, record: record, file: file) { ending in
-            guard self.current === record else { return }
-            self.current = nil
-            // A 408 ends in a timeout however completely it was sent.
-            let outcome: JournalEntry.Outcome = plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
-            self.journal(record, outcome: outcome)
-            guard self.isActive else { return }
-            let action = self.machine.responseFinished(
-                close: ending.close,
-                closeAfter: plan.closeAfter,
-                now: context.eventLoop.now,
-                bytesReceived: self.byteCounter?.total ?? 0
-            )
-            self.apply(action, context: context)
+        guard let writer = self.writer, let onEnd = self.onEnd else { return }
+        writer.start(plan, record: record, file: file, onEnd: onEnd)
+    }
+
+    /// The writer is done with an exchange: journal it, then let the state machine say what follows.
+    private func ended(_ record: ExchangeRecord, _ ending: HTTP1ResponseWriter.Ending, context: ChannelHandlerContext) {
+        guard self.current === record, let plan = record.plan else { return }
+        self.current = nil
+        // A 408 ends in a timeout however completely it was sent.
+        let outcome: JournalEntry.Outcome = plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
+        self.journal(record, outcome: outcome)
+        guard self.isActive else { return }
+        let action = self.machine.responseFinished(
+            close: ending.close,
+            closeAfter: plan.closeAfter,
+            now: context.eventLoop.now,
+            bytesReceived: self.byteCounter?.total ?? 0
+        )
+        self.apply(action, context: context)
+    }
+
+    // MARK: - h2c
+
+    /// Answers `101 Switching Protocols` and hands the connection to HTTP/2, with the request as stream 1. A request
+    /// whose header block would not fit one frame is answered over HTTP/1.1 instead (the upgrade is the server's
+    /// choice).
+    private func upgradeToHTTP2(_ request: HTTP1ConnectionStateMachine.Request, context: ChannelHandlerContext) {
+        guard let spec = self.environment.http2, let injector = H2CUpgradeInjector(request: request.head) else {
+            self.respond(to: request, context: context)
+            return
+        }
+        self.timer?.cancel()
+        self.timer = nil
+        let switching = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ByteBuffer(string: switching))), promise: nil)
+        do {
+            let sync = context.pipeline.syncOperations
+            try sync.addHandler(injector)
+            try HTTP2Pipeline.configure(context.channel, environment: self.environment, spec: spec, limits: self.limits, info: self.info)
+            // The decoder goes last: what it holds past the request is handed on, to the injector.
+            let decoder = try sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            sync.removeHandler(context: context, promise: nil)
+            sync.removeHandler(context: decoder, promise: nil)
+        } catch {
+            self.environment.logger.debug("cannot switch to HTTP/2", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
         }
     }
 

@@ -20,20 +20,29 @@ struct HTTP1ConnectionStateMachine {
         var lingerTime: TimeAmount = .seconds(2)
         /// The listener's TLS fault is `close-without-notify`: every close goes below TLS.
         var closesWithoutNotify = false
+        /// The listener speaks HTTP/2 in plaintext: a request with `Upgrade: h2c` switches the connection to it.
+        var acceptsH2CUpgrade = false
     }
 
-    /// A request as the connection knows it; `facts` is the handler's own bookkeeping, carried along untouched.
-    struct Request {
-        var head: IncomingRequest
+    /// A request as the connection knows it; `facts` is the handler's own bookkeeping, carried along untouched. A
+    /// reference: it travels through the actions, the queue and the exchange record without being copied.
+    final class Request {
+        let head: IncomingRequest
         /// Request body bytes received.
         var bodyBytes: Int64 = 0
         /// The body, kept only for responders that read bodies.
         var body: [UInt8] = []
         /// Whether `body` is kept.
-        var keepsBody: Bool
+        let keepsBody: Bool
         /// The reply decided before the body (`Expect: 100-continue`).
         var earlyReply: Reply?
         var facts: RequestFacts
+
+        init(head: IncomingRequest, keepsBody: Bool, facts: RequestFacts) {
+            self.head = head
+            self.keepsBody = keepsBody
+            self.facts = facts
+        }
     }
 
     /// A refusal decided before any responder saw the request.
@@ -74,6 +83,8 @@ struct HTTP1ConnectionStateMachine {
         case closeOutputAndLinger(until: NIODeadline)
         /// End the response in flight now, journaled with `outcome`, and close.
         case abortResponse(JournalEntry.Outcome, CloseKind)
+        /// Answer `101 Switching Protocols` and carry on in HTTP/2, where this request is stream 1.
+        case upgradeToHTTP2(Request)
     }
 
     /// What the timer is waiting for.
@@ -117,6 +128,8 @@ struct HTTP1ConnectionStateMachine {
     private var closed = false
     /// The server, not the client, ended the connection.
     private(set) var closedByServer = false
+    /// The server's grace period ran out while the connection was open.
+    private var graceEnded = false
     /// Requests answered so far.
     private(set) var requestsAnswered = 0
     private var wait: Wait?
@@ -160,12 +173,10 @@ struct HTTP1ConnectionStateMachine {
 
     /// The reply decided before the body for the request being received (`Expect: 100-continue`).
     mutating func earlyReply(_ reply: Reply) -> Action {
-        guard var request = self.receiving else { return .none }
+        guard let request = self.receiving else { return .none }
         request.earlyReply = reply
-        let decision = reply.decision ?? Decision(kind: .rule, response: reply.response)
-        switch decision.earlyAnswer {
+        switch reply.response.earlyAnswer {
         case .askForBody:
-            self.receiving = request
             return .sendContinue
         case .hangWithoutBody:
             // Reading goes on, to see the client leave.
@@ -182,15 +193,14 @@ struct HTTP1ConnectionStateMachine {
 
     /// Part of the current request's body arrived.
     mutating func receivedBody(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
-        guard !self.stoppedReading, !self.lingering, self.receiving != nil else { return .none }
-        // Changed in place: a copy of the request would copy a control API body read so far with every part.
-        self.receiving?.bodyBytes += Int64(bytes.readableBytes)
-        guard let count = self.receiving?.bodyBytes, count <= self.configuration.limits.maxBodySize else {
+        guard !self.stoppedReading, !self.lingering, let request = self.receiving else { return .none }
+        request.bodyBytes += Int64(bytes.readableBytes)
+        guard request.bodyBytes <= self.configuration.limits.maxBodySize else {
             let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
-            return self.refuse(413, message, self.receiving)
+            return self.refuse(413, message, request)
         }
-        if self.receiving?.keepsBody == true {
-            self.receiving?.body.append(contentsOf: bytes.readableBytesView)
+        if request.keepsBody {
+            request.body.append(contentsOf: bytes.readableBytesView)
         }
         if case .body = self.wait {
             // The deadline moves with every part; the armed timer catches up when it fires.
@@ -204,6 +214,13 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed, let request = self.receiving else { return .none }
         self.receiving = nil
         self.clearBodyWait()
+        if self.configuration.acceptsH2CUpgrade, !self.responding, self.queue.isEmpty, request.bodyBytes == 0,
+            request.head.asksForH2C
+        {
+            self.closed = true
+            self.wait = nil
+            return .upgradeToHTTP2(request)
+        }
         // After CONNECT or an Upgrade request NIO's parser reads nothing more; the answer closes the connection.
         if request.head.asksToSwitchProtocols { self.stoppedReading = true }
         if !self.responding, self.queue.isEmpty {
@@ -324,6 +341,19 @@ struct HTTP1ConnectionStateMachine {
         return self.closeIfIdle()
     }
 
+    /// The server's grace period ran out: whatever is left is the server's own cut, journaled `dropped`.
+    mutating func gracePeriodEnded() -> Action {
+        self.quiescing = true
+        self.closedByServer = true
+        self.graceEnded = true
+        guard !self.closed else { return .none }
+        if self.responding {
+            self.closed = true
+            return .abortResponse(.dropped, .fin)
+        }
+        return self.closeNow(.fin)
+    }
+
     /// The control API's reset: a response held back by a delay, a pause or a hang is closed.
     mutating func reset(responseIsWaiting: Bool) -> Action {
         guard self.responding, responseIsWaiting, !self.closed else { return .none }
@@ -345,7 +375,8 @@ struct HTTP1ConnectionStateMachine {
             }
         }
         if let request = self.receiving {
-            left.append((request, .clientClosed))
+            // Half received: the client's, unless the server cut it at the end of its grace period.
+            left.append((request, self.graceEnded ? .dropped : .clientClosed))
             self.receiving = nil
         }
         return left
@@ -418,6 +449,19 @@ struct HTTP1ConnectionStateMachine {
     }
 }
 
+extension IncomingRequest {
+    /// Whether the request asks to upgrade to HTTP/2 in plaintext (RFC 7540 section 3.2): `Upgrade: h2c`, with
+    /// `Connection: Upgrade, HTTP2-Settings` and one `HTTP2-Settings`, on HTTP/1.1, without a body.
+    var asksForH2C: Bool {
+        guard self.version == (1, 1), !self.hasBody else { return false }
+        let connection = self.headers.values(named: "Connection")
+        return self.headers.values(named: "Upgrade").contains { HTTPTokens.contains("h2c", in: $0) }
+            && connection.contains { HTTPTokens.contains("upgrade", in: $0) }
+            && connection.contains { HTTPTokens.contains("http2-settings", in: $0) }
+            && self.headers.values(named: "HTTP2-Settings").count == 1
+    }
+}
+
 /// Why a request could not be parsed, and the answer it gets.
 struct ParseFailure: Equatable {
     var status: Int
@@ -461,4 +505,6 @@ struct RequestFacts {
     var arrivedAt: NIODeadline
     /// Whether the exchange goes into the journal (the control API's do not).
     var isJournaled: Bool
+    /// The HTTP/2 stream the request came on; `nil` on HTTP/1.x.
+    var streamID: Int?
 }

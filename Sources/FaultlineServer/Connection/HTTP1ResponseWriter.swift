@@ -54,12 +54,12 @@ final class HTTP1ResponseWriter {
         var streamDue: NIODeadline?
         /// A large piece of a stream being written as the channel takes it.
         var pendingChunk: PendingChunk?
-        let onEnd: (Ending) -> Void
+        let onEnd: (ExchangeRecord, Ending) -> Void
 
-        init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
+        init(record: ExchangeRecord, plan: ResponsePlan, steps: [WriteStep], file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
             self.record = record
             self.plan = plan
-            self.steps = plan.http1Steps
+            self.steps = steps
             self.file = file
             self.cursor = BodyCursor(plan.segments)
             self.onEnd = onEnd
@@ -101,9 +101,14 @@ final class HTTP1ResponseWriter {
 
     /// Starts writing `plan` for `record`; `onEnd` is called once, when the steps are done or a write fails, unless
     /// the writer is aborted first.
-    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
+    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
         record.plan = plan
-        self.run = Run(record: record, plan: plan, file: file, onEnd: onEnd)
+        if file == nil, let whole = Self.wholeResponse(plan) {
+            // The common case takes no steps: the whole response in one write.
+            self.writeWhole(whole, plan: plan, record: record, onEnd: onEnd)
+            return
+        }
+        self.run = Run(record: record, plan: plan, steps: plan.http1Steps, file: file, onEnd: onEnd)
         self.advance()
     }
 
@@ -144,7 +149,6 @@ final class HTTP1ResponseWriter {
                     self.write(Self.interimHead(interim), body: false, run)
                 }
             case .head(over: nil):
-                if self.writeWholeResponse(run) { continue }
                 let date = self.date()
                 run.record.dateSent = date
                 var buffer = self.context.channel.allocator.buffer(capacity: run.plan.headLength)
@@ -223,7 +227,7 @@ final class HTTP1ResponseWriter {
         guard self.run === run else { return }
         self.run = nil
         self.release(run)
-        run.onEnd(ending)
+        run.onEnd(run.record, ending)
     }
 
     private func release(_ run: Run) {
@@ -252,21 +256,24 @@ final class HTTP1ResponseWriter {
 
     // MARK: - The head
 
-    /// The common case, a small in-memory response with no pacing and no fault, goes out as one buffer in one write.
-    /// Returns false when the plan needs the general path.
-    private func writeWholeResponse(_ run: Run) -> Bool {
-        let plan = run.plan
-        guard plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
-            plan.bodyLength <= Self.wholeResponseLimit
-        else { return false }
-        let bytes: [UInt8]
+    /// The body of a plan that goes out whole in one write with its head: a small in-memory response with no delay,
+    /// no interim response, no pacing and no fault. `nil` when the plan needs its steps.
+    static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
+        guard plan.action == .respond, plan.delay == .zero, plan.interim.isEmpty, plan.slowHeaders == nil,
+            plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
+            plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil
+        else { return nil }
         switch plan.source {
-        case .none: bytes = []
-        case .bytes(let body, _): bytes = body
-        default: return false
+        case .none: return []
+        case .bytes(let body, _): return body
+        default: return nil
         }
+    }
+
+    /// Writes the head and the body as one buffer, and ends the exchange once the socket has taken it.
+    private func writeWhole(_ bytes: [UInt8], plan: ResponsePlan, record: ExchangeRecord, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
         let date = self.date()
-        run.record.dateSent = date
+        record.dateSent = date
         var buffer = self.context.channel.allocator.buffer(capacity: plan.headLength + Int(plan.bodyLength))
         plan.writeHead(date: date) { buffer.writeString($0) }
         for segment in plan.segments {
@@ -275,19 +282,21 @@ final class HTTP1ResponseWriter {
             case .slice(let offset, let length): buffer.writeBytes(bytes[Int(offset)..<Int(offset + length)])
             }
         }
-        run.record.statusSent = plan.status
+        record.statusSent = plan.status
+        record.firstByteAt = .now()
+        record.bodyFinished = true
         let total = Int64(buffer.readableBytes)
-        run.record.firstByteAt = .now()
-        let record = run.record
-        let future = self.context.writeAndFlush(NIOAny(IOData.byteBuffer(buffer)))
-        future.assumeIsolated().whenSuccess {
-            record.bytesSent = total
-            record.bodyBytesSent = plan.bodyLength
+        let bodyLength = plan.bodyLength
+        self.context.writeAndFlush(NIOAny(IOData.byteBuffer(buffer))).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success:
+                record.bytesSent = total
+                record.bodyBytesSent = bodyLength
+                onEnd(record, Ending(outcome: .completed, close: nil))
+            case .failure:
+                onEnd(record, Ending(outcome: .clientClosed, close: .fin))
+            }
         }
-        run.lastWrite = future
-        // Skip the body step: it went out with the head.
-        if run.next < run.steps.count, case .body = run.steps[run.next] { run.next += 1 }
-        return true
     }
 
     /// An informational head (`103 Early Hints`).
@@ -431,28 +440,7 @@ final class HTTP1ResponseWriter {
     }
 
     private func data(for chunk: BodyCursor.Chunk, _ run: Run) -> IOData {
-        let allocator = self.context.channel.allocator
-        switch chunk {
-        case .bytes(let bytes):
-            return .byteBuffer(allocator.buffer(bytes: bytes))
-        case .source(let offset, let length):
-            switch run.plan.source {
-            case .none:
-                return .byteBuffer(allocator.buffer(capacity: 0))
-            case .bytes(let bytes, _):
-                return .byteBuffer(allocator.buffer(bytes: bytes[Int(offset)..<Int(offset + length)]))
-            case .generated(let generator, _):
-                var buffer = allocator.buffer(capacity: Int(length))
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(length)) { pointer in
-                    generator.write(offset: offset, count: Int(length), into: pointer)
-                    return Int(length)
-                }
-                return .byteBuffer(buffer)
-            case .file:
-                guard let handle = run.file else { return .byteBuffer(allocator.buffer(capacity: 0)) }
-                return .fileRegion(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length)))
-            }
-        }
+        BodyPieces.data(for: chunk, of: run.plan.source, file: run.file, allocator: self.context.channel.allocator)
     }
 
     // MARK: - Writing and counting

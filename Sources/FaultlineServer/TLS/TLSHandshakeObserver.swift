@@ -52,6 +52,10 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracePeriodEndedEvent, !self.handshakeDone {
+            // The server stops with the handshake still going: its own cut.
+            self.info.journalConnectionOnly(fault: self.fault?.rawValue ?? "tls-handshake-cut", outcome: .dropped, recorder: self.recorder)
+        }
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             self.handshakeDone = true
             self.deadline?.cancel()

@@ -20,7 +20,7 @@ struct TLSListener: Sendable {
     let fault: TLSFault?
 
     /// Builds the listener's TLS context from its spec: generated, user or fault certificates.
-    static func make(_ spec: TLSSpec, authority: TestCertificateAuthority?) throws -> TLSListener {
+    static func make(_ spec: TLSSpec, http2: Bool = false, authority: TestCertificateAuthority?) throws -> TLSListener {
         let fault: TLSFault?
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
@@ -49,7 +49,8 @@ struct TLSListener: Sendable {
             certificateChain: chain.map { .certificate($0) },
             privateKey: .privateKey(key)
         )
-        configuration.applicationProtocols = ["http/1.1"]
+        // With HTTP/2, ALPN offers h2 first, then HTTP/1.1.
+        configuration.applicationProtocols = http2 ? ["h2", "http/1.1"] : ["http/1.1"]
         configuration.minimumTLSVersion = Self.nioVersion(spec.minVersion ?? .v1_2)
         configuration.maximumTLSVersion = spec.maxVersion.map(Self.nioVersion)
         if let clientAuth = spec.clientAuth {
