@@ -130,4 +130,28 @@ struct StreamPlanTests {
         delayed.bodyDelay = .milliseconds(200)
         #expect(Array(self.plan(delayed).http1Steps.prefix(3)) == [.delay(.milliseconds(300)), .head(over: nil), .bodyDelay(.milliseconds(200))])
     }
+
+    @Test func onHTTP2AStreamIsDataFramesAndItsFaultsTheirHTTP2Meaning() {
+        func h2(_ response: ResolvedResponse, method: String = "GET") -> ResponsePlan {
+            self.plan(response, method: method, version: (2, 0))
+        }
+        let items = Self.events[...].flatMap { item -> [HTTP2WriteStep] in
+            item.delay > .zero ? [.pause(item.delay), .chunk(item, whole: true)] : [.chunk(item, whole: true)]
+        }
+        let head: [HTTP2WriteStep] = [.head(over: nil, endStream: false)]
+        let whole = h2(self.response())
+        #expect(!whole.headers.contains(named: "Transfer-Encoding"), "HTTP/2 frames the body itself")
+        #expect(whole.http2Steps == head + items + [.endStream, .finish(.completed(closeAfter: false))])
+        #expect(h2(self.response(fault: .cutAfter(4))).http2Steps == head + items + [.resetStream(.internalError), .finish(.dropped)])
+        #expect(
+            h2(self.response(fault: .resetAfterEvents(4))).http2Steps == head + items + [.closeConnection(reset: true), .finish(.reset)]
+        )
+        #expect(h2(self.response(fault: .stallAfter(4))).http2Steps == head + items + [.hang(nil), .finish(.dropped)])
+        #expect(h2(self.response(keepOpen: true)).http2Steps == head + items + [.hang(nil), .finish(.dropped)])
+        #expect(
+            h2(self.response(fault: .truncate(16))).http2Steps
+                == head + [.chunk(Self.events[0], whole: true), .resetStream(.internalError), .finish(.reset)]
+        )
+        #expect(h2(self.response(), method: "HEAD").http2Steps == [.head(over: nil, endStream: true), .finish(.completed(closeAfter: false))])
+    }
 }

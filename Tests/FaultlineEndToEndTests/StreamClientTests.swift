@@ -60,10 +60,12 @@ struct StreamClientTests {
           - {rule: resumable, count: 2, resumesStream: true, honorsRetry: true}
         """
 
-    /// Runs `body` against `faultline serve` with the scenario above on a free port.
-    func withServer(_ body: (String) throws -> Void) throws {
+    /// Runs `body` against `faultline serve` with the scenario above on a free port (with `http2`, on a listener that
+    /// speaks HTTP/2 by prior knowledge too).
+    func withServer(http2: Bool = false, _ body: (String) throws -> Void) throws {
         let folder = try TemporaryFolder()
-        let scenario = try folder.write("streams.yaml", Self.scenario)
+        let text = http2 ? Self.scenario.replacingOccurrences(of: "version: 1\n", with: "version: 1\nlisteners: [{port: 0, http2: true}]\n") : Self.scenario
+        let scenario = try folder.write("streams.yaml", text)
         let server = try FaultlineProcess(["serve", scenario, "--port", "0"])
         defer {
             server.signal()
@@ -134,6 +136,35 @@ struct StreamClientTests {
             let resets = try #require(try self.journal(url, rule: "reset").first)
             #expect(resets["outcome"] as? String == "reset")
             #expect(resets["fault"] as? String == "resetAfterEvents")
+        }
+    }
+
+    /// On HTTP/2 each event is DATA on its stream; a cut is RST_STREAM INTERNAL_ERROR (curl 92), a stall holds the
+    /// stream, `Last-Event-ID` resumes, and the journal says HTTP/2 with the same outcomes as on HTTP/1.1.
+    @Test func curlOverHTTP2SeesEventsCutsStallsAndResumes() throws {
+        try self.withServer(http2: true) { url in
+            let h2 = ["-sN", "--http2-prior-knowledge"]
+            let ticks = try Curl.run(h2 + ["-w", "%{http_version}", "\(url)/ticks"])
+            #expect(ticks.exitCode == 0)
+            #expect(ticks.stdout == "id: 1\nretry: 200\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\ndata: lines\n\nevent: done\nid: 4\ndata: [DONE]\n\n2")
+            let cut = try Curl.run(h2 + ["\(url)/resumable"])
+            #expect(cut.exitCode == 92, "the stream was reset (INTERNAL_ERROR): \(cut.stderr)")
+            #expect(cut.stdout == "id: 1\nretry: 300\ndata: a\n\nid: 2\ndata: b\n\n")
+            let resumed = try Curl.run(h2 + ["-H", "Last-Event-ID: 2", "\(url)/resumable"])
+            #expect(resumed.exitCode == 0)
+            #expect(resumed.stdout == "id: 3\ndata: c\n\nid: 4\ndata: end\n\n")
+            let stalled = try Curl.run(h2 + ["--max-time", "1", "\(url)/stall"])
+            #expect(stalled.exitCode == 28)
+            #expect(stalled.stdout == "id: 1\ndata: a\n\n")
+            let entries = try self.journal(url, rule: "resumable")
+            #expect(entries.map { $0["version"] as? String } == ["HTTP/2", "HTTP/2"])
+            #expect(entries.map { $0["outcome"] as? String } == ["dropped", "completed"])
+            #expect(entries.map { $0["fault"] as? String } == ["cutAfter", nil])
+            #expect(entries.map { $0["eventsSent"] as? Int } == [2, 2])
+            #expect(!(entries.first?["responseHeaders"] as? [[String]] ?? []).contains { $0.first == "Transfer-Encoding" }, "no chunked framing on HTTP/2")
+            let stall = try #require(try self.journal(url, rule: "stall").first)
+            #expect(stall["outcome"] as? String == "client-closed")
+            #expect(stall["eventsSent"] as? Int == 1)
         }
     }
 

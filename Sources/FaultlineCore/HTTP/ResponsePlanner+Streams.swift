@@ -14,8 +14,9 @@ extension ResponsePlanner {
         var automatic: [HeaderField] = [HeaderField("Date", date)]
         let bodiless = status < 200 || status == 204 || status == 304
         let sendsBody = !bodiless && status != 205 && request.method != "HEAD"
-        // HTTP/1.0 has no chunked coding (RFC 9112 section 6.1): the stream ends where the connection does.
-        let canChunk = request.version != (1, 0)
+        // HTTP/1.0 has no chunked coding (RFC 9112 section 6.1): the stream ends where the connection does. HTTP/2
+        // frames the body itself (DATA frames, END_STREAM).
+        let canChunk = request.version.major == 1 && request.version.minor >= 1
         if !canChunk || !sendsBody {
             explicit = explicit.filter { !$0.name.equalsIgnoringASCIICase("Transfer-Encoding") }
         }
@@ -63,6 +64,8 @@ extension ResponsePlanner {
         case .truncate(let count)?:
             plan.cut = ResponsePlan.Cut(after: min(count, plan.stream?.length ?? 0), reset: false)
         case .resetAfter(let count)?:
+            plan.cut = ResponsePlan.Cut(after: min(count, plan.stream?.length ?? 0), reset: true)
+        case .rstStream(_, let count?)?:
             plan.cut = ResponsePlan.Cut(after: min(count, plan.stream?.length ?? 0), reset: true)
         default:
             break
