@@ -35,6 +35,13 @@ final class ExchangeRecord {
         self.isJournaled = isJournaled
     }
 
+    /// Counts a whole item of a stream the socket has taken: an event sent, its id and its retry.
+    func countSent(_ item: StreamItem) {
+        self.eventsSent += 1
+        if let id = item.eventID { self.lastEventID = id }
+        if let retry = item.retry { self.retrySent = retry }
+    }
+
     /// The journal's record of this exchange, ending with `outcome`.
     func entry(outcome: JournalEntry.Outcome, connection: ConnectionInfo, now: NIODeadline = .now()) -> JournalEntry {
         let head = self.request.head

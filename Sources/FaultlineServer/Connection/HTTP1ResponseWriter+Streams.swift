@@ -35,7 +35,7 @@ extension HTTP1ResponseWriter {
         let length = item.length
         guard length > 0 else {
             // An empty chunk would be the body's last: nothing goes out, and the empty item counts as sent.
-            if whole { self.count(item, in: run.record) }
+            if whole { run.record.countSent(item) }
             return true
         }
         let chunked = run.plan.isChunked
@@ -107,14 +107,8 @@ extension HTTP1ResponseWriter {
         future.assumeIsolated().whenSuccess {
             record.bytesSent += total
             record.bodyBytesSent += bodyBytes
-            if let item { self.count(item, in: record) }
+            if let item { record.countSent(item) }
         }
         run.lastWrite = future
-    }
-
-    private func count(_ item: StreamItem, in record: ExchangeRecord) {
-        record.eventsSent += 1
-        if let id = item.eventID { record.lastEventID = id }
-        if let retry = item.retry { record.retrySent = retry }
     }
 }

@@ -24,7 +24,7 @@ extension HTTP2ResponseWriter {
     func writeChunk(_ item: StreamItem, whole: Bool, _ run: Run) -> Bool {
         if run.streamDue == nil { run.streamDue = self.context.eventLoop.now }
         guard item.length > 0 else {
-            if whole { Self.count(item, in: run.record) }
+            if whole { run.record.countSent(item) }
             return true
         }
         run.pendingChunk = HTTP1ResponseWriter.PendingChunk(item: item, whole: whole)
@@ -55,18 +55,12 @@ extension HTTP2ResponseWriter {
             future.assumeIsolated().whenSuccess {
                 record.bytesSent += count
                 record.bodyBytesSent += count
-                if let counted { Self.count(counted, in: record) }
+                if let counted { record.countSent(counted) }
             }
             run.lastWrite = future
         }
         let finished = run.pendingChunk == nil
         self.context.flush()
         return finished
-    }
-
-    private static func count(_ item: StreamItem, in record: ExchangeRecord) {
-        record.eventsSent += 1
-        if let id = item.eventID { record.lastEventID = id }
-        if let retry = item.retry { record.retrySent = retry }
     }
 }
