@@ -51,9 +51,13 @@ struct FaultTests {
                 """
             ) == [
                 "3:23: Unknown fault 'dorp'; did you mean 'drop'?",
-                "4:24: A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE} or {goawayAfter: CODE}; did you mean 'truncate'?",
+                "4:24: A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, "
+                    + "{rstStream: CODE}, {goaway: CODE}, {goawayAfter: CODE}, {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}; "
+                    + "did you mean 'truncate'?",
                 "5:34: Expected a number of body bytes as a size, such as 512, 16KiB or 10MiB, found 'lots'.",
-                "6:23: Unknown fault 'explode'; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, {resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE} or {goawayAfter: CODE}.",
+                "6:23: Unknown fault 'explode'; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, {resetAfter: N}, "
+                    + "{hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, {goawayAfter: CODE}, or on a stream "
+                    + "{cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}.",
                 "7:26: Expected throttle as a rate such as 16KiB/s or 500B/s, or {over: DURATION}, found 'fast'.",
                 "8:26: A throttle rate must be more than zero bytes per second.",
                 "9:27: Expected a delay as a duration with a unit (500ms, 2s), {uniform: [MIN, MAX]} or {lognormal: {median: DURATION, sigma: NUMBER}}, found 'soon'.",

@@ -109,7 +109,7 @@ public final class FaultlineProcess: @unchecked Sendable {
 }
 
 /// A child process that did not behave.
-public struct ProcessError: Error, CustomStringConvertible {
+public struct ProcessError: Error, Sendable, CustomStringConvertible {
     public let message: String
 
     public init(message: String) {

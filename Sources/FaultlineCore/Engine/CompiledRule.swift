@@ -72,12 +72,14 @@ extension ResponseSpec {
         case .generated(.template): return false
         default: break
         }
+        if self.stream?.isTemplated ?? false { return false }
         switch self.throttle {
         case .rate(.template), .over(.template): return false
         default: break
         }
         switch self.fault {
         case .garbage, .hang(.template?), .truncate(.template), .resetAfter(.template), .slowHeaders(.template),
+            .cutAfter(.template), .stallAfter(.template), .resetAfterEvents(.template),
             .rstStream(_, afterBytes: .template?):
             return false
         default:

@@ -67,6 +67,8 @@ public struct ResolvedResponse: Sendable {
     /// Header fields the scenario asked for (defaults, then the rule's), overriding automatic ones of the same name.
     public var headers: [HeaderField]
     public var body: ResolvedBody
+    /// A body sent as it is produced, item by item (`events`, `stream`); `body` is then `.none`.
+    public var stream: ResolvedStream?
     /// The `Retry-After` value.
     public var retryAfter: String?
     /// The `Location` value.

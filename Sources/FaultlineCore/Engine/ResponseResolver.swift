@@ -81,6 +81,10 @@ enum ResponseResolver {
             response.body = .generated(self.generatedBytes, size: size)
         }
 
+        if let stream = spec.stream {
+            response.stream = try self.stream(stream, in: context)
+        }
+
         switch spec.retryAfter {
         case .none:
             break
@@ -180,6 +184,12 @@ enum ResponseResolver {
             return .resetAfter(try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) })
         case .slowHeaders(let duration):
             return .slowHeaders(try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) })
+        case .cutAfter(let count):
+            return .cutAfter(try self.itemCount(count, in: context))
+        case .stallAfter(let count):
+            return .stallAfter(try self.itemCount(count, in: context))
+        case .resetAfterEvents(let count):
+            return .resetAfterEvents(try self.itemCount(count, in: context))
         case .rstStream(let code, let afterBytes):
             return .rstStream(code, afterBytes: try afterBytes.map { count throws(TemplateError) in
                 try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) }

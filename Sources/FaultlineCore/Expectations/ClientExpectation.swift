@@ -18,6 +18,10 @@ public struct ClientExpectation: Sendable {
         case maxConcurrent(Int)
         /// The rule is never hit.
         case never
+        /// After a stream cut or stalled, the next request carries `Last-Event-ID` with the id of the last event sent.
+        case resumesStream
+        /// No reconnection came sooner than the last `retry` the stream sent.
+        case honorsRetry
 
         /// The check's key in the scenario.
         public var name: String {
@@ -30,6 +34,8 @@ public struct ClientExpectation: Sendable {
             case .revalidates: "revalidates"
             case .maxConcurrent: "maxConcurrent"
             case .never: "never"
+            case .resumesStream: "resumesStream"
+            case .honorsRetry: "honorsRetry"
             }
         }
     }

@@ -146,6 +146,12 @@ public enum ExpectationEvaluator {
             }
             return (true, checked == 0 ? "No repeat request followed an answer with a validator." : "Every repeat request sent the validators of the answer before it.", [])
 
+        case .resumesStream:
+            return self.resumesStream(entries)
+
+        case .honorsRetry:
+            return self.honorsRetry(entries)
+
         case .maxConcurrent(let limit):
             var events: [(time: Double, delta: Int, id: Int)] = []
             for entry in entries {
@@ -191,6 +197,7 @@ public enum ExpectationEvaluator {
         let shown = entries.prefix(12).map { entry -> String in
             var text = "\(self.seconds(entry.receivedAt - first.receivedAt)) \(entry.status)"
             if let fault = entry.fault { text += " \(fault)" }
+            if let events = entry.eventsSent { text += " (\(events) event\(events == 1 ? "" : "s"))" }
             if let retryAfter = entry.responseHeaders.first(named: "Retry-After") { text += " (Retry-After \(retryAfter))" }
             return text
         }

@@ -42,6 +42,22 @@ public struct ResponsePlan: Sendable {
         }
     }
 
+    /// A body sent item by item as it is produced (`events`, `stream`).
+    public struct StreamedBody: Sendable, Equatable {
+        /// The items this request gets, in order: after the event its `Last-Event-ID` names, none for HEAD.
+        public var items: [StreamItem]
+        /// After the last item, hold the connection until the client leaves.
+        public var keepOpen: Bool
+
+        public init(items: [StreamItem], keepOpen: Bool = false) {
+            self.items = items
+            self.keepOpen = keepOpen
+        }
+
+        /// How many bytes the items send in all.
+        public var length: Int64 { self.items.reduce(0) { $0 + $1.length } }
+    }
+
     public var action: Action
     /// The wait before the status line.
     public var delay: Duration
@@ -71,6 +87,9 @@ public struct ResponsePlan: Sendable {
     public var cut: Cut?
     /// Write the head a few bytes at a time over this duration.
     public var slowHeaders: Duration?
+    /// The streamed body, for an answer with `events` or `stream` (with no items when none are sent); `segments` is
+    /// then empty.
+    public var stream: StreamedBody?
     /// Whether `Date` is Faultline's own (not the rule's): the writer then dates the head when it writes it, as nginx
     /// dates a response when it is generated, after any delay.
     public var dateIsAutomatic = true

@@ -65,6 +65,9 @@ public enum ResponsePlanner {
         default:
             break
         }
+        if let stream = response.stream {
+            return self.planStream(stream, response, for: request, date: date, serverIsClosing: serverIsClosing)
+        }
 
         var source = response.body
         if case .none = source, self.redirectStatuses.contains(status), let location = response.location {
@@ -186,13 +189,7 @@ public enum ResponsePlanner {
         if let contentRange { automatic.append(HeaderField("Content-Range", contentRange)) }
         if acceptRanges { automatic.append(HeaderField("Accept-Ranges", "bytes")) }
         self.appendValidators(etag: etag, lastModified: lastModified, of: response, to: &automatic)
-        if let location = response.location { automatic.append(HeaderField("Location", location)) }
-        if let retryAfter = response.retryAfter { automatic.append(HeaderField("Retry-After", retryAfter)) }
-        if status == 405 {
-            automatic.append(HeaderField("Allow", (response.allow ?? ["GET", "HEAD"]).joined(separator: ", ")))
-        }
-        if status == 401 { automatic.append(HeaderField("WWW-Authenticate", "Basic realm=\"faultline\"")) }
-        if status == 407 { automatic.append(HeaderField("Proxy-Authenticate", "Basic realm=\"faultline\"")) }
+        self.appendStatusHeaders(response, status: status, to: &automatic)
 
         // A final 1xx leaves the client waiting for a response that never comes; close so it finds out. A body
         // whose last transfer coding is not chunked ends where the connection does (RFC 9112 section 6.3).
@@ -222,10 +219,13 @@ public enum ResponsePlanner {
 
     /// A plan that sends no response at all.
     static func withoutResponse(_ action: ResponsePlan.Action, _ response: ResolvedResponse, fault: Fault?) -> ResponsePlan {
-        ResponsePlan(
+        var plan = ResponsePlan(
             action: action, delay: response.delay, interim: [], status: 499, reason: "", headers: [], source: .none,
             segments: [], closeAfter: true, fault: fault
         )
+        // A stream that never started: the journal counts its events (none).
+        if response.stream != nil { plan.stream = ResponsePlan.StreamedBody(items: []) }
+        return plan
     }
 
     /// `bodyDelay`, `throttle` and `chunked`.
@@ -285,6 +285,9 @@ public enum ResponsePlanner {
             }
             plan.action = .raw(plan.serializedHead() + Array("5\r\nhello\r\nzz\r\nnot a chunk\r\n".utf8))
             plan.closeAfter = true
+        case .cutAfter, .resetAfterEvents, .stallAfter:
+            // The stream ends early (or never): the connection cannot carry another request after it.
+            plan.closeAfter = true
         case .drop, .reset, .hang, .garbage:
             break
         }
@@ -328,6 +331,17 @@ public enum ResponsePlanner {
             let text = lastModified == response.lastModified ? response.lastModifiedText : nil
             headers.append(HeaderField("Last-Modified", text ?? HTTPDate.format(secondsSince1970: lastModified)))
         }
+    }
+
+    /// `Location`, `Retry-After`, and what the status asks for: `Allow` (405), the challenges of 401 and 407.
+    static func appendStatusHeaders(_ response: ResolvedResponse, status: Int, to automatic: inout [HeaderField]) {
+        if let location = response.location { automatic.append(HeaderField("Location", location)) }
+        if let retryAfter = response.retryAfter { automatic.append(HeaderField("Retry-After", retryAfter)) }
+        if status == 405 {
+            automatic.append(HeaderField("Allow", (response.allow ?? ["GET", "HEAD"]).joined(separator: ", ")))
+        }
+        if status == 401 { automatic.append(HeaderField("WWW-Authenticate", "Basic realm=\"faultline\"")) }
+        if status == 407 { automatic.append(HeaderField("Proxy-Authenticate", "Basic realm=\"faultline\"")) }
     }
 
     /// Whether the last transfer coding is chunked (RFC 9112 section 6.1).

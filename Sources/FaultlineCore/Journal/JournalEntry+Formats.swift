@@ -44,6 +44,13 @@ extension JournalEntry {
         if let stream = self.stream {
             out += ",\"stream\":\(stream)"
         }
+        if let eventsSent = self.eventsSent {
+            // Only stream answers carry these keys, so every other entry keeps the exact form it always had.
+            out += ",\"eventsSent\":\(eventsSent),\"lastEventId\":"
+            Self.appendOptional(self.lastEventID, to: &out)
+            out += ",\"retryMs\":"
+            out += self.retryMs.map { String($0) } ?? "null"
+        }
         if !self.regexGaveUp.isEmpty {
             out += ",\"regexGaveUp\":["
             for (index, label) in self.regexGaveUp.enumerated() {

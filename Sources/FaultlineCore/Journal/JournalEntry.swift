@@ -59,6 +59,14 @@ public struct JournalEntry: Sendable, Equatable {
     public var totalMs: Double
     /// Rules whose `pathRegex` gave up on this request's path and were taken as not matching (shown only when any).
     public var regexGaveUp: [String] = []
+    /// For an answer with `events` or `stream`: how many of its events (or items) the socket took, comment-only events
+    /// included; `nil` for other answers (and then left out of the JSON, as are the two below).
+    public var eventsSent: Int?
+    /// For a stream: the `id` of the last event sent that had one (what a client would send back as `Last-Event-ID`),
+    /// `nil` when none had.
+    public var lastEventID: String?
+    /// For a stream: the last `retry` sent, in milliseconds, `nil` when none was.
+    public var retryMs: Int64?
     /// The HTTP/2 stream id; `nil` on HTTP/1.x (the JSON shows the key only for HTTP/2 requests).
     public var stream: Int?
 

@@ -39,7 +39,7 @@ extension ScenarioDecoder {
                         checks.append(.maxConcurrent(limit))
                     }
                 default:
-                    // The boolean checks: honorsRetryAfter, resumes, revalidates, never.
+                    // The boolean checks: honorsRetryAfter, resumes, revalidates, never, resumesStream, honorsRetry.
                     guard let value = self.bool(entry.value) else { continue }
                     guard value else {
                         self.error("'\(entry.key): false' checks nothing; leave it out.", at: entry.value)
@@ -49,6 +49,8 @@ extension ScenarioDecoder {
                     case "honorsRetryAfter": checks.append(.honorsRetryAfter)
                     case "resumes": checks.append(.resumes)
                     case "revalidates": checks.append(.revalidates)
+                    case "resumesStream": checks.append(.resumesStream)
+                    case "honorsRetry": checks.append(.honorsRetry)
                     default: checks.append(.never)
                     }
                 }

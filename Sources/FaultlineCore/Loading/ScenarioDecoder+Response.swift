@@ -11,6 +11,7 @@ extension ScenarioDecoder {
         var response = ResponseSpec(sourceLocation: self.location(of: node))
         var bodyEntries: [Entry] = []
         var statusEntry: Entry?
+        var keepOpen: Entry?
         for entry in entries {
             switch entry.key {
             case "status":
@@ -31,6 +32,14 @@ extension ScenarioDecoder {
             case "body", "bodyFile", "bodySize", "json":
                 bodyEntries.append(entry)
                 response.body = self.decodeBody(entry, captures: captures) ?? response.body
+            case "events":
+                bodyEntries.append(entry)
+                response.stream = self.decodeEvents(entry.value, captures: captures) ?? response.stream
+            case "stream":
+                bodyEntries.append(entry)
+                response.stream = self.decodeStreamItems(entry.value, captures: captures) ?? response.stream
+            case "keepOpen":
+                keepOpen = entry
             case "retryAfter":
                 response.retryAfter = self.decodeRetryAfter(entry.value, captures: captures)
             case "location":
@@ -85,6 +94,7 @@ extension ScenarioDecoder {
             }
         }
 
+        self.checkStream(&response, entries: entries, keepOpen: keepOpen)
         if response.chunkSize != nil, !response.chunked, let entry = entries.first(where: { $0.key == "chunkSize" }) {
             self.error("'chunkSize' applies to a chunked body; add 'chunked: true'.", at: entry.keyNode)
         }
@@ -127,8 +137,8 @@ extension ScenarioDecoder {
                 message += "; did you mean '\(suggestion)'?"
             } else {
                 message += "; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, "
-                    + "{resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE} "
-                    + "or {goawayAfter: CODE}."
+                    + "{resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, "
+                    + "{goawayAfter: CODE}, or on a stream {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}."
             }
             self.error(message, at: node)
             return nil
@@ -140,7 +150,8 @@ extension ScenarioDecoder {
             else {
                 let kind = mapping.first?.key.string ?? ""
                 var message = "A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, "
-                    + "{slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE} or {goawayAfter: CODE}"
+                    + "{slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, {goawayAfter: CODE}, {cutAfter: N}, "
+                    + "{stallAfter: N} or {resetAfterEvents: N}"
                 if mapping.count == 1, let suggestion = KeySuggester.suggestion(for: kind, among: Self.valuedFaults) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
@@ -155,6 +166,12 @@ extension ScenarioDecoder {
                 return kind == "truncate" ? .truncate(count) : .resetAfter(count)
             case "hang":
                 return self.templatedDuration(value, what: "how long to hang", captures: captures).map { .hang($0) }
+            case "cutAfter":
+                return self.templatedCount(value, what: "events sent before the cut", captures: captures).map { .cutAfter($0) }
+            case "stallAfter":
+                return self.templatedCount(value, what: "events sent before the stall", captures: captures).map { .stallAfter($0) }
+            case "resetAfterEvents":
+                return self.templatedCount(value, what: "events sent before the reset", captures: captures).map { .resetAfterEvents($0) }
             case "goaway", "goawayAfter":
                 guard let code = self.http2ErrorCode(value) else { return nil }
                 return kind == "goaway" ? .goaway(code) : .goawayAfter(code)

@@ -45,7 +45,8 @@ package enum ScenarioKeys {
     /// Keys that say what is answered, on a rule or in a sequence step.
     static let response = [
         "status", "reason", "headers", "body", "bodyFile", "bodySize", "json", "retryAfter", "location", "delay",
-        "etag", "lastModified", "interim", "fault", "bodyDelay", "throttle", "chunked", "chunkSize",
+        "etag", "lastModified", "interim", "fault", "bodyDelay", "throttle", "chunked", "chunkSize", "events", "stream",
+        "keepOpen",
     ]
     static let responseNotYetSupported: [String] = []
     static let rule = KeySet(
@@ -67,7 +68,10 @@ package enum ScenarioKeys {
     static let rateLimit = KeySet(place: "rateLimit", supported: ["requests", "per"], notYetSupported: [])
     static let expectation = KeySet(
         place: "an expectation",
-        supported: ["rule", "count", "honorsRetryAfter", "minInterval", "backoff", "resumes", "revalidates", "maxConcurrent", "never"],
+        supported: [
+            "rule", "count", "honorsRetryAfter", "minInterval", "backoff", "resumes", "revalidates", "maxConcurrent", "never",
+            "resumesStream", "honorsRetry",
+        ],
         notYetSupported: []
     )
     static let active = KeySet(place: "active", supported: ["after", "for"], notYetSupported: [])
@@ -82,7 +86,10 @@ package enum ScenarioKeys {
     /// The faults that take a value, written as a mapping with one of these keys (`{truncate: 100}`).
     static let faultMapping = KeySet(
         place: "a fault",
-        supported: ["truncate", "resetAfter", "hang", "slowHeaders", "rstStream", "afterBytes", "goaway", "goawayAfter"],
+        supported: [
+            "truncate", "resetAfter", "hang", "slowHeaders", "rstStream", "afterBytes", "goaway", "goawayAfter", "cutAfter",
+            "stallAfter", "resetAfterEvents",
+        ],
         notYetSupported: []
     )
     /// The faults written as a plain name (`fault: drop`).
@@ -91,8 +98,17 @@ package enum ScenarioKeys {
     static let count = KeySet(place: "count", supported: ["min", "max"], notYetSupported: [])
     static let backoff = KeySet(place: "backoff", supported: ["factor", "tolerance"], notYetSupported: [])
 
+    /// One Server-Sent Event of `events:`.
+    static let event = KeySet(
+        place: "an event",
+        supported: ["data", "event", "id", "retry", "comment", "delay", "raw"],
+        notYetSupported: []
+    )
+    /// One item of `stream:`.
+    static let streamItem = KeySet(place: "a stream item", supported: ["body", "json", "bytes", "delay"], notYetSupported: [])
+
     /// The keys that hold a body; a response takes at most one.
-    static let bodyKinds = ["body", "bodyFile", "bodySize", "json"]
+    static let bodyKinds = ["body", "bodyFile", "bodySize", "json", "events", "stream"]
 
     /// Every mapping a scenario file has, each once, keyed by the name of its definition in
     /// `schema/scenario.schema.json` (`scenario` is the schema's root).
@@ -101,6 +117,6 @@ package enum ScenarioKeys {
         "limits": limits, "rule": rule, "step": step, "match": match, "after": after, "active": active, "auth": auth,
         "rateLimit": rateLimit, "interim": interim, "faultMapping": faultMapping, "throttleMapping": throttle,
         "delayDistribution": delayDistribution, "lognormal": lognormal, "expectation": expectation, "count": count,
-        "backoff": backoff,
+        "backoff": backoff, "event": event, "streamItem": streamItem,
     ]
 }

@@ -18,6 +18,12 @@ public enum FaultSpec: Sendable {
     case badStatus
     /// The head written a few bytes at a time over the duration.
     case slowHeaders(Templated<Duration>)
+    /// A stream's first N events (or items), then a close without the stream's end.
+    case cutAfter(Templated<Int>)
+    /// A stream's first N events (or items), then nothing, held until the client leaves.
+    case stallAfter(Templated<Int>)
+    /// A stream's first N events (or items), then a TCP RST.
+    case resetAfterEvents(Templated<Int>)
     /// HTTP/2: RST_STREAM with this code instead of a response, or after the head and `afterBytes` body bytes.
     case rstStream(HTTP2ErrorName, afterBytes: Templated<Int64>?)
     /// HTTP/2: GOAWAY with this code and a last-stream-id below this stream (the request was not processed).
@@ -38,9 +44,20 @@ public enum Fault: Sendable, Equatable {
     case badChunk
     case badStatus
     case slowHeaders(Duration)
+    case cutAfter(Int)
+    case stallAfter(Int)
+    case resetAfterEvents(Int)
     case rstStream(HTTP2ErrorName, afterBytes: Int64?)
     case goaway(HTTP2ErrorName)
     case goawayAfter(HTTP2ErrorName)
+
+    /// For a stream fault: how many events (or items) go out before it strikes.
+    public var streamItemsBefore: Int? {
+        switch self {
+        case .cutAfter(let count), .stallAfter(let count), .resetAfterEvents(let count): count
+        default: nil
+        }
+    }
 
     /// Whether the fault exists only on HTTP/2 (an HTTP/1.1 request meeting it is answered with `reset`).
     public var isHTTP2Only: Bool {
@@ -62,6 +79,9 @@ public enum Fault: Sendable, Equatable {
         case .badChunk: "bad-chunk"
         case .badStatus: "bad-status"
         case .slowHeaders: "slowHeaders"
+        case .cutAfter: "cutAfter"
+        case .stallAfter: "stallAfter"
+        case .resetAfterEvents: "resetAfterEvents"
         case .rstStream: "rstStream"
         case .goaway: "goaway"
         case .goawayAfter: "goawayAfter"

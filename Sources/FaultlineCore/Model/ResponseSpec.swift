@@ -9,6 +9,8 @@ public struct ResponseSpec: Sendable {
     public var headers: [(name: String, value: TemplateString)]
     /// The body, if any.
     public var body: BodySpec?
+    /// A body sent as it is produced, item by item (`events:` or `stream:`); `body` is then `nil`.
+    public var stream: StreamSpec?
     /// The `Retry-After` header.
     public var retryAfter: Templated<RetryAfter>?
     /// The `Location` header.
@@ -42,6 +44,7 @@ public struct ResponseSpec: Sendable {
         self.reason = nil
         self.headers = []
         self.body = nil
+        self.stream = nil
         self.retryAfter = nil
         self.location = nil
         self.delay = nil

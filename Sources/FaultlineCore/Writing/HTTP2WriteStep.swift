@@ -29,6 +29,10 @@ public enum HTTP2WriteStep: Sendable, Equatable {
     case dataAfterEndStream
     /// Hold the stream without writing; go on after the duration, or until the client resets it.
     case hang(Duration?)
+    /// A stream's wait before its next item, counted from when the item before it was due (as on HTTP/1.1).
+    case pause(Duration)
+    /// One item of a stream as DATA frames, flushed at once; `whole` as on HTTP/1.1 (only whole items count as sent).
+    case chunk(StreamItem, whole: Bool)
     /// The exchange is over, with this ending for the journal.
     case finish(WriteStep.Finish)
 }
@@ -62,6 +66,10 @@ extension ResponsePlan {
             steps += [.goaway(code, refusesThisStream: true), .finish(.dropped)]
         case (.respond, let fault):
             if !self.interim.isEmpty { steps.append(.interim(self.interim)) }
+            if let stream = self.stream {
+                self.appendHTTP2StreamSteps(stream, to: &steps)
+                return steps
+            }
             let hasBody = !self.segments.isEmpty
             let goawayAfter = if case .goawayAfter? = fault { true } else { false }
             steps.append(.head(over: self.slowHeaders, endStream: !hasBody && self.cut == nil && !goawayAfter))

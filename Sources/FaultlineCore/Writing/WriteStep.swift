@@ -18,6 +18,15 @@ public enum WriteStep: Sendable, Equatable {
     case raw([UInt8], status: Int?)
     /// Write nothing; go on after the duration, or wait for the client to leave when there is none.
     case hang(Duration?)
+    /// Wait in the middle of a body before its next piece (the next event of a stream): the duration counts from
+    /// when the piece before it was due, so a stream keeps its schedule however long each write takes.
+    case pause(Duration)
+    /// One piece of a body produced as it goes (an event, an item of a stream), written and flushed at once: one
+    /// chunk when the body is chunked. `whole` is false for a piece a byte cut (`truncate`) shortened; only whole
+    /// pieces count as sent events.
+    case chunk(StreamItem, whole: Bool)
+    /// The end of a body written piece by piece: the last chunk (`0 CRLF CRLF`) when it is chunked.
+    case endOfBody
     /// The exchange is over; how the connection ends.
     case finish(Finish)
 
@@ -73,6 +82,10 @@ extension ResponsePlan {
         case .respond:
             if !self.interim.isEmpty { steps.append(.interim(self.interim)) }
             steps.append(.head(over: self.slowHeaders))
+            if let stream = self.stream {
+                self.appendStreamSteps(stream, to: &steps)
+                return steps
+            }
             if !self.segments.isEmpty || self.isChunked {
                 if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
                 steps.append(
@@ -92,5 +105,50 @@ extension ResponsePlan {
             }
         }
         return steps
+    }
+}
+
+extension ResponsePlan {
+    /// A streamed body's steps: each item after its pause, as one chunk; then its end, or the fault that stops it
+    /// early (`cutAfter`: a close without the last chunk; `stallAfter`: nothing more until the client leaves;
+    /// `resetAfterEvents`: an RST; `truncate` and `resetAfter` count the stream's bytes), or `keepOpen`'s wait.
+    func appendStreamSteps(_ stream: StreamedBody, to steps: inout [WriteStep]) {
+        steps.reserveCapacity(steps.count + 2 * stream.items.count + 3)
+        if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
+        let itemLimit = self.fault?.streamItemsBefore ?? Int.max
+        var bytesLeft = self.cut?.after ?? Int64.max
+        for (index, item) in stream.items.enumerated() {
+            guard index < itemLimit, bytesLeft > 0 else { break }
+            if item.delay > .zero { steps.append(.pause(item.delay)) }
+            if item.length > bytesLeft {
+                steps.append(.chunk(item.prefix(bytesLeft), whole: false))
+                bytesLeft = 0
+                break
+            }
+            bytesLeft -= item.length
+            steps.append(.chunk(item, whole: true))
+        }
+        if let cut = self.cut {
+            steps.append(.finish(cut.reset ? .reset : .dropped))
+            return
+        }
+        switch self.fault {
+        case .cutAfter?:
+            steps.append(.finish(.dropped))
+        case .resetAfterEvents?:
+            steps.append(.finish(.reset))
+        case .stallAfter?:
+            // Held until the client leaves (journaled client-closed); the finish is never reached.
+            steps.append(.hang(nil))
+            steps.append(.finish(.dropped))
+        default:
+            if stream.keepOpen {
+                steps.append(.hang(nil))
+                steps.append(.finish(.dropped))
+            } else {
+                if self.isChunked { steps.append(.endOfBody) }
+                steps.append(.finish(.completed(closeAfter: self.closeAfter)))
+            }
+        }
     }
 }

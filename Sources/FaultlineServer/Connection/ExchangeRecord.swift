@@ -22,6 +22,10 @@ final class ExchangeRecord {
     var firstByteAt: NIODeadline?
     /// The whole body went out.
     var bodyFinished = false
+    /// For a stream: the events (or items) the socket took, the last event id and the last retry among them.
+    var eventsSent = 0
+    var lastEventID: String?
+    var retrySent: Duration?
     /// Recorded in the journal already.
     var recorded = false
 
@@ -29,6 +33,13 @@ final class ExchangeRecord {
         self.request = request
         self.decision = decision
         self.isJournaled = isJournaled
+    }
+
+    /// Counts a whole item of a stream the socket has taken: an event sent, its id and its retry.
+    func countSent(_ item: StreamItem) {
+        self.eventsSent += 1
+        if let id = item.eventID { self.lastEventID = id }
+        if let retry = item.retry { self.retrySent = retry }
     }
 
     /// The journal's record of this exchange, ending with `outcome`.
@@ -67,6 +78,11 @@ final class ExchangeRecord {
         entry.id = facts.journalID
         entry.tls = connection.tlsVersion
         entry.regexGaveUp = self.decision?.regexGaveUp ?? []
+        if self.plan?.stream != nil {
+            entry.eventsSent = self.eventsSent
+            entry.lastEventID = self.lastEventID
+            entry.retryMs = self.retrySent.map(EventStreamEncoder.milliseconds)
+        }
         entry.stream = facts.streamID
         return entry
     }

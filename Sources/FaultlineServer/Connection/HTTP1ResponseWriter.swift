@@ -30,7 +30,7 @@ final class HTTP1ResponseWriter {
     static let slowHeadTick: Duration = .milliseconds(50)
 
     /// One response being written.
-    private final class Run {
+    final class Run {
         let record: ExchangeRecord
         let plan: ResponsePlan
         let steps: [WriteStep]
@@ -50,6 +50,10 @@ final class HTTP1ResponseWriter {
         var timerIsDelay = false
         /// The last write, so the exchange ends once the socket has taken everything.
         var lastWrite: EventLoopFuture<Void>?
+        /// A streamed body's schedule: when its last piece was due (each pause counts from there).
+        var streamDue: NIODeadline?
+        /// A large piece of a stream being written as the channel takes it.
+        var pendingChunk: PendingChunk?
         let onEnd: (ExchangeRecord, Ending) -> Void
 
         init(record: ExchangeRecord, plan: ResponsePlan, steps: [WriteStep], file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
@@ -62,13 +66,13 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private let context: ChannelHandlerContext
+    let context: ChannelHandlerContext
     private let isTLS: Bool
     private let fileIO: NonBlockingFileIO
     private let statistics: ServerStatistics
     private let metrics: ServerMetrics
     private var dateCache = HTTPDateCache()
-    private var run: Run?
+    private(set) var run: Run?
 
     init(context: ChannelHandlerContext, isTLS: Bool, fileIO: NonBlockingFileIO, statistics: ServerStatistics, metrics: ServerMetrics) {
         self.context = context
@@ -117,12 +121,14 @@ final class HTTP1ResponseWriter {
 
     /// The channel can take more: go on with a body that waited for it.
     func writabilityChanged() {
-        if self.context.channel.isWritable { self.pump() }
+        guard self.context.channel.isWritable else { return }
+        self.pump()
+        self.continueChunk()
     }
 
     // MARK: - Steps
 
-    private func advance() {
+    func advance() {
         guard let run = self.run else { return }
         while run.next < run.steps.count {
             let step = run.steps[run.next]
@@ -173,6 +179,13 @@ final class HTTP1ResponseWriter {
                     }
                 }
                 return
+            case .pause(let duration):
+                self.pause(duration, run)
+                return
+            case .chunk(let item, let whole):
+                if !self.writeChunk(item, whole: whole, run) { return }
+            case .endOfBody:
+                self.writeEndOfBody(run)
             case .finish(let finish):
                 self.finish(finish, run)
                 return
@@ -248,7 +261,7 @@ final class HTTP1ResponseWriter {
     static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
         guard plan.action == .respond, plan.delay == .zero, plan.interim.isEmpty, plan.slowHeaders == nil,
             plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
-            plan.bodyLength <= Self.wholeResponseLimit
+            plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil
         else { return nil }
         switch plan.source {
         case .none: return []

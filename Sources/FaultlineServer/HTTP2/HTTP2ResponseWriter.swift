@@ -13,7 +13,7 @@ final class HTTP2ResponseWriter {
     static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te"]
 
     /// One response being written.
-    private final class Run {
+    final class Run {
         let record: ExchangeRecord
         let plan: ResponsePlan
         let steps: [HTTP2WriteStep]
@@ -30,6 +30,10 @@ final class HTTP2ResponseWriter {
         /// END_STREAM went out with the last DATA frame.
         var ended = false
         var lastWrite: EventLoopFuture<Void>?
+        /// A streamed body's schedule: when its last item was due (each pause counts from there).
+        var streamDue: NIODeadline?
+        /// A large item of a stream being written as the stream's flow control lets it.
+        var pendingChunk: HTTP1ResponseWriter.PendingChunk?
         let onEnd: (HTTP1ResponseWriter.Ending) -> Void
 
         init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (HTTP1ResponseWriter.Ending) -> Void) {
@@ -42,7 +46,7 @@ final class HTTP2ResponseWriter {
         }
     }
 
-    private let context: ChannelHandlerContext
+    let context: ChannelHandlerContext
     private let connection: HTTP2ConnectionState
     private let streamID: Int
     private let fileIO: NonBlockingFileIO
@@ -50,7 +54,7 @@ final class HTTP2ResponseWriter {
     private let statistics: ServerStatistics
     private let metrics: ServerMetrics
     private var dateCache = HTTPDateCache()
-    private var run: Run?
+    private(set) var run: Run?
 
     init(
         context: ChannelHandlerContext,
@@ -95,12 +99,14 @@ final class HTTP2ResponseWriter {
     }
 
     func writabilityChanged() {
-        if self.context.channel.isWritable { self.pump() }
+        guard self.context.channel.isWritable else { return }
+        self.pump()
+        self.continueChunk()
     }
 
     // MARK: - Steps
 
-    private func advance() {
+    func advance() {
         guard let run = self.run else { return }
         while run.next < run.steps.count {
             let step = run.steps[run.next]
@@ -247,6 +253,11 @@ final class HTTP2ResponseWriter {
                     }
                 }
                 return
+            case .pause(let duration):
+                self.pause(duration, run)
+                return
+            case .chunk(let item, let whole):
+                if !self.writeChunk(item, whole: whole, run) { return }
             case .finish(let finish):
                 self.finish(finish, run)
                 return
