@@ -85,6 +85,11 @@ final class HTTP2Tests {
         #expect(busy.stdout.contains("\r\nretry-after: 2\r\n"))
         #expect(busy.stdout.contains("\r\nx-kept: yes\r\n"))
         #expect(!busy.stdout.lowercased().contains("\r\nconnection:"), "a rule's Connection header never goes out on HTTP/2")
+        // The journal tells the headers as they went out: lower case, no Connection.
+        let row = try #require(try self.entries(rule: "busy").last)
+        let sent = try #require(row["responseHeaders"] as? [[String]])
+        #expect(sent.contains(["retry-after", "2"]) && sent.contains(["x-kept", "yes"]), "\(sent)")
+        #expect(!sent.contains { $0.first?.lowercased() == "connection" }, "\(sent)")
         let health = try Curl.run(["-s", "--http2-prior-knowledge", self.plain + "/__faultline/health"])
         #expect(health.stdout.hasPrefix("{\"status\":\"ok\""), "the control API answers over HTTP/2 too")
     }

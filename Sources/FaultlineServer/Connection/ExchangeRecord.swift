@@ -52,6 +52,13 @@ final class ExchangeRecord {
             if let date = self.dateSent, plan.dateIsAutomatic, let index = responseHeaders.firstIndex(where: { $0.name == "Date" }) {
                 responseHeaders[index] = HeaderField("Date", date)
             }
+            if head.version.major == 2 {
+                // As HTTP/2 sent them: names in lower case, no connection-specific fields.
+                responseHeaders = responseHeaders.compactMap { field in
+                    let name = field.name.lowercased()
+                    return HTTP2ResponseWriter.hopByHop.contains(name) ? nil : HeaderField(name, field.value)
+                }
+            }
         }
         var entry = JournalEntry(
             connection: connection.id,
