@@ -55,6 +55,31 @@ struct StreamPlanTests {
         #expect(!ndjson.headers.contains(named: "Cache-Control"), "no-cache is for event streams")
     }
 
+    /// Pieces handed out one at a time, counting how many were asked for.
+    struct CountingPieces: BodyPieceSource {
+        var left: Int
+        mutating func nextPiece() -> [UInt8]? {
+            guard self.left > 0 else { return nil }
+            self.left -= 1
+            return Array("piece".utf8)
+        }
+    }
+
+    @Test func aProducedBodyIsOneStepThatMakesItsPiecesOnlyWhenAsked() {
+        let produced = ProducedBody(CountingPieces(left: 2))
+        var response = ResolvedResponse(status: 200)
+        response.stream = ResolvedStream(kind: .items, items: [], contentType: "application/json", produced: produced)
+        let plan = self.plan(response)
+        #expect(plan.headers.first(named: "Transfer-Encoding") == "chunked" && !plan.headers.contains(named: "Content-Length"))
+        #expect(plan.http1Steps == [.head(over: nil), .pieces(produced), .endOfBody, .finish(.completed(closeAfter: false))])
+        #expect(plan.http2Steps == [.head(over: nil, endStream: false), .pieces(produced), .endStream, .finish(.completed(closeAfter: false))])
+        #expect(self.plan(response, method: "HEAD").http1Steps == [.head(over: nil), .finish(.completed(closeAfter: false))])
+        // Planning made no piece: the writer asks for each.
+        #expect(produced.next() == Array("piece".utf8))
+        #expect(produced.next() == Array("piece".utf8))
+        #expect(produced.next() == nil)
+    }
+
     @Test func theRulesHeadersWinAndHTTP10GetsABodyEndedByTheClose() {
         var own = self.response()
         own.headers = [HeaderField("Content-Type", "text/plain"), HeaderField("Cache-Control", "max-age=60")]

@@ -92,6 +92,9 @@ final class HTTP2Tests {
         #expect(!sent.contains { $0.first?.lowercased() == "connection" }, "\(sent)")
         let health = try Curl.run(["-s", "--http2-prior-knowledge", self.plain + "/__faultline/health"])
         #expect(health.stdout.hasPrefix("{\"status\":\"ok\""), "the control API answers over HTTP/2 too")
+        let journal = try Curl.run(["-s", "--http2-prior-knowledge", self.plain + "/__faultline/journal"])
+        let rows = try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.contains { $0["rule"] as? String == "busy" } == true, "the journal streams over HTTP/2 too")
     }
 
     @Test func theSettingsAreAdvertisedAsConfigured() throws {

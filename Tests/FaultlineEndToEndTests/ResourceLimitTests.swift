@@ -89,6 +89,32 @@ struct ResourceLimitTests {
         #expect(after - baseline < (full - baseline) / 2, "most of it is given back: \(baseline) -> \(full) -> \(after) KiB")
     }
 
+    @Test func readingAHugeJournalStreamsItInsteadOfBuildingItWhole() throws {
+        let server = try Server(["--journal-size", "100000", "--journal-memory", "1GiB"])
+        defer { server.stop() }
+        let client = try RawHTTPClient(port: server.port)
+        let header = String(repeating: "h", count: 8000)
+        for _ in 0..<5000 {
+            try client.send("GET /status/204 HTTP/1.1\r\nHost: x\r\nX-Pad: \(header)\r\n\r\n")
+            _ = try client.readResponse()
+        }
+        let before = try server.memory()
+        let answer = try server.call("GET", "/__faultline/journal", client: client)
+        let after = try server.memory()
+        #expect(answer.status == 200)
+        #expect(answer.header("Transfer-Encoding") == "chunked" && answer.header("Content-Length") == nil, "\(answer.head)")
+        #expect(answer.header("Content-Type") == "application/json")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [[String: Any]])
+        #expect(entries.count == 5000)
+        #expect(entries.map { $0["id"] as? Int } == Array(1...5000))
+        print("journal of \(answer.body.count) bytes; resident KiB \(before.resident) -> \(after.resident), peak \(before.peak) -> \(after.peak)")
+        // Built whole, the answer alone (over 40 MB) would raise the peak by more than its size.
+        #expect(answer.body.count > 40_000_000)
+        #expect(after.peak - max(before.peak, before.resident) < 16_384, "the peak grows by far less than the answer's size")
+        // The connection carries on after the last chunk.
+        #expect(try server.call("GET", "/__faultline/health", client: client).status == 200)
+    }
+
     @Test func aScenarioOf350000RulesIsRefusedFastAndTheOldOneKeepsServing() throws {
         let folder = try TemporaryFolder()
         let scenario = try folder.write("s.yaml", "version: 1\nrules:\n  - {path: /still, body: here}\n")

@@ -108,6 +108,8 @@ public final class RawHTTPClient {
             let take = min(length, self.pending.count)
             response.body = Array(self.pending[..<take])
             self.pending.removeFirst(take)
+        } else if response.header("Transfer-Encoding")?.lowercased() == "chunked" {
+            response.body = try self.readChunkedBody()
         } else {
             // No length: the body runs until the server closes.
             while try self.fill() {}
@@ -115,6 +117,38 @@ public final class RawHTTPClient {
             self.pending = []
         }
         return response
+    }
+
+    /// Reads a chunked body to its last chunk and the trailer section's end, and returns it decoded.
+    private func readChunkedBody() throws -> [UInt8] {
+        var body: [UInt8] = []
+        while true {
+            let line = try self.readLine()
+            let sizeText = line.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
+                throw SocketError(operation: "read (a chunk size line '\(line)')", code: EPROTO)
+            }
+            if size == 0 {
+                while try !self.readLine().isEmpty {}
+                return body
+            }
+            let data = try self.readBytes(count: size + 2)
+            guard data.count == size + 2, data[size] == 13, data[size + 1] == 10 else {
+                throw SocketError(operation: "read (a chunk of \(size) bytes cut short or not ended by CRLF)", code: EPROTO)
+            }
+            body += data[..<size]
+        }
+    }
+
+    /// Reads one line ending in CRLF, without it.
+    private func readLine() throws -> String {
+        while true {
+            if let end = self.pending.indices.dropLast().first(where: { self.pending[$0] == 13 && self.pending[$0 + 1] == 10 }) {
+                defer { self.pending.removeFirst(end + 2) }
+                return String(decoding: self.pending[..<end], as: UTF8.self)
+            }
+            guard try self.fill() else { throw SocketError(operation: "read (connection closed inside a chunked body)", code: EPIPE) }
+        }
     }
 
     /// Reads exactly `count` bytes (fewer if the server closes first).

@@ -15,12 +15,15 @@ public struct ResolvedStream: Sendable, Equatable {
     /// The Content-Type Faultline sends unless the rule sets one: `text/event-stream` for events,
     /// `application/x-ndjson` for a stream of JSON items only, else `application/octet-stream`.
     public var contentType: String
+    /// A body made piece by piece after the items as the connection takes it (the control API's journal).
+    public var produced: ProducedBody?
 
-    public init(kind: Kind, items: [StreamItem], keepOpen: Bool = false, contentType: String) {
+    public init(kind: Kind, items: [StreamItem], keepOpen: Bool = false, contentType: String, produced: ProducedBody? = nil) {
         self.kind = kind
         self.items = items
         self.keepOpen = keepOpen
         self.contentType = contentType
+        self.produced = produced
     }
 
     /// The items a request carrying `lastEventID` gets: those after the event with that id when the stream has one

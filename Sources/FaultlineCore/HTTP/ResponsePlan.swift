@@ -48,10 +48,13 @@ public struct ResponsePlan: Sendable {
         public var items: [StreamItem]
         /// After the last item, hold the connection until the client leaves.
         public var keepOpen: Bool
+        /// After the items, a body made piece by piece as the connection takes it.
+        public var produced: ProducedBody?
 
-        public init(items: [StreamItem], keepOpen: Bool = false) {
+        public init(items: [StreamItem], keepOpen: Bool = false, produced: ProducedBody? = nil) {
             self.items = items
             self.keepOpen = keepOpen
+            self.produced = produced
         }
 
         /// How many bytes the items send in all.

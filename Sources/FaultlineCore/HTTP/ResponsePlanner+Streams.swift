@@ -54,7 +54,7 @@ extension ResponsePlanner {
             segments: [],
             closeAfter: closeAfter
         )
-        plan.stream = ResponsePlan.StreamedBody(items: items, keepOpen: stream.keepOpen && sendsBody)
+        plan.stream = ResponsePlan.StreamedBody(items: items, keepOpen: stream.keepOpen && sendsBody, produced: sendsBody ? stream.produced : nil)
         plan.isChunked = isChunked
         plan.dateIsAutomatic = !explicit.contains(named: "Date")
         if sendsBody { plan.bodyDelay = response.bodyDelay }

@@ -8,7 +8,7 @@ extension ResponsePlan {
         steps.reserveCapacity(steps.count + 2 * stream.items.count + 4)
         let fault = self.fault
         let ends = self.cut == nil && fault?.streamItemsBefore == nil && !stream.keepOpen
-        let nothingFollows = stream.items.isEmpty && ends && !{ if case .goawayAfter? = fault { true } else { false } }()
+        let nothingFollows = stream.items.isEmpty && stream.produced == nil && ends && !{ if case .goawayAfter? = fault { true } else { false } }()
         steps.append(.head(over: self.slowHeaders, endStream: nothingFollows))
         if nothingFollows {
             steps.append(.finish(.completed(closeAfter: false)))
@@ -28,6 +28,7 @@ extension ResponsePlan {
             bytesLeft -= item.length
             steps.append(.chunk(item, whole: true))
         }
+        if let produced = stream.produced { steps.append(.pieces(produced)) }
         switch fault {
         case .truncate?:
             steps += [.resetStream(.internalError), .finish(.reset)]

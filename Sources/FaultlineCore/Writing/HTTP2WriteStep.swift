@@ -33,6 +33,8 @@ public enum HTTP2WriteStep: Sendable, Equatable {
     case pause(Duration)
     /// One item of a stream as DATA frames, flushed at once; `whole` as on HTTP/1.1 (only whole items count as sent).
     case chunk(StreamItem, whole: Bool)
+    /// The pieces of a produced body as DATA frames, each asked for only when the stream can take more.
+    case pieces(ProducedBody)
     /// The exchange is over, with this ending for the journal.
     case finish(WriteStep.Finish)
 }

@@ -25,6 +25,9 @@ public enum WriteStep: Sendable, Equatable {
     /// chunk when the body is chunked. `whole` is false for a piece a byte cut (`truncate`) shortened; only whole
     /// pieces count as sent events.
     case chunk(StreamItem, whole: Bool)
+    /// The pieces of a produced body, each asked for only when the connection can take more, each written as a
+    /// chunk like `chunk`'s; the step is done when the body is all out.
+    case pieces(ProducedBody)
     /// The end of a body written piece by piece: the last chunk (`0 CRLF CRLF`) when it is chunked.
     case endOfBody
     /// The exchange is over; how the connection ends.
@@ -128,6 +131,7 @@ extension ResponsePlan {
             bytesLeft -= item.length
             steps.append(.chunk(item, whole: true))
         }
+        if let produced = stream.produced { steps.append(.pieces(produced)) }
         if let cut = self.cut {
             steps.append(.finish(cut.reset ? .reset : .dropped))
             return

@@ -59,6 +59,13 @@ extension HTTP1ResponseWriter {
         if self.writePendingChunk(run) { self.advance() }
     }
 
+    /// The channel can take more: go on with a produced body that waited for it.
+    func continuePieces() {
+        guard let run = self.run, run.awaitsWritable, run.pendingChunk == nil, run.timer == nil else { return }
+        run.awaitsWritable = false
+        self.advance()
+    }
+
     /// The end of a streamed body: the last chunk when it is chunked (a body delimited by the close has none).
     func writeEndOfBody(_ run: Run) {
         guard run.plan.isChunked else { return }

@@ -54,6 +54,8 @@ final class HTTP1ResponseWriter {
         var streamDue: NIODeadline?
         /// A large piece of a stream being written as the channel takes it.
         var pendingChunk: PendingChunk?
+        /// A produced body waits for the channel to take more before its next piece is made.
+        var awaitsWritable = false
         let onEnd: (ExchangeRecord, Ending) -> Void
 
         init(record: ExchangeRecord, plan: ResponsePlan, steps: [WriteStep], file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
@@ -124,6 +126,7 @@ final class HTTP1ResponseWriter {
         guard self.context.channel.isWritable else { return }
         self.pump()
         self.continueChunk()
+        self.continuePieces()
     }
 
     // MARK: - Steps
@@ -184,6 +187,17 @@ final class HTTP1ResponseWriter {
                 return
             case .chunk(let item, let whole):
                 if !self.writeChunk(item, whole: whole, run) { return }
+            case .pieces(let body):
+                // This step repeats until the body is all out; a piece is made only when the channel can take it.
+                guard self.context.channel.isWritable else {
+                    run.next -= 1
+                    run.awaitsWritable = true
+                    return
+                }
+                if let piece = body.next() {
+                    run.next -= 1
+                    if !self.writeChunk(StreamItem(payload: .bytes(piece)), whole: false, run) { return }
+                }
             case .endOfBody:
                 self.writeEndOfBody(run)
             case .finish(let finish):

@@ -81,10 +81,10 @@ enum ControlAPI {
                 since: query["since"].flatMap { Int($0) },
                 limit: query["limit"].flatMap { Int($0) }
             )
-            // Until the answer is streamed piece by piece, its bytes are at least gathered without a whole copy per step.
-            var body: [UInt8] = []
-            for piece in pieces { body += piece.utf8 }
-            return ResolvedResponse(status: 200, body: .bytes(body, contentType: "application/json"))
+            // Sent piece by piece as the client reads it (chunked): a journal of any size is never built whole.
+            var response = ResolvedResponse(status: 200)
+            response.stream = ResolvedStream(kind: .items, items: [], contentType: "application/json", produced: ProducedBody(pieces.makeIterator()))
+            return response
         case ("DELETE", ["journal"]):
             control.clearJournal()
             return ResolvedResponse(status: 204)

@@ -258,6 +258,13 @@ final class HTTP2ResponseWriter {
                 return
             case .chunk(let item, let whole):
                 if !self.writeChunk(item, whole: whole, run) { return }
+            case .pieces(let body):
+                // This step repeats until the body is all out. A piece the stream cannot take waits as a pending
+                // item (`continueChunk()` goes on), so at most one piece is made ahead of the flow-control window.
+                if let piece = body.next() {
+                    run.next -= 1
+                    if !self.writeChunk(StreamItem(payload: .bytes(piece)), whole: false, run) { return }
+                }
             case .finish(let finish):
                 self.finish(finish, run)
                 return
