@@ -45,7 +45,7 @@ let package = Package(
         ),
         // System calls Swift cannot make directly: opening a body file beneath its folder (openat2).
         .target(name: "CFaultlineSystem"),
-        // SwiftNIO channel handlers that carry out the engine's decisions over HTTP/1.1.
+        // SwiftNIO channel handlers that carry out the engine's decisions over HTTP/1.1, and the upstream client of `proxy`.
         .target(
             name: "FaultlineServer",
             dependencies: [
@@ -63,6 +63,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // The HTTP client of `proxy` rules.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -74,8 +74,18 @@ extension Decision {
 
     /// What the decision means for a client waiting to send its body.
     public var earlyAnswer: EarlyAnswer {
+        // A proxied answer needs the body for the upstream; its fault applies to the upstream's answer.
+        if self.response.proxy != nil { return .askForBody }
         if case .hang = self.response.fault { return .hangWithoutBody }
         if self.response.status >= 400 || self.response.fault != nil { return .answerWithoutBody }
         return .askForBody
+    }
+}
+
+extension IncomingRequest {
+    /// Whether an HTTP/1.1 client waits for `100 Continue` before it sends its body.
+    public var expectsContinue: Bool {
+        self.version == (1, 1)
+            && self.headers.first(named: "Expect").map { $0.lowercased().split(separator: " ").joined() == "100-continue" } == true
     }
 }

@@ -38,6 +38,15 @@ extension JournalEntry {
         out += self.firstByteMs.map(Self.milliseconds) ?? "null"
         out += ",\"totalMs\":"
         out += Self.milliseconds(self.totalMs)
+        if let upstream = self.upstream {
+            out += ",\"upstream\":{\"url\":"
+            JSONString.append(upstream.url, to: &out)
+            out += ",\"status\":"
+            out += upstream.status.map { String($0) } ?? "null"
+            out += ",\"ms\":"
+            out += Self.milliseconds(upstream.milliseconds)
+            out += "}"
+        }
         if !self.regexGaveUp.isEmpty {
             out += ",\"regexGaveUp\":["
             for (index, label) in self.regexGaveUp.enumerated() {

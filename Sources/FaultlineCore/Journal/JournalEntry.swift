@@ -56,6 +56,8 @@ public struct JournalEntry: Sendable, Equatable {
     public var totalMs: Double
     /// Rules whose `pathRegex` gave up on this request's path and were taken as not matching (shown only when any).
     public var regexGaveUp: [String] = []
+    /// For a proxied answer: the upstream's URL, status and time to its head (shown only for proxied answers).
+    public var upstream: UpstreamOutcome?
 
     public init(
         connection: Int,

@@ -73,7 +73,7 @@ extension ResponsePlan {
         case .respond:
             if !self.interim.isEmpty { steps.append(.interim(self.interim)) }
             steps.append(.head(over: self.slowHeaders))
-            if !self.segments.isEmpty || self.isChunked {
+            if !self.segments.isEmpty || self.isChunked || self.stream != nil {
                 if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
                 steps.append(
                     .body(

@@ -24,6 +24,8 @@ final class ExchangeRecord {
     var bodyFinished = false
     /// Recorded in the journal already.
     var recorded = false
+    /// The upstream request of a `proxy` answer.
+    var upstream: UpstreamExchange?
 
     init(request: HTTP1ConnectionStateMachine.Request, decision: Decision?, isJournaled: Bool) {
         self.request = request
@@ -67,6 +69,7 @@ final class ExchangeRecord {
         entry.id = facts.journalID
         entry.tls = connection.tlsVersion
         entry.regexGaveUp = self.decision?.regexGaveUp ?? []
+        entry.upstream = self.upstream?.journalOutcome()
         return entry
     }
 }

@@ -31,9 +31,15 @@ struct HTTP1ConnectionStateMachine {
         var body: [UInt8] = []
         /// Whether `body` is kept.
         var keepsBody: Bool
-        /// The reply decided before the body (`Expect: 100-continue`).
+        /// The reply decided before the body (`Expect: 100-continue`, or a body that may go to an upstream).
         var earlyReply: Reply?
         var facts: RequestFacts
+        /// The body may have to go on to an upstream as it arrives (the scenario has `proxy` rules): the reply is
+        /// asked for when the request's turn comes, before its body ends, and what arrives of the body before that
+        /// is kept (reading stops while it waits its turn, so that is at most one read).
+        var mayForwardBody = false
+        /// The body goes on to the upstream as it arrives: parts are forwarded, not kept.
+        var isForwarding = false
     }
 
     /// A refusal decided before any responder saw the request.
@@ -74,6 +80,18 @@ struct HTTP1ConnectionStateMachine {
         case closeOutputAndLinger(until: NIODeadline)
         /// End the response in flight now, journaled with `outcome`, and close.
         case abortResponse(JournalEntry.Outcome, CloseKind)
+
+        // MARK: Bodies forwarded to an upstream
+
+        /// Several actions, in order.
+        case all([Action])
+        /// Answer `request`, whose body goes on to the upstream as it arrives (`request.body` is what came so far):
+        /// first write `100 Continue` when `sendContinue`; then pass a read on when `read`.
+        case respondForwarding(Request, sendContinue: Bool, read: Bool)
+        /// Forward this part of the body to the upstream.
+        case forwardBody(ByteBuffer)
+        /// The forwarded body is complete.
+        case forwardEnd
     }
 
     /// What the timer is waiting for.
@@ -122,14 +140,23 @@ struct HTTP1ConnectionStateMachine {
     private var wait: Wait?
     /// The deadline the handler's timer is armed for, if armed.
     private var armed: NIODeadline?
+    /// The upstream has not taken the forwarded body so far: the client is not read meanwhile.
+    private var forwardingHeld = false
 
     init(configuration: Configuration) {
         self.configuration = configuration
     }
 
+    /// Whether the current request's body is on its way to an upstream, not yet complete.
+    var isForwardingBody: Bool {
+        self.receiving?.isForwarding == true
+    }
+
     /// Whether the connection will close after the response being planned: the planner says `Connection: close`.
     var closesAfterResponse: Bool {
-        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify
+        // An answer planned while the body still goes upstream (the upstream answered first) ends the connection:
+        // the rest of the body is not read.
+        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify || self.receiving?.isForwarding == true
     }
 
     // MARK: - Events
@@ -144,9 +171,18 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed else { return .none }
         if case .head = self.wait { self.wait = nil }
         let head = request.head
-        switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: self.configuration.limits) {
+        var limits = self.configuration.limits
+        // A body that may go upstream is not kept, so `maxBodySize` waits until the reply says it stays here.
+        if request.mayForwardBody { limits.maxBodySize = .max }
+        switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: limits) {
         case .refuse(let status, let message):
             return self.refuse(status, message, request)
+        case .admit where request.mayForwardBody && head.hasBody, .decideBeforeBody where request.mayForwardBody && head.hasBody:
+            // Its body may go upstream: the reply is asked for at its turn, before the body ends.
+            self.receiving = request
+            let timer = self.waitForBody(now: now)
+            guard !self.responding, self.queue.isEmpty else { return timer }
+            return .all([timer, .decideEarly(request)])
         case .decideBeforeBody where !self.responding && self.queue.isEmpty && !request.keepsBody:
             // The rule is chosen now, before the body, when nothing is answered ahead of this request.
             self.receiving = request
@@ -162,15 +198,36 @@ struct HTTP1ConnectionStateMachine {
     mutating func earlyReply(_ reply: Reply) -> Action {
         guard var request = self.receiving else { return .none }
         request.earlyReply = reply
+        var read = false
+        if request.mayForwardBody {
+            if reply.response.proxy != nil { return self.startForwarding(request) }
+            // Answered by Faultline itself: the body is read to its end and not kept, as for any rule.
+            request.mayForwardBody = false
+            request.body = []
+            read = self.readPending
+            self.readPending = false
+            if let length = request.head.headers.first(named: "Content-Length").flatMap({ Int64($0) }),
+                length > self.configuration.limits.maxBodySize
+            {
+                let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
+                self.receiving = request
+                return self.refuse(413, message, request)
+            }
+            guard request.head.expectsContinue, request.bodyBytes == 0 else {
+                self.receiving = request
+                return read ? .read : .none
+            }
+        }
         let decision = reply.decision ?? Decision(kind: .rule, response: reply.response)
         switch decision.earlyAnswer {
         case .askForBody:
             self.receiving = request
-            return .sendContinue
+            return read ? .all([.sendContinue, .read]) : .sendContinue
         case .hangWithoutBody:
             // Reading goes on, to see the client leave.
             self.receiving = nil
-            return self.startResponding(request)
+            self.responding = true
+            return .respond(request, read: read)
         case .answerWithoutBody:
             // The body is never read, so the connection cannot carry another request.
             self.receiving = nil
@@ -183,13 +240,19 @@ struct HTTP1ConnectionStateMachine {
     /// Part of the current request's body arrived.
     mutating func receivedBody(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
         guard !self.stoppedReading, !self.lingering, self.receiving != nil else { return .none }
+        if self.receiving?.isForwarding == true {
+            // On its way upstream: counted, not kept; `maxBodySize` bounds what Faultline keeps, and this is not kept.
+            self.receiving?.bodyBytes += Int64(bytes.readableBytes)
+            if case .body = self.wait { self.wait = .body(now + self.timeout) }
+            return .forwardBody(bytes)
+        }
         // Changed in place: a copy of the request would copy a control API body read so far with every part.
         self.receiving?.bodyBytes += Int64(bytes.readableBytes)
         guard let count = self.receiving?.bodyBytes, count <= self.configuration.limits.maxBodySize else {
             let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
             return self.refuse(413, message, self.receiving)
         }
-        if self.receiving?.keepsBody == true {
+        if self.receiving?.keepsBody == true || (self.receiving?.mayForwardBody == true && self.receiving?.earlyReply == nil) {
             self.receiving?.body.append(contentsOf: bytes.readableBytesView)
         }
         if case .body = self.wait {
@@ -204,6 +267,7 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed, let request = self.receiving else { return .none }
         self.receiving = nil
         self.clearBodyWait()
+        if request.isForwarding { return .forwardEnd }
         // After CONNECT or an Upgrade request NIO's parser reads nothing more; the answer closes the connection.
         if request.head.asksToSwitchProtocols { self.stoppedReading = true }
         if !self.responding, self.queue.isEmpty {
@@ -216,6 +280,13 @@ struct HTTP1ConnectionStateMachine {
     /// The request could not be parsed.
     mutating func parseFailed(_ failure: ParseFailure) -> Action {
         guard !self.lingering, !self.stoppedReading, !self.closed else { return .none }
+        if self.receiving?.isForwarding == true {
+            // A body that breaks on its way upstream ends the exchange and the connection.
+            self.receiving = nil
+            self.closed = true
+            self.closedByServer = true
+            return .abortResponse(.dropped, .fin)
+        }
         return self.refuse(failure.status, failure.message, self.receiving)
     }
 
@@ -223,6 +294,10 @@ struct HTTP1ConnectionStateMachine {
     mutating func readRequested() -> Action {
         if self.lingering { return .read }
         if self.stoppedReading || self.closed { return .none }
+        if self.forwardingHeld || self.waitsForItsTurn {
+            self.readPending = true
+            return .none
+        }
         if self.queue.count >= self.configuration.maxQueuedRequests {
             self.readPending = true
             return .none
@@ -239,6 +314,14 @@ struct HTTP1ConnectionStateMachine {
         if self.closed { return .none }
         if let close {
             return self.closeNow(close)
+        }
+        if self.receiving?.isForwarding == true {
+            // The upstream answered before the client finished its body: the rest is not read, and the connection
+            // ends after a lingering close (a plain close could reset the answer the client is reading).
+            self.receiving = nil
+            self.stoppedReading = true
+            self.forwardingHeld = false
+            return self.lingerAfterUnreadBody(now: now)
         }
         if closeAfter {
             if self.stoppedReading && !self.inputClosed && !self.configuration.closesWithoutNotify {
@@ -267,7 +350,21 @@ struct HTTP1ConnectionStateMachine {
         if self.receiving == nil {
             return self.waitForHead(now: now, bytes: bytesReceived, afterAnswer: true)
         }
+        if let request = self.receiving, request.mayForwardBody, request.earlyReply == nil {
+            // A request whose body may go upstream waited for its turn: ask for its reply now.
+            return .decideEarly(request)
+        }
         return .none
+    }
+
+    /// The lingering close after an answer that came before the forwarded body ended.
+    private mutating func lingerAfterUnreadBody(now: NIODeadline) -> Action {
+        if self.inputClosed || self.configuration.closesWithoutNotify { return self.closeNow(.fin) }
+        self.lingering = true
+        let until = now + self.configuration.lingerTime
+        self.wait = .linger(until)
+        self.armed = until
+        return .closeOutputAndLinger(until: until)
     }
 
     /// The timer fired.
@@ -292,11 +389,33 @@ struct HTTP1ConnectionStateMachine {
             }
             let message = "no complete request head arrived within \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
             return self.refuse(408, message, nil)
+        case .body where self.forwardingHeld || self.waitsForItsTurn:
+            // The client is not read while the upstream catches up, or while the request waits for its turn: that
+            // is no stall of the client's.
+            let deadline = now + self.timeout
+            self.wait = .body(deadline)
+            self.armed = deadline
+            return .scheduleTimer(deadline)
+        case .body where self.receiving?.isForwarding == true:
+            // The client stopped sending a body that was on its way upstream: the exchange ends with the connection.
+            self.receiving = nil
+            self.closed = true
+            self.closedByServer = true
+            return .abortResponse(.timeout, .fin)
         case .body:
             guard let request = self.receiving else { return .none }
             let message = "the request body stalled: nothing arrived for \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
             return self.refuse(408, message, request)
         }
+    }
+
+    /// The upstream has not yet taken the body forwarded so far (`true`), or has taken it all (`false`): the client
+    /// is read only while it keeps up.
+    mutating func forwardingHeld(_ held: Bool) -> Action {
+        self.forwardingHeld = held
+        guard !held, self.readPending, !self.waitsForItsTurn, !self.stoppedReading, !self.closed else { return .none }
+        self.readPending = false
+        return .read
     }
 
     /// The client shut down its sending side. `responseIsWaiting`: the response in flight has not started, or is
@@ -344,14 +463,35 @@ struct HTTP1ConnectionStateMachine {
             case .refusal(let refusal): if let request = refusal.request { left.append((request, unanswered)) }
             }
         }
-        if let request = self.receiving {
+        // A body on its way upstream belongs to the exchange being answered, which is journaled as such.
+        if let request = self.receiving, !request.isForwarding {
             left.append((request, .clientClosed))
-            self.receiving = nil
         }
+        self.receiving = nil
         return left
     }
 
     // MARK: - Helpers
+
+    /// A request whose body may go upstream arrived while another is answered: the client is not read until its
+    /// turn, so what arrives of its body meanwhile stays small.
+    private var waitsForItsTurn: Bool {
+        guard let request = self.receiving, request.mayForwardBody, request.earlyReply == nil else { return false }
+        return self.responding || !self.queue.isEmpty
+    }
+
+    /// Starts answering a request whose body goes on to the upstream as it arrives.
+    private mutating func startForwarding(_ request: Request) -> Action {
+        let read = self.readPending
+        self.readPending = false
+        let sendContinue = request.bodyBytes == 0 && request.head.expectsContinue
+        var forwarding = request
+        forwarding.body = []
+        forwarding.isForwarding = true
+        self.receiving = forwarding
+        self.responding = true
+        return .respondForwarding(request, sendContinue: sendContinue, read: read)
+    }
 
     private var timeout: TimeAmount {
         .nanoseconds(self.configuration.limits.requestTimeout.nanoseconds)

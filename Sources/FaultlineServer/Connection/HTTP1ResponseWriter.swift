@@ -30,7 +30,7 @@ final class HTTP1ResponseWriter {
     static let slowHeadTick: Duration = .milliseconds(50)
 
     /// One response being written.
-    private final class Run {
+    final class Run {
         let record: ExchangeRecord
         let plan: ResponsePlan
         let steps: [WriteStep]
@@ -51,6 +51,9 @@ final class HTTP1ResponseWriter {
         /// The last write, so the exchange ends once the socket has taken everything.
         var lastWrite: EventLoopFuture<Void>?
         let onEnd: (Ending) -> Void
+        /// A body that streams in while it is sent (a proxied answer's), and how much of it went out.
+        var stream: (any StreamedBody)?
+        var streamSent: Int64 = 0
 
         init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
             self.record = record
@@ -62,13 +65,13 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private let context: ChannelHandlerContext
+    let context: ChannelHandlerContext
     private let isTLS: Bool
     private let fileIO: NonBlockingFileIO
     private let statistics: ServerStatistics
     private let metrics: ServerMetrics
     private var dateCache = HTTPDateCache()
-    private var run: Run?
+    private(set) var run: Run?
 
     init(context: ChannelHandlerContext, isTLS: Bool, fileIO: NonBlockingFileIO, statistics: ServerStatistics, metrics: ServerMetrics) {
         self.context = context
@@ -96,10 +99,18 @@ final class HTTP1ResponseWriter {
     }
 
     /// Starts writing `plan` for `record`; `onEnd` is called once, when the steps are done or a write fails, unless
-    /// the writer is aborted first.
-    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
+    /// the writer is aborted first. A plan whose body streams in (`plan.stream`) reads it from `stream`.
+    func start(
+        _ plan: ResponsePlan,
+        record: ExchangeRecord,
+        file: NIOFileHandle?,
+        stream: (any StreamedBody)? = nil,
+        onEnd: @escaping (Ending) -> Void
+    ) {
         record.plan = plan
-        self.run = Run(record: record, plan: plan, file: file, onEnd: onEnd)
+        let run = Run(record: record, plan: plan, file: file, onEnd: onEnd)
+        run.stream = plan.stream == nil ? nil : stream
+        self.run = run
         self.advance()
     }
 
@@ -177,7 +188,7 @@ final class HTTP1ResponseWriter {
     }
 
     /// Ends the run once the socket has taken what was written.
-    private func finish(_ finish: WriteStep.Finish, _ run: Run) {
+    func finish(_ finish: WriteStep.Finish, _ run: Run) {
         self.context.flush()
         let ending: Ending
         switch finish {
@@ -206,7 +217,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func end(_ run: Run, _ ending: Ending) {
+    func end(_ run: Run, _ ending: Ending) {
         guard self.run === run else { return }
         self.run = nil
         self.release(run)
@@ -214,6 +225,8 @@ final class HTTP1ResponseWriter {
     }
 
     private func release(_ run: Run) {
+        // A streamed body not sent to its end is given up: its upstream stops.
+        run.stream?.cancel()
         if let timer = run.timer {
             timer.cancel()
             run.timer = nil
@@ -229,7 +242,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
+    func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
         run.timer = self.context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             run.timer = nil
             guard self.run === run else { return }
@@ -244,7 +257,7 @@ final class HTTP1ResponseWriter {
     private func writeWholeResponse(_ run: Run) -> Bool {
         let plan = run.plan
         guard plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
-            plan.bodyLength <= Self.wholeResponseLimit
+            plan.stream == nil, plan.bodyLength <= Self.wholeResponseLimit
         else { return false }
         let bytes: [UInt8]
         switch plan.source {
@@ -335,8 +348,12 @@ final class HTTP1ResponseWriter {
 
     /// Writes as much of the body as the channel, the pace and any cut allow, then waits for writability or the next
     /// piece's time.
-    private func pump() {
+    func pump() {
         guard let run = self.run, run.inBody, run.timer == nil, !run.fileReadInFlight else { return }
+        if let stream = run.stream {
+            self.pumpStream(stream, run)
+            return
+        }
         while self.context.channel.isWritable {
             switch run.pacer.next(sent: run.cursor.sent, elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)) {
             case .cut:
@@ -367,7 +384,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func endBody(_ run: Run) {
+    func endBody(_ run: Run) {
         run.inBody = false
         if run.chunked, !run.cut {
             self.write(.byteBuffer(ByteBuffer(string: "0\r\n\r\n")), body: false, run)
@@ -406,7 +423,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func writeBody(_ data: IOData, _ run: Run) {
+    func writeBody(_ data: IOData, _ run: Run) {
         guard run.chunked else {
             self.write(data, body: true, run)
             return

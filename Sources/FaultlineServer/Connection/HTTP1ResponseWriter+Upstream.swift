@@ -1,0 +1,48 @@
+import FaultlineCore
+import NIOCore
+
+// MARK: - A body that streams in (a proxied answer's)
+
+extension HTTP1ResponseWriter {
+    /// Writes as much of a streamed body as the client, the pace and any cut allow: a piece is taken from the stream
+    /// only when the channel is writable, so a slow client leaves the rest with the stream, whose upstream then waits
+    /// too. When the stream has nothing yet, the writer waits for it; when it ends, the body ends (with the chunked
+    /// terminator when chunked); when it breaks off, the connection closes (the client sees a short body).
+    func pumpStream(_ stream: any StreamedBody, _ run: Run) {
+        while self.context.channel.isWritable {
+            let elapsed = Duration.nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)
+            switch run.pacer.next(sent: run.streamSent, elapsed: elapsed) {
+            case .cut:
+                run.cut = true
+                self.endBody(run)
+                return
+            case .wait(let duration):
+                self.context.flush()
+                self.schedule(duration, run) { self.pump() }
+                return
+            case .write(let limit):
+                switch stream.read(upTo: Int(clamping: limit)) {
+                case .bytes(let piece):
+                    run.streamSent += Int64(piece.readableBytes)
+                    self.writeBody(.byteBuffer(piece), run)
+                case .wait:
+                    self.context.flush()
+                    stream.whenReadable { [weak self] in
+                        guard let self, self.run === run else { return }
+                        self.pump()
+                    }
+                    return
+                case .end:
+                    self.endBody(run)
+                    return
+                case .failed:
+                    // The upstream broke off: what was written goes out, then the connection closes short.
+                    run.stream = nil
+                    self.finish(.dropped, run)
+                    return
+                }
+            }
+        }
+        self.context.flush()
+    }
+}
