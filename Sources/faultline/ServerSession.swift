@@ -15,11 +15,21 @@ final class ServerSession {
 
     /// Starts serving `files` with `options`; `listenerPorts` moves every listener to a free port when true.
     /// Readiness lines go to `report` (standard output for `serve`, standard error for `run`).
-    init(files: [String], options: ServeOptions, freePorts: Bool, report: (String) -> Void) async throws {
+    init(
+        files: [String],
+        options: ServeOptions,
+        freePorts: Bool,
+        recording: UpstreamRecording? = nil,
+        report: (String) -> Void
+    ) async throws {
         self.options = options
-        let loaded = try ScenarioFiles.load(files)
+        let lastRule = try options.passThroughRule()
+        // In front of an upstream with no scenario file, only the upstream answers (not the built-in scenario).
+        let loaded = lastRule != nil && files.isEmpty
+            ? ScenarioFiles.Loaded(scenario: Scenario(), source: ServerControl.Source(yaml: "version: 1\nrules: []\n", baseDirectory: nil))
+            : try ScenarioFiles.load(files)
         let logger = options.makeLogger()
-        let engine = RuleEngine(scenario: loaded.scenario, seed: options.seed)
+        let engine = RuleEngine(scenario: lastRule.map { loaded.scenario.appending($0) } ?? loaded.scenario, seed: options.seed)
         if engine.usesRandomness, engine.seedWasDrawn {
             Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
         }
@@ -56,7 +66,8 @@ final class ServerSession {
             recorder: recorder,
             adminToken: options.adminToken,
             adminHosts: options.adminHosts,
-            seedOverride: options.seed
+            seedOverride: options.seed,
+            lastRule: lastRule
         )
         do {
             self.server = try await FaultlineServer.start(
@@ -66,7 +77,8 @@ final class ServerSession {
                     limitOverrides: options.limitOverrides,
                     certificateAuthority: authority,
                     eventLoopThreads: options.threads,
-                    logger: logger
+                    logger: logger,
+                    recording: recording
                 )
             )
         } catch {
