@@ -102,7 +102,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultlineCoreTests",
-            dependencies: ["FaultlineCore"],
+            dependencies: [
+                "FaultlineCore",
+                // Certificates made at run time for `proxyCA`.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -69,7 +69,6 @@ struct RecordCommand: AsyncParsableCommand {
     /// Writes the scenario and its body files.
     private func write(_ exchanges: [RecordedExchange]) throws -> (ruleCount: Int, attachments: [RecordedScenario.Attachment], bodiesFolder: String) {
         let file = Self.absolute(self.out)
-        let folder = file.deletingLastPathComponent()
         let bodiesFolder = file.deletingPathExtension().lastPathComponent + "-bodies"
         let scenario = RecordedScenario.make(
             from: exchanges,
@@ -77,21 +76,7 @@ struct RecordCommand: AsyncParsableCommand {
             bodiesFolder: bodiesFolder,
             keepSecrets: self.keepSecrets
         )
-        if !scenario.attachments.isEmpty {
-            let bodies = folder.appendingPathComponent(bodiesFolder)
-            try? FileManager.default.removeItem(at: bodies)
-            try FileManager.default.createDirectory(at: bodies, withIntermediateDirectories: true)
-        }
-        for attachment in scenario.attachments {
-            let destination = folder.appendingPathComponent(attachment.relativePath)
-            switch attachment.body {
-            case .bytes(let bytes):
-                try Data(bytes).write(to: destination)
-            case .file(let path, _, _):
-                try FileManager.default.copyItem(atPath: path, toPath: destination.path)
-            }
-        }
-        try Data(scenario.yaml.utf8).write(to: file)
+        try scenario.write(toFile: file.path)
         return (scenario.ruleCount, scenario.attachments, bodiesFolder)
     }
 

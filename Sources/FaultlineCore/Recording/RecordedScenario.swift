@@ -112,7 +112,7 @@ public struct RecordedScenario: Sendable {
             pairs.append((Self.plain("path"), Self.string(exchange.path)))
         } else {
             // A path with glob or capture characters is matched literally by a regular expression.
-            pairs.append((Self.plain("pathRegex"), Self.string("^" + NSRegularExpression.escapedPattern(for: exchange.path) + "$")))
+            pairs.append((Self.plain("pathRegex"), Self.string("^" + Self.escapedForRegex(exchange.path) + "$")))
         }
         if !query.isEmpty {
             let values = query.map { (Self.string($0.name), Self.string($0.value)) }
@@ -202,6 +202,38 @@ public struct RecordedScenario: Sendable {
             }
             return field
         }
+    }
+
+    /// `text` with every character a regular expression gives a meaning to escaped.
+    static func escapedForRegex(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if "\\^$.|?*+()[]{}".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// Writes the scenario to the file at `path` and its body files beside it (the bodies folder is replaced).
+    public func write(toFile path: String) throws {
+        let file = URL(fileURLWithPath: path)
+        let folder = file.deletingLastPathComponent()
+        var bodyFolders: Set<String> = []
+        for attachment in self.attachments {
+            let destination = folder.appendingPathComponent(attachment.relativePath)
+            let bodies = destination.deletingLastPathComponent()
+            if bodyFolders.insert(bodies.path).inserted {
+                try? FileManager.default.removeItem(at: bodies)
+                try FileManager.default.createDirectory(at: bodies, withIntermediateDirectories: true)
+            }
+            switch attachment.body {
+            case .bytes(let bytes):
+                try Data(bytes).write(to: destination)
+            case .file(let path, _, _):
+                try FileManager.default.copyItem(atPath: path, toPath: destination.path)
+            }
+        }
+        try Data(self.yaml.utf8).write(to: file)
     }
 
     /// The query with each name once (a scenario's `match.query` is a mapping).
