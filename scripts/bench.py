@@ -124,7 +124,7 @@ class NIOExample:
 class Nginx:
     """An nginx master and its workers, with a configuration of our own in a temporary folder."""
 
-    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None):
+    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None, proxy_to=None):
         self.port = port
         self.dir = tempfile.mkdtemp(prefix="nginx-", dir=workdir)
         echo_module = None
@@ -144,6 +144,16 @@ class Nginx:
         ssl_session_tickets off;
         location = /static {{ default_type text/plain; return 200 "ok"; }}
     }}"""
+        # As a reverse proxy (the proxy benchmark): proxy_pass to an upstream over kept-alive HTTP/1.1 connections,
+        # the fast way to configure it.
+        origin = f"upstream origin {{ server 127.0.0.1:{proxy_to}; keepalive 64; }}" if proxy_to else ""
+        locations = (
+            'location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+            if proxy_to
+            else f"""location = /static {{ default_type text/plain; return 200 "ok"; }}
+        location = /delay {{ {"echo_sleep 1; echo ok;" if echo_module else "return 501;"} }}
+        location /files/ {{ alias {root or self.dir}/; }}"""
+        )
         config = f"""
 {"load_module " + echo_module + ";" if echo_module else ""}
 worker_processes {os.cpu_count() or 1};
@@ -162,11 +172,10 @@ http {{
     fastcgi_temp_path {self.dir}/fastcgi;
     uwsgi_temp_path {self.dir}/uwsgi;
     scgi_temp_path {self.dir}/scgi;
+    {origin}
     server {{
         listen 127.0.0.1:{port} backlog=16384;
-        location = /static {{ default_type text/plain; return 200 "ok"; }}
-        location = /delay {{ {"echo_sleep 1; echo ok;" if echo_module else "return 501;"} }}
-        location /files/ {{ alias {root or self.dir}/; }}
+        {locations}
     }}{tls}
 }}
 """
@@ -249,7 +258,8 @@ class Bench:
             many.append(f"  - {{path: /api/v2/items{index}/*/detail, body: g{index}}}")
         many.append("  - {path: /static, body: ok}")
         files = "version: 1\nrules:\n  - {path: /files/big.bin, bodyFile: big.bin}\n"
-        for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n"), ("files.yaml", files)]:
+        empty = "version: 1\nrules: []\n"
+        for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n"), ("files.yaml", files), ("empty.yaml", empty)]:
             path = os.path.join(self.work, name)
             with open(path, "w") as f:
                 f.write(text)
@@ -317,6 +327,26 @@ class Bench:
 
     def run(self):
         log(f"benchmarking {self.binary} against nginx in {self.work}")
+        groups = {
+            "static": self.static_group,
+            "delay-10k": self.delay_10k,
+            "startup": self.startup,
+            "idle-rss": self.idle_rss,
+            "tls": self.tls,
+            "download-1g": self.download,
+            "proxy": self.proxy,
+        }
+        only = set(self.args.only.split(",")) if self.args.only else set(groups)
+        unknown = only - set(groups)
+        if unknown:
+            raise SystemExit(f"--only takes {', '.join(groups)}; not {', '.join(sorted(unknown))}")
+        for name, run in groups.items():
+            if name in only:
+                run()
+
+    def static_group(self):
+        """static against the NIO example and nginx, then static-1k-rules and journal-on against Faultline's own
+        static."""
 
         log("static: keep-alive GET of a fixed 200, 64 connections")
         nio = (lambda port: NIOExample(self.args.nio_binary, port)) if self.args.nio_binary else None
@@ -390,11 +420,30 @@ class Bench:
         )
         log(f"  journal-on: {fmt(fj)} req/s, {fmt(self.results[-1]['ratio'])} of static")
 
-        self.delay_10k()
-        self.startup()
-        self.idle_rss()
-        self.tls()
-        self.download()
+
+    def proxy(self):
+        """Faultline in front of an nginx upstream (`serve --upstream`) against nginx's own proxy_pass to the same
+        upstream, alternating, keep-alive, 64 connections."""
+        log("proxy: keep-alive GET through a reverse proxy to one nginx upstream, 64 connections")
+        origin_port = free_port()
+        origin = Nginx(self.work, origin_port)
+        try:
+            wait_for(f"http://127.0.0.1:{origin_port}/static")
+            f, n = self.throughput(
+                lambda port: Faultline(
+                    self.binary, self.scenarios["empty.yaml"], port, ["--upstream", f"http://127.0.0.1:{origin_port}"]
+                ),
+                lambda port: Nginx(self.work, port, proxy_to=origin_port),
+                "/static",
+            )
+        finally:
+            origin.stop()
+        self.record("proxy", f, n, "req/s", True, lambda f, n, r: r is not None and r >= 0.5, ">= 0.5x nginx proxy_pass")
+        self.notes.append(
+            "proxy: GET /static (nginx `return 200 \"ok\"`) through `faultline serve --upstream` and through nginx "
+            "`proxy_pass` (HTTP/1.1, `keepalive 64` to the upstream), both to the same nginx upstream, alternating; "
+            "the upstream's two workers, the proxy and wrk share the machine's cores."
+        )
 
     def delay_10k(self):
         connections = self.args.delay_connections
@@ -649,6 +698,10 @@ def main():
     parser.add_argument("--delay-seconds", type=int, default=6)
     parser.add_argument("--startups", type=int, default=20)
     parser.add_argument("--download-mib", type=int, default=1024)
+    parser.add_argument(
+        "--only",
+        help="run only these benchmarks, comma-separated: static, delay-10k, startup, idle-rss, tls, download-1g, proxy",
+    )
     args = parser.parse_args()
     bench = Bench(args)
     started = time.monotonic()
