@@ -8,6 +8,9 @@ protocol StreamedBody: AnyObject {
     func read(upTo limit: Int) -> StreamedBodyRead
     /// Calls `callback` once, when `read` has something new to say (a piece, the end, a failure).
     func whenReadable(_ callback: @escaping () -> Void)
+    /// The writer is still waiting after everything that arrived with the last read was handled: the source is slow,
+    /// not just between two pieces of one read (the upstream may now be held to its silence limit).
+    func stillWaiting()
     /// The writer is done with the body (it is sent, cut by a fault, or the client left): stop the source.
     func cancel()
 }

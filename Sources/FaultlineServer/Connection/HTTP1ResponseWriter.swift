@@ -54,6 +54,8 @@ final class HTTP1ResponseWriter {
         /// A body that streams in while it is sent (a proxied answer's), and how much of it went out.
         var stream: (any StreamedBody)?
         var streamSent: Int64 = 0
+        /// A flush is due at the end of the event loop's turn (what else arrives in it goes out in the same write).
+        var flushScheduled = false
 
         init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (Ending) -> Void) {
             self.record = record

@@ -3,7 +3,8 @@ import NIOCore
 /// An upstream's response body between the HTTP client that receives it and the writer that sends it on. It holds at
 /// most about `highWater` bytes: beyond, the client's next read waits (the future given back for a piece is completed
 /// only once the writer has taken the buffered bytes below `lowWater`), so a slow client slows the upstream instead of
-/// filling Faultline's memory. While the writer waits and the upstream sends nothing for `idleTimeout`, the body fails.
+/// filling Faultline's memory. While the writer waits (past the event loop's turn in which it asked) and the upstream
+/// sends nothing for `idleTimeout`, the body fails.
 ///
 /// Bound to one event loop: every call comes on it.
 final class UpstreamBodySource: StreamedBody {
@@ -96,7 +97,6 @@ final class UpstreamBodySource: StreamedBody {
         switch self.state {
         case .open:
             self.releaseDemand()
-            self.armIdleTimer()
             return .wait
         case .finished:
             return .end
@@ -105,6 +105,11 @@ final class UpstreamBodySource: StreamedBody {
         case .cancelled, .discarding:
             return .failed("the body was abandoned")
         }
+    }
+
+    func stillWaiting() {
+        guard case .open = self.state, self.pieces.isEmpty else { return }
+        self.armIdleTimer()
     }
 
     func whenReadable(_ callback: @escaping () -> Void) {

@@ -7,8 +7,9 @@ import Synchronization
 
 /// The HTTP client every `proxy` answer of a server goes through: one AsyncHTTPClient `HTTPClient` on the server's
 /// own event loops, made when the first proxied request needs it and shut down with the server. Its connections to
-/// each upstream are pooled and kept alive; a request runs on the event loop of the connection it came from, so a
-/// proxied exchange never leaves its loop.
+/// each upstream are pooled and kept alive. A proxied exchange is handled on the event loop of the client's connection
+/// (AsyncHTTPClient calls its delegate there and prefers an upstream connection on the same loop; requiring one
+/// would make it open a connection per request, closed when idle).
 final class UpstreamClient: Sendable {
     private let group: any EventLoopGroup
     /// The client once made; `shutDown` once the server stops (no client is made after that).
@@ -53,6 +54,8 @@ final class UpstreamClient: Sendable {
         )
         configuration.httpVersion = .http1Only
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No spans: the journal says what happened, and span attributes cost every request a dictionary.
+        configuration.tracing.tracer = nil
         return configuration
     }
 

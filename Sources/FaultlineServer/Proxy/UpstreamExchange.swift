@@ -10,9 +10,9 @@ import NIOHTTP1
 /// an upstream that cannot be reached, refuses TLS or breaks off before its head is a 502 with its cause.
 ///
 /// Nothing here is HTTP/1: an HTTP/2 stream forwards a request the same way.
-final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
+final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHandler, @unchecked Sendable {
     // @unchecked: every method runs on `eventLoop` (AsyncHTTPClient calls the delegate there, as asked with
-    // `.delegateAndChannel(on:)`), so its state is never touched from two threads.
+    // `.delegate(on:)`), so its state is never touched from two threads.
     typealias Response = Void
 
     /// What the upstream answered, or why it did not.
@@ -32,7 +32,8 @@ final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
 
     private var onAnswer: ((Answer) -> Void)?
     private var task: HTTPClient.Task<Void>?
-    private var headTimer: Scheduled<Void>?
+    /// The deadline of the upstream's head (`proxyTimeout`); the exchange is its handler.
+    private var headTimer: NIOScheduledCallback?
     private let startedAt = NIODeadline.now()
     /// Why the exchange is being cancelled, when Faultline cancelled it.
     private var cancellation: UpstreamFailure?
@@ -96,12 +97,8 @@ final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
             return
         }
         self.recording = upstream?.recorder.map { RecordingTap(recording: $0, request: request, eventLoop: self.eventLoop, threadPool: upstream?.threadPool) }
-        let timeout = TimeAmount.nanoseconds(self.spec.timeout.nanoseconds)
-        self.headTimer = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            self.headTimer = nil
-            self.cancel(because: .timedOut(after: timeout))
-        }
-        let task = client.execute(request: outgoing, delegate: self, eventLoop: .delegateAndChannel(on: self.eventLoop), logger: nil)
+        self.headTimer = try? self.eventLoop.scheduleCallback(in: .nanoseconds(self.spec.timeout.nanoseconds), handler: self)
+        let task = client.execute(request: outgoing, delegate: self, eventLoop: .delegate(on: self.eventLoop), logger: nil)
         if self.finished {
             task.cancel()
         } else {
@@ -187,6 +184,13 @@ final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         guard hold != self.holdingClient else { return }
         self.holdingClient = hold
         self.onRequestBodyPressure?(hold)
+    }
+
+    // MARK: - The head's deadline
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        self.headTimer = nil
+        self.cancel(because: .timedOut(after: .nanoseconds(self.spec.timeout.nanoseconds)))
     }
 
     // MARK: - HTTPClientResponseDelegate
