@@ -45,7 +45,7 @@ struct ForwardingStateMachineTests {
     }
 
     static func forwards(_ action: Machine.Action) -> Int? {
-        if case .forwardBody(let part) = action { return part.readableBytes }
+        if case .forward(.part(let part)) = action { return part.readableBytes }
         return nil
     }
 
@@ -68,7 +68,7 @@ struct ForwardingStateMachineTests {
         #expect(machine.closesAfterResponse, "an answer planned while the body still goes up ends the connection")
         #expect(Self.forwards(machine.receivedBody(ByteBuffer(string: "hello"), now: Tests.at(1))) == 5)
         #expect(Self.forwards(machine.receivedBody(ByteBuffer(string: "world"), now: Tests.at(2))) == 5)
-        guard case .forwardEnd = machine.receivedEnd() else {
+        guard case .forward(.end) = machine.receivedEnd() else {
             Issue.record("the end goes upstream too")
             return
         }

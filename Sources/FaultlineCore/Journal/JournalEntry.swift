@@ -57,7 +57,12 @@ public struct JournalEntry: Sendable, Equatable {
     /// Rules whose `pathRegex` gave up on this request's path and were taken as not matching (shown only when any).
     public var regexGaveUp: [String] = []
     /// For a proxied answer: the upstream's URL, status and time to its head (shown only for proxied answers).
-    public var upstream: UpstreamOutcome?
+    public var upstream: UpstreamOutcome? {
+        get { self.upstreamBox?.outcome }
+        set { self.upstreamBox = newValue.map(UpstreamOutcomeBox.init) }
+    }
+    /// `upstream` behind one reference: entries are copied into and out of the journal, and most have none.
+    private var upstreamBox: UpstreamOutcomeBox?
 
     public init(
         connection: Int,
@@ -124,4 +129,17 @@ public struct JournalEntry: Sendable, Equatable {
 
     /// When the exchange ended, in seconds since 1970.
     public var finishedAt: Double { self.receivedAt + self.totalMs / 1000 }
+}
+
+/// An `UpstreamOutcome` held by reference (see `JournalEntry.upstream`).
+private final class UpstreamOutcomeBox: Sendable, Equatable {
+    let outcome: UpstreamOutcome
+
+    init(_ outcome: UpstreamOutcome) {
+        self.outcome = outcome
+    }
+
+    static func == (lhs: UpstreamOutcomeBox, rhs: UpstreamOutcomeBox) -> Bool {
+        lhs.outcome == rhs.outcome
+    }
 }

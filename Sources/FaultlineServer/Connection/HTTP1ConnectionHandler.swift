@@ -194,9 +194,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if sendContinue { self.apply(.sendContinue, context: context) }
             self.respond(to: request, context: context)
             if read { context.read() }
-        case .forwardBody(let part):
+        case .forward(.part(let part)):
             self.upstream?.sendBody(part)
-        case .forwardEnd:
+        case .forward(.end):
             self.upstream?.endBody()
         }
     }
@@ -303,11 +303,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func send(_ reply: Reply, to request: HTTP1ConnectionStateMachine.Request, isJournaled: Bool, context: ChannelHandlerContext) {
         let record = ExchangeRecord(request: request, decision: reply.decision, isJournaled: isJournaled)
         self.current = record
-        if let proxy = reply.response.proxy {
-            self.forward(reply, proxy: proxy, to: request, record: record, context: context)
-            return
-        }
         guard case .file(let file, _) = reply.response.body else {
+            if let proxy = reply.response.proxy {
+                self.forward(reply, proxy: proxy, to: request, record: record, context: context)
+                return
+            }
             self.write(self.plan(reply, for: request), record: record, file: nil, context: context)
             return
         }

@@ -88,10 +88,16 @@ struct HTTP1ConnectionStateMachine {
         /// Answer `request`, whose body goes on to the upstream as it arrives (`request.body` is what came so far):
         /// first write `100 Continue` when `sendContinue`; then pass a read on when `read`.
         case respondForwarding(Request, sendContinue: Bool, read: Bool)
-        /// Forward this part of the body to the upstream.
-        case forwardBody(ByteBuffer)
-        /// The forwarded body is complete.
-        case forwardEnd
+        /// Forward this part of the body to the upstream, or its end.
+        case forward(Forwarded)
+    }
+
+    /// What goes on to the upstream of a forwarded body.
+    enum Forwarded {
+        /// A part of the body.
+        case part(ByteBuffer)
+        /// The body is complete.
+        case end
     }
 
     /// What the timer is waiting for.
@@ -142,6 +148,9 @@ struct HTTP1ConnectionStateMachine {
     private var armed: NIODeadline?
     /// The upstream has not taken the forwarded body so far: the client is not read meanwhile.
     private var forwardingHeld = false
+    /// A request whose body may go upstream has arrived on this connection: only then are the forwarding checks
+    /// made (they look into the request being received, which a connection of a scenario without proxies need not).
+    private var mayForwardBodies = false
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -149,14 +158,14 @@ struct HTTP1ConnectionStateMachine {
 
     /// Whether the current request's body is on its way to an upstream, not yet complete.
     var isForwardingBody: Bool {
-        self.receiving?.isForwarding == true
+        self.mayForwardBodies && self.receiving?.isForwarding == true
     }
 
     /// Whether the connection will close after the response being planned: the planner says `Connection: close`.
     var closesAfterResponse: Bool {
         // An answer planned while the body still goes upstream (the upstream answered first) ends the connection:
         // the rest of the body is not read.
-        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify || self.receiving?.isForwarding == true
+        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify || self.isForwardingBody
     }
 
     // MARK: - Events
@@ -173,7 +182,10 @@ struct HTTP1ConnectionStateMachine {
         let head = request.head
         var limits = self.configuration.limits
         // A body that may go upstream is not kept, so `maxBodySize` waits until the reply says it stays here.
-        if request.mayForwardBody { limits.maxBodySize = .max }
+        if request.mayForwardBody {
+            limits.maxBodySize = .max
+            self.mayForwardBodies = true
+        }
         switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: limits) {
         case .refuse(let status, let message):
             return self.refuse(status, message, request)
@@ -240,11 +252,11 @@ struct HTTP1ConnectionStateMachine {
     /// Part of the current request's body arrived.
     mutating func receivedBody(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
         guard !self.stoppedReading, !self.lingering, self.receiving != nil else { return .none }
-        if self.receiving?.isForwarding == true {
+        if self.isForwardingBody {
             // On its way upstream: counted, not kept; `maxBodySize` bounds what Faultline keeps, and this is not kept.
             self.receiving?.bodyBytes += Int64(bytes.readableBytes)
             if case .body = self.wait { self.wait = .body(now + self.timeout) }
-            return .forwardBody(bytes)
+            return .forward(.part(bytes))
         }
         // Changed in place: a copy of the request would copy a control API body read so far with every part.
         self.receiving?.bodyBytes += Int64(bytes.readableBytes)
@@ -252,7 +264,7 @@ struct HTTP1ConnectionStateMachine {
             let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
             return self.refuse(413, message, self.receiving)
         }
-        if self.receiving?.keepsBody == true || (self.receiving?.mayForwardBody == true && self.receiving?.earlyReply == nil) {
+        if self.receiving?.keepsBody == true || self.keepsUndecidedBody {
             self.receiving?.body.append(contentsOf: bytes.readableBytesView)
         }
         if case .body = self.wait {
@@ -267,7 +279,7 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed, let request = self.receiving else { return .none }
         self.receiving = nil
         self.clearBodyWait()
-        if request.isForwarding { return .forwardEnd }
+        if request.isForwarding { return .forward(.end) }
         // After CONNECT or an Upgrade request NIO's parser reads nothing more; the answer closes the connection.
         if request.head.asksToSwitchProtocols { self.stoppedReading = true }
         if !self.responding, self.queue.isEmpty {
@@ -280,7 +292,7 @@ struct HTTP1ConnectionStateMachine {
     /// The request could not be parsed.
     mutating func parseFailed(_ failure: ParseFailure) -> Action {
         guard !self.lingering, !self.stoppedReading, !self.closed else { return .none }
-        if self.receiving?.isForwarding == true {
+        if self.isForwardingBody {
             // A body that breaks on its way upstream ends the exchange and the connection.
             self.receiving = nil
             self.closed = true
@@ -315,7 +327,7 @@ struct HTTP1ConnectionStateMachine {
         if let close {
             return self.closeNow(close)
         }
-        if self.receiving?.isForwarding == true {
+        if self.isForwardingBody {
             // The upstream answered before the client finished its body: the rest is not read, and the connection
             // ends after a lingering close (a plain close could reset the answer the client is reading).
             self.receiving = nil
@@ -350,7 +362,7 @@ struct HTTP1ConnectionStateMachine {
         if self.receiving == nil {
             return self.waitForHead(now: now, bytes: bytesReceived, afterAnswer: true)
         }
-        if let request = self.receiving, request.mayForwardBody, request.earlyReply == nil {
+        if self.keepsUndecidedBody, let request = self.receiving {
             // A request whose body may go upstream waited for its turn: ask for its reply now.
             return .decideEarly(request)
         }
@@ -396,7 +408,7 @@ struct HTTP1ConnectionStateMachine {
             self.wait = .body(deadline)
             self.armed = deadline
             return .scheduleTimer(deadline)
-        case .body where self.receiving?.isForwarding == true:
+        case .body where self.isForwardingBody:
             // The client stopped sending a body that was on its way upstream: the exchange ends with the connection.
             self.receiving = nil
             self.closed = true
@@ -476,8 +488,13 @@ struct HTTP1ConnectionStateMachine {
     /// A request whose body may go upstream arrived while another is answered: the client is not read until its
     /// turn, so what arrives of its body meanwhile stays small.
     private var waitsForItsTurn: Bool {
-        guard let request = self.receiving, request.mayForwardBody, request.earlyReply == nil else { return false }
-        return self.responding || !self.queue.isEmpty
+        self.keepsUndecidedBody && (self.responding || !self.queue.isEmpty)
+    }
+
+    /// The request being received may send its body upstream and has no reply yet: what arrives of the body is kept.
+    private var keepsUndecidedBody: Bool {
+        guard self.mayForwardBodies, self.receiving?.mayForwardBody == true else { return false }
+        return self.receiving?.earlyReply == nil
     }
 
     /// Starts answering a request whose body goes on to the upstream as it arrives.
