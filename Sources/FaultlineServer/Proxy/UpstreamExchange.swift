@@ -12,7 +12,7 @@ import NIOHTTP1
 /// Nothing here is HTTP/1: an HTTP/2 stream forwards a request the same way.
 final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHandler, @unchecked Sendable {
     // @unchecked: every method runs on `eventLoop` (AsyncHTTPClient calls the delegate there, as asked with
-    // `.delegate(on:)`), so its state is never touched from two threads.
+    // `.delegate(on:)` or `.delegateAndChannel(on:)`), so its state is never touched from two threads.
     typealias Response = Void
 
     /// What the upstream answered, or why it did not.
@@ -98,7 +98,12 @@ final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHa
         }
         self.recording = upstream?.recorder.map { RecordingTap(recording: $0, request: request, eventLoop: self.eventLoop, threadPool: upstream?.threadPool) }
         self.headTimer = try? self.eventLoop.scheduleCallback(in: .nanoseconds(self.spec.timeout.nanoseconds), handler: self)
-        let task = client.execute(request: outgoing, delegate: self, eventLoop: .delegate(on: self.eventLoop), logger: nil)
+        // A request with a body runs its upstream connection on this loop too: the HTTP client's back-pressure
+        // signal for the body then arrives before the next read from the client, not a loop's turn later (an upload
+        // would otherwise run ahead into memory). Others may take a pooled connection of any loop (requiring one
+        // would make the client open a connection per request, closed when idle).
+        let preference: HTTPClient.EventLoopPreference = outgoing.body == nil ? .delegate(on: self.eventLoop) : .delegateAndChannel(on: self.eventLoop)
+        let task = client.execute(request: outgoing, delegate: self, eventLoop: preference, logger: nil)
         if self.finished {
             task.cancel()
         } else {
