@@ -20,8 +20,10 @@ extension HTTP1ConnectionHandler {
         let exchange = UpstreamExchange(spec: proxy, target: request.head.target, eventLoop: context.eventLoop)
         self.upstream = exchange
         record.upstream = exchange
+        // The exchange keeps this closure: it names the exchange by identity, not by a reference that would keep it.
+        let id = ObjectIdentifier(exchange)
         exchange.onRequestBodyPressure = { [weak self] held in
-            guard let self, self.isActive, self.upstream === exchange else { return }
+            guard let self, self.isActive, self.upstream.map(ObjectIdentifier.init) == id else { return }
             self.apply(self.machine.forwardingHeld(held), context: context)
         }
         exchange.start(
