@@ -46,7 +46,7 @@ let package = Package(
         ),
         // System calls Swift cannot make directly: opening a body file beneath its folder (openat2).
         .target(name: "CFaultlineSystem"),
-        // SwiftNIO channel handlers that carry out the engine's decisions over HTTP/1.1.
+        // SwiftNIO channel handlers that carry out the engine's decisions over HTTP/1.1, and the upstream client of `proxy`.
         .target(
             name: "FaultlineServer",
             dependencies: [
@@ -66,6 +66,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // The HTTP client of `proxy` rules.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,7 +105,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultlineCoreTests",
-            dependencies: ["FaultlineCore"],
+            dependencies: [
+                "FaultlineCore",
+                // Certificates made at run time for `proxyCA`.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -124,7 +124,7 @@ class NIOExample:
 class Nginx:
     """An nginx master and its workers, with a configuration of our own in a temporary folder."""
 
-    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None, h2_port=None):
+    def __init__(self, workdir, port, tls_port=None, cert=None, key=None, root=None, h2_port=None, proxy_to=None):
         self.port = port
         self.dir = tempfile.mkdtemp(prefix="nginx-", dir=workdir)
         echo_module = None
@@ -151,6 +151,16 @@ class Nginx:
         listen 127.0.0.1:{h2_port} http2;
         location = /static {{ default_type text/plain; return 200 "ok"; }}
     }}"""
+        # As a reverse proxy (the proxy benchmark): proxy_pass to an upstream over kept-alive HTTP/1.1 connections,
+        # the fast way to configure it.
+        origin = f"upstream origin {{ server 127.0.0.1:{proxy_to}; keepalive 64; }}" if proxy_to else ""
+        locations = (
+            'location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+            if proxy_to
+            else f"""location = /static {{ default_type text/plain; return 200 "ok"; }}
+        location = /delay {{ {"echo_sleep 1; echo ok;" if echo_module else "return 501;"} }}
+        location /files/ {{ alias {root or self.dir}/; }}"""
+        )
         config = f"""
 {"load_module " + echo_module + ";" if echo_module else ""}
 worker_processes {os.cpu_count() or 1};
@@ -169,11 +179,10 @@ http {{
     fastcgi_temp_path {self.dir}/fastcgi;
     uwsgi_temp_path {self.dir}/uwsgi;
     scgi_temp_path {self.dir}/scgi;
+    {origin}
     server {{
         listen 127.0.0.1:{port} backlog=16384;
-        location = /static {{ default_type text/plain; return 200 "ok"; }}
-        location = /delay {{ {"echo_sleep 1; echo ok;" if echo_module else "return 501;"} }}
-        location /files/ {{ alias {root or self.dir}/; }}
+        {locations}
     }}{tls}
 }}
 """
@@ -274,7 +283,8 @@ class Bench:
         # sse-10k: ten events a second apart on every stream (plus /static for the readiness probe).
         ticks = "".join(f"      - {{data: tick {n}, id: \"{n}\", delay: 1s}}\n" for n in range(1, 11))
         sse = "version: 1\nrules:\n  - {path: /static, body: ok}\n  - path: /sse\n    events:\n" + ticks
-        for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n"), ("files.yaml", files), ("sse.yaml", sse)]:
+        empty = "version: 1\nrules: []\n"
+        for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n"), ("files.yaml", files), ("sse.yaml", sse), ("empty.yaml", empty)]:
             path = os.path.join(self.work, name)
             with open(path, "w") as f:
                 f.write(text)
@@ -340,21 +350,32 @@ class Bench:
                     server.stop()
         return {kind: median(values) for kind, values in rates.items()}
 
-    def wants(self, name):
-        """Whether --only (if given) names this benchmark."""
-        return not self.args.only or name in self.args.only
-
     def run(self):
         log(f"benchmarking {self.binary} against nginx in {self.work}")
+        groups = {
+            "static": self.static_group,
+            "delay-10k": self.delay_10k,
+            "sse-10k": self.sse_10k,
+            "startup": self.startup,
+            "idle-rss": self.idle_rss,
+            "tls": self.tls,
+            "h2-static": self.h2_static,
+            "download-1g": self.download,
+            "proxy": self.proxy,
+        }
+        only = self.args.only or set(groups)
+        unknown = only - set(groups)
+        if unknown:
+            raise SystemExit(f"--only takes {', '.join(groups)}; not {', '.join(sorted(unknown))}")
         if self.args.only:
-            log(f"only: {', '.join(sorted(self.args.only))}")
-            for name, step in [
-                ("delay-10k", self.delay_10k), ("sse-10k", self.sse_10k), ("startup", self.startup), ("idle-rss", self.idle_rss),
-                ("tls", self.tls), ("download", self.download),
-            ]:
-                if self.wants(name):
-                    step()
-            return
+            log(f"only: {', '.join(sorted(only))}")
+        for name, run in groups.items():
+            if name in only:
+                run()
+
+    def static_group(self):
+        """static against the NIO example and nginx, then static-1k-rules and journal-on against Faultline's own
+        static."""
 
         log("static: keep-alive GET of a fixed 200, 64 connections")
         nio = (lambda port: NIOExample(self.args.nio_binary, port)) if self.args.nio_binary else None
@@ -428,13 +449,30 @@ class Bench:
         )
         log(f"  journal-on: {fmt(fj)} req/s, {fmt(self.results[-1]['ratio'])} of static")
 
-        self.delay_10k()
-        self.sse_10k()
-        self.startup()
-        self.idle_rss()
-        self.tls()
-        self.h2_static()
-        self.download()
+
+    def proxy(self):
+        """Faultline in front of an nginx upstream (`serve --upstream`) against nginx's own proxy_pass to the same
+        upstream, alternating, keep-alive, 64 connections."""
+        log("proxy: keep-alive GET through a reverse proxy to one nginx upstream, 64 connections")
+        origin_port = free_port()
+        origin = Nginx(self.work, origin_port)
+        try:
+            wait_for(f"http://127.0.0.1:{origin_port}/static")
+            f, n = self.throughput(
+                lambda port: Faultline(
+                    self.binary, self.scenarios["empty.yaml"], port, ["--upstream", f"http://127.0.0.1:{origin_port}"]
+                ),
+                lambda port: Nginx(self.work, port, proxy_to=origin_port),
+                "/static",
+            )
+        finally:
+            origin.stop()
+        self.record("proxy", f, n, "req/s", True, lambda f, n, r: r is not None and r >= 0.5, ">= 0.5x nginx proxy_pass")
+        self.notes.append(
+            "proxy: GET /static (nginx `return 200 \"ok\"`) through `faultline serve --upstream` and through nginx "
+            "`proxy_pass` (HTTP/1.1, `keepalive 64` to the upstream), both to the same nginx upstream, alternating; "
+            "the upstream's two workers, the proxy and wrk share the machine's cores."
+        )
 
     def delay_10k(self):
         connections = self.args.delay_connections
@@ -783,7 +821,7 @@ def main():
     parser.add_argument(
         "--only",
         type=lambda text: set(text.split(",")),
-        help="run only these benchmarks (comma-separated): delay-10k, sse-10k, startup, idle-rss, tls, download",
+        help="run only these benchmarks (comma-separated): static, delay-10k, sse-10k, startup, idle-rss, tls, h2-static, download-1g, proxy",
     )
     args = parser.parse_args()
     bench = Bench(args)

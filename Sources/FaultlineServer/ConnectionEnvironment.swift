@@ -23,6 +23,8 @@ struct ConnectionEnvironment: Sendable {
     /// Every event loop of the server: the control API waits for each to finish what it is doing before it answers,
     /// so an exchange whose answer a client already has is in the journal it reads.
     var eventLoops: [any EventLoop] = []
+    /// The HTTP client of `proxy` answers; `nil` where there is none (a handler test), which answers them 502.
+    var upstream: UpstreamClient?
 
     init(
         control: ServerControl,

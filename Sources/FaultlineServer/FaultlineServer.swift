@@ -25,19 +25,23 @@ public final class FaultlineServer: Sendable {
         /// Event loop threads; `nil` means one per core.
         public var eventLoopThreads: Int?
         public var logger: Logger
+        /// Where the exchanges of `proxy` answers are recorded (`faultline record`), if anywhere.
+        public var recording: UpstreamRecording?
 
         public init(
             listeners: [ListenerSpec] = [],
             limitOverrides: LimitOverrides = LimitOverrides(),
             certificateAuthority: TestCertificateAuthority? = nil,
             eventLoopThreads: Int? = nil,
-            logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() })
+            logger: Logger = Logger(label: "faultline", factory: { _ in SwiftLogNoOpLogHandler() }),
+            recording: UpstreamRecording? = nil
         ) {
             self.listeners = listeners
             self.limitOverrides = limitOverrides
             self.certificateAuthority = certificateAuthority
             self.eventLoopThreads = eventLoopThreads
             self.logger = logger
+            self.recording = recording
         }
     }
 
@@ -56,6 +60,8 @@ public final class FaultlineServer: Sendable {
 
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
+    /// The HTTP client of `proxy` answers, made on first use.
+    private let upstream: UpstreamClient
     /// Emptied at shutdown: a quiescing helper must go before its event loops do, since its deinit touches them.
     private let quiescers: Mutex<[ServerQuiescingHelper]>
     private let logger: Logger
@@ -67,6 +73,7 @@ public final class FaultlineServer: Sendable {
         certificateAuthority: TestCertificateAuthority?,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
+        upstream: UpstreamClient,
         quiescers: [ServerQuiescingHelper],
         logger: Logger
     ) {
@@ -76,6 +83,7 @@ public final class FaultlineServer: Sendable {
         self.certificateAuthority = certificateAuthority
         self.group = group
         self.threadPool = threadPool
+        self.upstream = upstream
         self.quiescers = Mutex(quiescers)
         self.logger = logger
     }
@@ -96,6 +104,7 @@ public final class FaultlineServer: Sendable {
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let statistics = ServerStatistics()
+        let upstream = UpstreamClient(group: group, threadPool: threadPool, recorder: configuration.recording)
         let specs = configuration.listeners.isEmpty ? [ListenerSpec()] : configuration.listeners
         let needsCA = specs.contains { $0.tls?.usesGeneratedCA ?? false }
         let authority: TestCertificateAuthority?
@@ -124,6 +133,7 @@ public final class FaultlineServer: Sendable {
                 )
                 environment.eventLoops = Array(group.makeIterator())
                 environment.http2 = spec.http2
+                environment.upstream = upstream
                 let listenerEnvironment = environment
                 let overrides = configuration.limitOverrides
                 let channel = try await ServerBootstrap(group: group)
@@ -176,6 +186,7 @@ public final class FaultlineServer: Sendable {
             certificateAuthority: authority,
             group: group,
             threadPool: threadPool,
+            upstream: upstream,
             quiescers: quiescers,
             logger: configuration.logger
         )
@@ -276,6 +287,7 @@ public final class FaultlineServer: Sendable {
             // Bounded all the same: a connection that cannot even be closed must not keep the process alive.
             _ = await self.wait(for: quiesced, upTo: .seconds(5))
         }
+        await self.upstream.shutdown()
         try? await self.threadPool.shutdownGracefully()
         try? await self.group.shutdownGracefully()
         self.recorder.flush()

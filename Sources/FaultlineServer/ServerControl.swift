@@ -31,6 +31,8 @@ public final class ServerControl: Sendable {
     let access: ControlAccess
     /// The `--seed` that overrides every scenario's seed, reloaded ones included.
     public let seedOverride: UInt64?
+    /// A rule appended to every scenario loaded from now on (`--upstream`'s pass-through), reloaded ones included.
+    public let lastRule: Rule?
     private let source: Mutex<Source>
 
     public init(
@@ -39,7 +41,8 @@ public final class ServerControl: Sendable {
         recorder: ServerRecorder = ServerRecorder(),
         adminToken: String? = nil,
         adminHosts: [String] = [],
-        seedOverride: UInt64? = nil
+        seedOverride: UInt64? = nil,
+        lastRule: Rule? = nil
     ) {
         self.live = live
         self.source = Mutex(source)
@@ -48,6 +51,7 @@ public final class ServerControl: Sendable {
         self.adminHosts = adminHosts
         self.access = ControlAccess(adminToken: adminToken, adminHosts: adminHosts)
         self.seedOverride = seedOverride
+        self.lastRule = lastRule
     }
 
     /// The metrics the recorder counts.
@@ -62,7 +66,8 @@ public final class ServerControl: Sendable {
     /// The old engine is let go here (nothing else holds it: requests keep their decisions, not the engine), and
     /// the memory it took is given back to the system.
     public func replace(with scenario: Scenario, source: Source) {
-        self.live.replace(with: RuleEngine(scenario: scenario, seed: self.seedOverride))
+        let served = self.lastRule.map { scenario.appending($0) } ?? scenario
+        self.live.replace(with: RuleEngine(scenario: served, seed: self.seedOverride))
         self.source.withLock { $0 = source }
         MemoryRelease.giveBackFreeMemory()
     }

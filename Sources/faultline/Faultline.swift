@@ -29,7 +29,7 @@ struct Faultline: AsyncParsableCommand {
         abstract: "A mock HTTP server for testing how HTTP clients survive bad networks and bad servers.",
         version: FaultlineVersion.current,
         subcommands: [
-            ServeCommand.self, RunCommand.self, CheckCommand.self, ControlCommand.self, CertsCommand.self,
+            ServeCommand.self, RunCommand.self, RecordCommand.self, CheckCommand.self, ControlCommand.self, CertsCommand.self,
             DefaultScenarioCommand.self,
         ]
     )

@@ -134,6 +134,27 @@ struct ServeOptions: ParsableArguments {
     @Flag(help: "Reload the scenario files when they change; a broken edit is reported and the old rules keep serving.")
     var watch = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Append a last rule that forwards every request no other rule takes to this upstream (http:// or https://, "
+                + "optionally with a base path): Faultline in front of a real service.",
+            valueName: "url"
+        )
+    )
+    var upstream: String?
+
+    @Option(name: .customLong("upstream-ca"), help: "With --upstream: the PEM file of the CA that signs the upstream's certificate.")
+    var upstreamCA: String?
+
+    @Flag(name: .customLong("upstream-insecure"), help: "With --upstream: do not check the upstream's certificate.")
+    var upstreamInsecure = false
+
+    @Option(
+        name: .customLong("upstream-timeout"),
+        help: "With --upstream: how long the upstream may take to send its head (504 beyond), such as 30s."
+    )
+    var upstreamTimeout: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -173,6 +194,42 @@ struct ServeOptions: ParsableArguments {
         if Logger.Level(rawValue: self.logLevel) == nil {
             throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical.")
         }
+        _ = try self.passThroughRule()
+    }
+
+    /// The rule `--upstream` appends, if it is given.
+    func passThroughRule() throws -> Rule? {
+        guard let upstream else {
+            if self.upstreamCA != nil || self.upstreamInsecure || self.upstreamTimeout != nil {
+                throw ValidationError("--upstream-ca, --upstream-insecure and --upstream-timeout go with --upstream.")
+            }
+            return nil
+        }
+        let url: UpstreamURL
+        switch UpstreamURL.parse(upstream) {
+        case .success(let parsed): url = parsed
+        case .failure(let problem): throw ValidationError("--upstream takes an http:// or https:// URL: \(problem).")
+        }
+        var spec = ProxySpec(upstream: url)
+        if let upstreamTimeout {
+            guard let timeout = DurationSyntax.parse(upstreamTimeout), timeout > .zero else {
+                throw ValidationError("--upstream-timeout takes a duration longer than zero, such as 30s.")
+            }
+            spec.timeout = timeout
+        }
+        if (self.upstreamCA != nil || self.upstreamInsecure) && !url.isTLS {
+            throw ValidationError("--upstream-ca and --upstream-insecure apply to an https:// upstream.")
+        }
+        if let upstreamCA {
+            if self.upstreamInsecure { throw ValidationError("--upstream-ca and --upstream-insecure exclude each other.") }
+            let path = URL(fileURLWithPath: upstreamCA, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+                .standardizedFileURL.path
+            if let problem = CertificateFiles.problemWithCA(path) { throw ValidationError(problem) }
+            spec.trust = .certificateAuthority(file: path)
+        } else if self.upstreamInsecure {
+            spec.trust = .none
+        }
+        return Rule.passThrough(to: spec)
     }
 
     /// The limits given on the command line.

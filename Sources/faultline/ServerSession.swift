@@ -16,17 +16,23 @@ final class ServerSession {
     /// Starts serving `files` with `options`; `freePorts` moves every listener to a free port when true.
     /// Readiness lines go to `report` (standard output for `serve`, standard error for `run`). `portInUseAdvice`
     /// follows "port N is in use; " when a listener's port is taken: what the user of this command can do about it.
+    /// `recording` (for `faultline record`) sees every exchange that passes through to the upstream.
     init(
         files: [String],
         options: ServeOptions,
         freePorts: Bool,
         portInUseAdvice: String = "use --port 0 or --free-ports",
+        recording: UpstreamRecording? = nil,
         report: (String) -> Void
     ) async throws {
         self.options = options
-        let loaded = try ScenarioFiles.load(files)
+        let lastRule = try options.passThroughRule()
+        // In front of an upstream with no scenario file, only the upstream answers (not the built-in scenario).
+        let loaded = lastRule != nil && files.isEmpty
+            ? ScenarioFiles.Loaded(scenario: Scenario(), source: ServerControl.Source(yaml: "version: 1\nrules: []\n", baseDirectory: nil))
+            : try ScenarioFiles.load(files)
         let logger = options.makeLogger()
-        let engine = RuleEngine(scenario: loaded.scenario, seed: options.seed)
+        let engine = RuleEngine(scenario: lastRule.map { loaded.scenario.appending($0) } ?? loaded.scenario, seed: options.seed)
         let recorder: ServerRecorder
         do {
             recorder = try options.makeRecorder()
@@ -60,7 +66,8 @@ final class ServerSession {
             recorder: recorder,
             adminToken: options.adminToken,
             adminHosts: options.adminHosts,
-            seedOverride: options.seed
+            seedOverride: options.seed,
+            lastRule: lastRule
         )
         do {
             self.server = try await FaultlineServer.start(
@@ -70,7 +77,8 @@ final class ServerSession {
                     limitOverrides: options.limitOverrides,
                     certificateAuthority: authority,
                     eventLoopThreads: options.threads,
-                    logger: logger
+                    logger: logger,
+                    recording: recording
                 )
             )
         } catch ServerError.portInUse(_, let port) {

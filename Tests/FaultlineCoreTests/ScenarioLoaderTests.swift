@@ -120,7 +120,7 @@ struct ScenarioLoaderTests {
                     + "produces, consumes, probability, seed, times, after, active, enabled, sequence, cycle, "
                     + "requireContentLength, auth, rateLimit, status, reason, headers, body, bodyFile, bodySize, json, "
                     + "retryAfter, location, delay, etag, lastModified, interim, fault, bodyDelay, throttle, chunked, "
-                    + "chunkSize, events, stream, keepOpen.",
+                    + "chunkSize, events, stream, keepOpen, proxy, proxyTimeout, proxyCA, proxyInsecure.",
             ]
         )
     }
@@ -374,7 +374,7 @@ struct ScenarioLoaderTests {
                 "9:15: Expected 'sequence' as a non-empty list of responses, found a list.",
                 "12:36: Unknown key 'name' in a sequence step; expected one of: status, reason, headers, body, "
                     + "bodyFile, bodySize, json, retryAfter, location, delay, etag, lastModified, interim, fault, "
-                    + "bodyDelay, throttle, chunked, chunkSize, events, stream, keepOpen, times.",
+                    + "bodyDelay, throttle, chunked, chunkSize, events, stream, keepOpen, proxy, proxyTimeout, proxyCA, proxyInsecure, times.",
                 "12:30: Expected a number of times of at least 1, found 'many'.",
             ]
         )

@@ -100,6 +100,9 @@ public struct ResolvedResponse: Sendable {
     public var bodyETag: String?
     /// `lastModified` as an HTTP date, formatted once for a response that does not change.
     public var lastModifiedText: String?
+    /// The request goes to this upstream, whose answer is sent with this response's headers, delays, pace and fault
+    /// on top (`proxy:`); status and body then come from the upstream.
+    public var proxy: ProxySpec?
 
     public init(
         status: Int,

@@ -127,6 +127,7 @@ enum ResponseResolver {
             response.spreadOver = try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) }
         }
         if spec.chunked { response.chunkSize = spec.chunkSize ?? 8192 }
+        response.proxy = spec.proxy
         if let fault = spec.fault {
             response.fault = try self.fault(fault, in: context, garbage: draws.garbage)
         }

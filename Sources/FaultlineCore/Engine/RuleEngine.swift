@@ -17,6 +17,9 @@ public final class RuleEngine: Sendable {
     public let usesRandomness: Bool
     /// When the scenario was loaded, in seconds since 1970: the `Last-Modified` of bodies that are not files.
     public let loadedAt: Int64
+    /// Whether any rule or sequence step answers with `proxy`: request bodies may then go to an upstream as they
+    /// arrive, so the server chooses the rule when a request's head arrives rather than after its body.
+    public let hasProxyRules: Bool
 
     private let state: Mutex<EngineState>
     /// Which rules can match a path, so a request is not tried against every rule.
@@ -58,6 +61,7 @@ public final class RuleEngine: Sendable {
         self.seed = chosen ?? SeededGenerator.randomSeed()
         self.seedWasDrawn = chosen == nil
         self.usesRandomness = scenario.rules.contains { $0.usesRandomness }
+        self.hasProxyRules = scenario.rules.contains { $0.proxies }
         self.loadedAt = loadedAt ?? Int64(Date().timeIntervalSince1970)
         self.state = Mutex(Self.initialState(scenario: scenario, seed: self.seed, now: .now))
         self.index = RuleIndex(rules: scenario.rules)
@@ -450,6 +454,14 @@ public final class RuleEngine: Sendable {
 }
 
 extension Rule {
+    /// Whether the rule, or one of its sequence steps, answers with `proxy`.
+    var proxies: Bool {
+        switch self.response {
+        case .single(let spec): spec.proxy != nil
+        case .sequence(let steps, _): steps.contains { $0.proxy != nil }
+        }
+    }
+
     /// Whether the rule draws from its random stream.
     var usesRandomness: Bool {
         if self.probability != nil || self.requestSeed != nil { return true }

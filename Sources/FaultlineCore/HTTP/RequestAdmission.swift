@@ -82,8 +82,18 @@ extension Decision {
 extension ResolvedResponse {
     /// What this response means for a client waiting to send its body (`Expect: 100-continue`).
     public var earlyAnswer: Decision.EarlyAnswer {
+        // A proxied answer needs the body for the upstream; its fault applies to the upstream's answer.
+        if self.proxy != nil { return .askForBody }
         if case .hang = self.fault { return .hangWithoutBody }
         if self.status >= 400 || self.fault != nil { return .answerWithoutBody }
         return .askForBody
+    }
+}
+
+extension IncomingRequest {
+    /// Whether an HTTP/1.1 client waits for `100 Continue` before it sends its body.
+    public var expectsContinue: Bool {
+        self.version == (1, 1)
+            && self.headers.first(named: "Expect").map { $0.lowercased().split(separator: " ").joined() == "100-continue" } == true
     }
 }

@@ -96,6 +96,19 @@ public struct ResponsePlan: Sendable {
     /// Whether `Date` is Faultline's own (not the rule's): the writer then dates the head when it writes it, as nginx
     /// dates a response when it is generated, after any delay.
     public var dateIsAutomatic = true
+    /// The body streams in from an upstream while it is sent (a proxied answer's): `segments` is then empty and the
+    /// writer reads the body from the exchange's body source.
+    public var upstreamBody: UpstreamBody?
+
+    /// A body that streams in from an upstream while it is sent.
+    public struct UpstreamBody: Sendable, Equatable {
+        /// Its length when known in advance (the upstream's `Content-Length`); `nil` until the stream ends.
+        public var length: Int64?
+
+        public init(length: Int64?) {
+            self.length = length
+        }
+    }
 
     /// How many bytes the head takes on the wire, without building it.
     public var headLength: Int {
@@ -140,4 +153,11 @@ public struct ResponsePlan: Sendable {
 
     /// How many body bytes follow the head.
     public var bodyLength: Int64 { self.segments.reduce(0) { $0 + $1.length } }
+
+    /// How many body bytes a cut can count on: the segments' length, or a streamed body's when known (as many as
+    /// there may be when not).
+    var cuttableLength: Int64 {
+        guard let upstreamBody = self.upstreamBody else { return self.bodyLength }
+        return upstreamBody.length ?? .max
+    }
 }

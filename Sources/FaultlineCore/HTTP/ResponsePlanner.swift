@@ -248,10 +248,10 @@ public enum ResponsePlanner {
         plan.fault = fault
         switch fault {
         case .truncate(let count):
-            plan.cut = ResponsePlan.Cut(after: min(count, plan.bodyLength), reset: false)
+            plan.cut = ResponsePlan.Cut(after: min(count, plan.cuttableLength), reset: false)
             plan.closeAfter = true
         case .resetAfter(let count):
-            plan.cut = ResponsePlan.Cut(after: min(count, plan.bodyLength), reset: true)
+            plan.cut = ResponsePlan.Cut(after: min(count, plan.cuttableLength), reset: true)
             plan.closeAfter = true
         case .slowHeaders(let duration):
             plan.slowHeaders = duration

@@ -51,6 +51,15 @@ extension JournalEntry {
             out += ",\"retryMs\":"
             out += self.retryMs.map { String($0) } ?? "null"
         }
+        if let upstream = self.upstream {
+            out += ",\"upstream\":{\"url\":"
+            JSONString.append(upstream.url, to: &out)
+            out += ",\"status\":"
+            out += upstream.status.map { String($0) } ?? "null"
+            out += ",\"ms\":"
+            out += Self.milliseconds(upstream.milliseconds)
+            out += "}"
+        }
         if !self.regexGaveUp.isEmpty {
             out += ",\"regexGaveUp\":["
             for (index, label) in self.regexGaveUp.enumerated() {

@@ -69,6 +69,13 @@ public struct JournalEntry: Sendable, Equatable {
     public var retryMs: Int64?
     /// The HTTP/2 stream id; `nil` on HTTP/1.x (the JSON shows the key only for HTTP/2 requests).
     public var stream: Int?
+    /// For a proxied answer: the upstream's URL, status and time to its head (shown only for proxied answers).
+    public var upstream: UpstreamOutcome? {
+        get { self.upstreamBox?.outcome }
+        set { self.upstreamBox = newValue.map(UpstreamOutcomeBox.init) }
+    }
+    /// `upstream` behind one reference: entries are copied into and out of the journal, and most have none.
+    private var upstreamBox: UpstreamOutcomeBox?
 
     public init(
         connection: Int,
@@ -135,4 +142,17 @@ public struct JournalEntry: Sendable, Equatable {
 
     /// When the exchange ended, in seconds since 1970.
     public var finishedAt: Double { self.receivedAt + self.totalMs / 1000 }
+}
+
+/// An `UpstreamOutcome` held by reference (see `JournalEntry.upstream`).
+private final class UpstreamOutcomeBox: Sendable, Equatable {
+    let outcome: UpstreamOutcome
+
+    init(_ outcome: UpstreamOutcome) {
+        self.outcome = outcome
+    }
+
+    static func == (lhs: UpstreamOutcomeBox, rhs: UpstreamOutcomeBox) -> Bool {
+        lhs.outcome == rhs.outcome
+    }
 }

@@ -46,7 +46,7 @@ public enum CertificateFiles {
     }
 
     /// The problem with a client CA file, if any.
-    static func problemWithCA(_ path: String) -> String? {
+    public static func problemWithCA(_ path: String) -> String? {
         let name = URL(fileURLWithPath: path).lastPathComponent
         do {
             return try self.certificates(in: path).isEmpty ? "The CA file \(name) holds no certificate." : nil

@@ -93,6 +93,7 @@ extension ScenarioDecoder {
                 break
             }
         }
+        response.proxy = self.decodeProxy(entries)
 
         self.checkStream(&response, entries: entries, keepOpen: keepOpen)
         if response.chunkSize != nil, !response.chunked, let entry = entries.first(where: { $0.key == "chunkSize" }) {
@@ -117,6 +118,69 @@ extension ScenarioDecoder {
             }
         }
         return response
+    }
+
+    /// `proxy` with `proxyTimeout`, `proxyCA` and `proxyInsecure`, and the keys that cannot stand beside it.
+    mutating func decodeProxy(_ entries: [Entry]) -> ProxySpec? {
+        guard let proxyEntry = entries.first(where: { $0.key == "proxy" }) else {
+            for entry in entries where ScenarioKeys.proxyOptions.contains(entry.key) {
+                self.error("'\(entry.key)' applies to a 'proxy' answer; add 'proxy: URL' or remove it.", at: entry.keyNode)
+            }
+            return nil
+        }
+        for entry in entries where ScenarioKeys.notWithProxy.contains(entry.key) {
+            self.error(
+                "'\(entry.key)' cannot stand beside 'proxy': a proxied answer's status, body and framing are the upstream's "
+                    + "(add or replace header fields with 'headers').",
+                at: entry.keyNode
+            )
+        }
+        let expected = "the upstream as an http:// or https:// URL, such as https://api.example.com/v1"
+        guard let text = self.string(proxyEntry.value, expected: expected) else { return nil }
+        let upstream: UpstreamURL
+        switch UpstreamURL.parse(text) {
+        case .success(let url):
+            upstream = url
+        case .failure(let problem):
+            self.error("Expected \(expected): \(problem).", at: proxyEntry.value)
+            return nil
+        }
+        var spec = ProxySpec(upstream: upstream)
+        var caEntry: Entry?
+        var insecureEntry: Entry?
+        for entry in entries {
+            switch entry.key {
+            case "proxyTimeout":
+                if let timeout = self.duration(entry.value, what: "how long the upstream may take") {
+                    if timeout > .zero {
+                        spec.timeout = timeout
+                    } else {
+                        self.error("The proxy timeout must be longer than zero.", at: entry.value)
+                    }
+                }
+            case "proxyCA":
+                caEntry = entry
+                if let path = self.resolveFile(entry.value, what: "upstream CA certificate") {
+                    if let problem = CertificateFiles.problemWithCA(path) {
+                        self.error(problem, at: entry.value)
+                    } else {
+                        spec.trust = .certificateAuthority(file: path)
+                    }
+                }
+            case "proxyInsecure":
+                insecureEntry = entry
+                if self.bool(entry.value) == true, caEntry == nil { spec.trust = .none }
+            default:
+                break
+            }
+        }
+        if let entry = caEntry ?? insecureEntry, !upstream.isTLS {
+            self.error("'\(entry.key)' applies to an https:// upstream; \(upstream) is plain HTTP.", at: entry.keyNode)
+        }
+        if let caEntry, let insecureEntry, self.bool(insecureEntry.value) == true {
+            self.error("A proxy takes 'proxyCA' or 'proxyInsecure: true', not both.", at: caEntry.keyNode)
+        }
+        return spec
     }
 
     /// The faults written as a plain name.

@@ -46,8 +46,15 @@ package enum ScenarioKeys {
     static let response = [
         "status", "reason", "headers", "body", "bodyFile", "bodySize", "json", "retryAfter", "location", "delay",
         "etag", "lastModified", "interim", "fault", "bodyDelay", "throttle", "chunked", "chunkSize", "events", "stream",
-        "keepOpen",
+        "keepOpen", "proxy", "proxyTimeout", "proxyCA", "proxyInsecure",
     ]
+    /// The response keys a `proxy` answer cannot have: its status, body and framing are the upstream's.
+    static let notWithProxy = [
+        "status", "reason", "body", "bodyFile", "bodySize", "json", "location", "etag", "lastModified", "chunked",
+        "chunkSize", "events", "stream", "keepOpen",
+    ]
+    /// The keys that only mean something beside `proxy`.
+    static let proxyOptions = ["proxyTimeout", "proxyCA", "proxyInsecure"]
     static let responseNotYetSupported: [String] = []
     static let rule = KeySet(
         place: "a rule",

@@ -35,6 +35,8 @@ public struct ResponseSpec: Sendable {
     public var chunkSize: Int64?
     /// In a sequence: how many consecutive requests this step answers (1 when not given).
     public var times: Int?
+    /// Forward the request to an upstream and answer with what it sends (`proxy:`), the other keys applying on top.
+    public var proxy: ProxySpec?
     /// Where the response's keys start in the scenario file.
     public var sourceLocation: SourceLocation
 
@@ -57,6 +59,7 @@ public struct ResponseSpec: Sendable {
         self.chunked = false
         self.chunkSize = nil
         self.times = nil
+        self.proxy = nil
         self.sourceLocation = sourceLocation
     }
 }

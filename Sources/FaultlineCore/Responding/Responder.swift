@@ -8,6 +8,8 @@ public protocol Responder: Sendable {
     var readsBody: Bool { get }
     /// Whether the exchanges it answers go into the journal.
     var isJournaled: Bool { get }
+    /// Whether a request's body may have to go on to an upstream as it arrives (see the default below).
+    var forwardsBodies: Bool { get }
 
     /// The reply to `request`.
     func respond(to request: ResponderRequest) -> Reply
@@ -53,4 +55,11 @@ public struct Reply: Sendable {
     public init(_ decision: Decision) {
         self.init(response: decision.response, decision: decision.attribution, planning: .full)
     }
+}
+
+extension Responder {
+    /// Whether a request's body may have to go on to an upstream as it arrives (the scenario has `proxy` rules): the
+    /// server then asks `respond` when the head arrives, before the body, and keeps what arrives of the body until
+    /// the reply says where it goes. False unless a responder says otherwise.
+    public var forwardsBodies: Bool { false }
 }

@@ -11,6 +11,8 @@ public struct RuleResponder: Responder {
     public var mayBlock: Bool { false }
     public var readsBody: Bool { false }
     public var isJournaled: Bool { true }
+    /// True when the scenario has `proxy` rules: their request bodies stream to the upstream.
+    public var forwardsBodies: Bool { self.live.engine.hasProxyRules }
 
     public func respond(to request: ResponderRequest) -> Reply {
         Reply(self.live.engine.decide(request.head))

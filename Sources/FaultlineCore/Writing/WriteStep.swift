@@ -89,7 +89,7 @@ extension ResponsePlan {
                 self.appendStreamSteps(stream, to: &steps)
                 return steps
             }
-            if !self.segments.isEmpty || self.isChunked {
+            if !self.segments.isEmpty || self.isChunked || self.upstreamBody != nil {
                 if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
                 steps.append(
                     .body(

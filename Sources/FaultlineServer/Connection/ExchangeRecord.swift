@@ -28,6 +28,8 @@ final class ExchangeRecord {
     var retrySent: Duration?
     /// Recorded in the journal already.
     var recorded = false
+    /// The upstream request of a `proxy` answer.
+    var upstream: UpstreamExchange?
 
     init(request: HTTP1ConnectionStateMachine.Request, decision: Decision.Attribution?, isJournaled: Bool) {
         self.request = request
@@ -91,6 +93,7 @@ final class ExchangeRecord {
             entry.retryMs = self.retrySent.map(EventStreamEncoder.milliseconds)
         }
         entry.stream = facts.streamID
+        entry.upstream = self.upstream?.journalOutcome()
         return entry
     }
 }

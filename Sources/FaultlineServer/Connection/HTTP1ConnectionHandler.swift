@@ -21,21 +21,23 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    private let environment: ConnectionEnvironment
+    let environment: ConnectionEnvironment
     private let limits: Limits
-    private var machine: HTTP1ConnectionStateMachine
+    var machine: HTTP1ConnectionStateMachine
     private var info = ConnectionInfo()
-    private var byteCounter: InboundByteCounter?
+    var byteCounter: InboundByteCounter?
     /// The context next to the socket: closes through it bypass TLS (an RST, a close without close_notify).
     private var socketContext: ChannelHandlerContext?
     private var writer: HTTP1ResponseWriter?
     /// What the writer calls when an exchange ends: made once per connection, not once per request.
     private var onEnd: ((ExchangeRecord, HTTP1ResponseWriter.Ending) -> Void)?
     /// The exchange being answered: its reply may still be on the thread pool, or its body file opening.
-    private var current: ExchangeRecord?
+    var current: ExchangeRecord?
     /// The connection's one timer, for the state machine's deadlines.
     private var timer: Scheduled<Void>?
-    private var isActive = true
+    var isActive = true
+    /// The upstream request of a `proxy` answer in flight (`HTTP1ConnectionHandler+Upstream.swift`).
+    var upstream: UpstreamExchange?
 
     private var recorder: ServerRecorder { self.environment.control.recorder }
 
@@ -83,6 +85,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.writer?.abort()
         self.writer = nil
         self.onEnd = nil
+        self.endUpstream()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -98,6 +101,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.timer?.cancel()
         self.timer = nil
         self.writer?.abort()
+        self.endUpstream()
         if let record = self.current {
             self.current = nil
             self.journal(record, outcome: record.bodyFinished ? .completed : .clientClosed)
@@ -164,7 +168,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: - Carrying out the state machine's actions
 
-    private func apply(_ action: HTTP1ConnectionStateMachine.Action, context: ChannelHandlerContext) {
+    func apply(_ action: HTTP1ConnectionStateMachine.Action, context: ChannelHandlerContext) {
         switch action {
         case .none:
             break
@@ -198,11 +202,22 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.upgradeToHTTP2(request, context: context)
         case .abortResponse(let outcome, let kind):
             self.writer?.abort()
+            self.endUpstream()
             if let record = self.current {
                 self.current = nil
                 self.journal(record, outcome: outcome)
             }
             self.close(kind, context: context)
+        case .all(let actions):
+            for action in actions { self.apply(action, context: context) }
+        case .respondForwarding(let request, let sendContinue, let read):
+            if sendContinue { self.apply(.sendContinue, context: context) }
+            self.respond(to: request, context: context)
+            if read { context.read() }
+        case .forward(.part(let part)):
+            self.upstream?.sendBody(part)
+        case .forward(.end):
+            self.upstream?.endBody()
         }
     }
 
@@ -216,7 +231,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.info.requestsSeen += 1
         let responder = self.environment.responders.responder(for: incoming)
         let journal = self.recorder.journal
-        return HTTP1ConnectionStateMachine.Request(
+        var request = HTTP1ConnectionStateMachine.Request(
             head: incoming,
             keepsBody: responder.readsBody,
             facts: RequestFacts(
@@ -227,6 +242,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 isJournaled: responder.isJournaled
             )
         )
+        request.mayForwardBody = responder.forwardsBodies && incoming.hasBody
+        return request
     }
 
     private func responderRequest(_ request: HTTP1ConnectionStateMachine.Request) -> ResponderRequest {
@@ -307,6 +324,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let record = ExchangeRecord(request: request, decision: reply.decision, isJournaled: isJournaled)
         self.current = record
         guard case .file(let file, _) = reply.response.body else {
+            if let proxy = reply.response.proxy {
+                self.forward(reply, proxy: proxy, to: request, record: record, context: context)
+                return
+            }
             self.write(self.plan(reply, for: request), record: record, file: nil, context: context)
             return
         }
@@ -334,26 +355,40 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func plan(_ reply: Reply, for request: HTTP1ConnectionStateMachine.Request, file: ResponsePlanner.FileFacts? = nil) -> ResponsePlan {
+    /// The `Date` value for now.
+    func date() -> String {
+        self.writer?.date() ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970))
+    }
+
+    func plan(_ reply: Reply, for request: HTTP1ConnectionStateMachine.Request, file: ResponsePlanner.FileFacts? = nil) -> ResponsePlan {
         ResponsePlanner.plan(
             reply.response,
             for: request.head,
             file: file,
-            date: self.writer?.date() ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970)),
+            date: self.date(),
             serverIsClosing: self.machine.closesAfterResponse,
             mode: reply.planning
         )
     }
 
-    private func write(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, context: ChannelHandlerContext) {
+    /// Hands `plan` to the writer; a plan whose body streams in from an upstream reads it from `incoming`.
+    func write(
+        _ plan: ResponsePlan,
+        record: ExchangeRecord,
+        file: NIOFileHandle?,
+        incoming: (any IncomingBody)? = nil,
+        context: ChannelHandlerContext
+    ) {
         guard let writer = self.writer, let onEnd = self.onEnd else { return }
-        writer.start(plan, record: record, file: file, onEnd: onEnd)
+        writer.start(plan, record: record, file: file, incoming: incoming, onEnd: onEnd)
     }
 
     /// The writer is done with an exchange: journal it, then let the state machine say what follows.
     private func ended(_ record: ExchangeRecord, _ ending: HTTP1ResponseWriter.Ending, context: ChannelHandlerContext) {
         guard self.current === record, let plan = record.plan else { return }
         self.current = nil
+        // An answer without a body (HEAD, 304) leaves the upstream to finish its own; a fault stops it.
+        self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil)
         // A 408 ends in a timeout however completely it was sent.
         let outcome: JournalEntry.Outcome = plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
         self.journal(record, outcome: outcome)

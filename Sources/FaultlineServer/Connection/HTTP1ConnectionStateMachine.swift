@@ -34,9 +34,16 @@ struct HTTP1ConnectionStateMachine {
         var body: [UInt8] = []
         /// Whether `body` is kept.
         let keepsBody: Bool
-        /// The reply decided before the body (`Expect: 100-continue`).
+        /// The reply decided before the body (`Expect: 100-continue`, or a body that may go to an upstream).
         var earlyReply: Reply?
         var facts: RequestFacts
+        /// The body may have to go on to an upstream as it arrives (the scenario has `proxy` rules): the reply is
+        /// asked for when the request's turn comes, before its body ends, and what arrives of the body before that
+        /// is kept (reading stops while it waits its turn, so that is at most one read).
+        var mayForwardBody = false
+        /// The body goes on to the upstream as it arrives: parts are forwarded, not kept (`body` holds what came
+        /// before, until the upstream request takes it).
+        var isForwarding = false
 
         init(head: IncomingRequest, keepsBody: Bool, facts: RequestFacts) {
             self.head = head
@@ -85,6 +92,24 @@ struct HTTP1ConnectionStateMachine {
         case abortResponse(JournalEntry.Outcome, CloseKind)
         /// Answer `101 Switching Protocols` and carry on in HTTP/2, where this request is stream 1.
         case upgradeToHTTP2(Request)
+
+        // MARK: Bodies forwarded to an upstream
+
+        /// Several actions, in order.
+        case all([Action])
+        /// Answer `request`, whose body goes on to the upstream as it arrives (`request.body` is what came so far):
+        /// first write `100 Continue` when `sendContinue`; then pass a read on when `read`.
+        case respondForwarding(Request, sendContinue: Bool, read: Bool)
+        /// Forward this part of the body to the upstream, or its end.
+        case forward(Forwarded)
+    }
+
+    /// What goes on to the upstream of a forwarded body.
+    enum Forwarded {
+        /// A part of the body.
+        case part(ByteBuffer)
+        /// The body is complete.
+        case end
     }
 
     /// What the timer is waiting for.
@@ -135,14 +160,26 @@ struct HTTP1ConnectionStateMachine {
     private var wait: Wait?
     /// The deadline the handler's timer is armed for, if armed.
     private var armed: NIODeadline?
+    /// The upstream has not taken the forwarded body so far: the client is not read meanwhile.
+    private var forwardingHeld = false
+    /// A request whose body may go upstream has arrived on this connection: only then are the forwarding checks
+    /// made (they look into the request being received, which a connection of a scenario without proxies need not).
+    private var mayForwardBodies = false
 
     init(configuration: Configuration) {
         self.configuration = configuration
     }
 
+    /// Whether the current request's body is on its way to an upstream, not yet complete.
+    var isForwardingBody: Bool {
+        self.mayForwardBodies && self.receiving?.isForwarding == true
+    }
+
     /// Whether the connection will close after the response being planned: the planner says `Connection: close`.
     var closesAfterResponse: Bool {
-        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify
+        // An answer planned while the body still goes upstream (the upstream answered first) ends the connection:
+        // the rest of the body is not read.
+        self.quiescing || self.stoppedReading || self.configuration.closesWithoutNotify || self.isForwardingBody
     }
 
     // MARK: - Events
@@ -157,9 +194,21 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed else { return .none }
         if case .head = self.wait { self.wait = nil }
         let head = request.head
-        switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: self.configuration.limits) {
+        var limits = self.configuration.limits
+        // A body that may go upstream is not kept, so `maxBodySize` waits until the reply says it stays here.
+        if request.mayForwardBody {
+            limits.maxBodySize = .max
+            self.mayForwardBodies = true
+        }
+        switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: limits) {
         case .refuse(let status, let message):
             return self.refuse(status, message, request)
+        case .admit where request.mayForwardBody && head.hasBody, .decideBeforeBody where request.mayForwardBody && head.hasBody:
+            // Its body may go upstream: the reply is asked for at its turn, before the body ends.
+            self.receiving = request
+            let timer = self.waitForBody(now: now)
+            guard !self.responding, self.queue.isEmpty else { return timer }
+            return .all([timer, .decideEarly(request)])
         case .decideBeforeBody where !self.responding && self.queue.isEmpty && !request.keepsBody:
             // The rule is chosen now, before the body, when nothing is answered ahead of this request.
             self.receiving = request
@@ -175,13 +224,35 @@ struct HTTP1ConnectionStateMachine {
     mutating func earlyReply(_ reply: Reply) -> Action {
         guard let request = self.receiving else { return .none }
         request.earlyReply = reply
+        var read = false
+        if request.mayForwardBody {
+            if reply.response.proxy != nil { return self.startForwarding(request) }
+            // Answered by Faultline itself: the body is read to its end and not kept, as for any rule.
+            request.mayForwardBody = false
+            request.body = []
+            read = self.readPending
+            self.readPending = false
+            if let length = request.head.headers.first(named: "Content-Length").flatMap({ Int64($0) }),
+                length > self.configuration.limits.maxBodySize
+            {
+                let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
+                self.receiving = request
+                return self.refuse(413, message, request)
+            }
+            guard request.head.expectsContinue, request.bodyBytes == 0 else {
+                self.receiving = request
+                return read ? .read : .none
+            }
+        }
         switch reply.response.earlyAnswer {
         case .askForBody:
-            return .sendContinue
+            self.receiving = request
+            return read ? .all([.sendContinue, .read]) : .sendContinue
         case .hangWithoutBody:
             // Reading goes on, to see the client leave.
             self.receiving = nil
-            return self.startResponding(request)
+            self.responding = true
+            return .respond(request, read: read)
         case .answerWithoutBody:
             // The body is never read, so the connection cannot carry another request.
             self.receiving = nil
@@ -195,11 +266,16 @@ struct HTTP1ConnectionStateMachine {
     mutating func receivedBody(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
         guard !self.stoppedReading, !self.lingering, let request = self.receiving else { return .none }
         request.bodyBytes += Int64(bytes.readableBytes)
+        if request.isForwarding, self.mayForwardBodies {
+            // On its way upstream: counted, not kept; `maxBodySize` bounds what Faultline keeps, and this is not kept.
+            if case .body = self.wait { self.wait = .body(now + self.timeout) }
+            return .forward(.part(bytes))
+        }
         guard request.bodyBytes <= self.configuration.limits.maxBodySize else {
             let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
             return self.refuse(413, message, request)
         }
-        if request.keepsBody {
+        if request.keepsBody || self.keepsUndecidedBody {
             request.body.append(contentsOf: bytes.readableBytesView)
         }
         if case .body = self.wait {
@@ -214,6 +290,7 @@ struct HTTP1ConnectionStateMachine {
         guard !self.stoppedReading, !self.lingering, !self.closed, let request = self.receiving else { return .none }
         self.receiving = nil
         self.clearBodyWait()
+        if request.isForwarding { return .forward(.end) }
         if self.configuration.acceptsH2CUpgrade, !self.responding, self.queue.isEmpty, request.bodyBytes == 0,
             request.head.asksForH2C
         {
@@ -233,6 +310,13 @@ struct HTTP1ConnectionStateMachine {
     /// The request could not be parsed.
     mutating func parseFailed(_ failure: ParseFailure) -> Action {
         guard !self.lingering, !self.stoppedReading, !self.closed else { return .none }
+        if self.isForwardingBody {
+            // A body that breaks on its way upstream ends the exchange and the connection.
+            self.receiving = nil
+            self.closed = true
+            self.closedByServer = true
+            return .abortResponse(.dropped, .fin)
+        }
         return self.refuse(failure.status, failure.message, self.receiving)
     }
 
@@ -240,6 +324,10 @@ struct HTTP1ConnectionStateMachine {
     mutating func readRequested() -> Action {
         if self.lingering { return .read }
         if self.stoppedReading || self.closed { return .none }
+        if self.forwardingHeld || self.waitsForItsTurn {
+            self.readPending = true
+            return .none
+        }
         if self.queue.count >= self.configuration.maxQueuedRequests {
             self.readPending = true
             return .none
@@ -256,6 +344,14 @@ struct HTTP1ConnectionStateMachine {
         if self.closed { return .none }
         if let close {
             return self.closeNow(close)
+        }
+        if self.isForwardingBody {
+            // The upstream answered before the client finished its body: the rest is not read, and the connection
+            // ends after a lingering close (a plain close could reset the answer the client is reading).
+            self.receiving = nil
+            self.stoppedReading = true
+            self.forwardingHeld = false
+            return self.lingerAfterUnreadBody(now: now)
         }
         if closeAfter {
             if self.stoppedReading && !self.inputClosed && !self.configuration.closesWithoutNotify {
@@ -284,7 +380,21 @@ struct HTTP1ConnectionStateMachine {
         if self.receiving == nil {
             return self.waitForHead(now: now, bytes: bytesReceived, afterAnswer: true)
         }
+        if self.keepsUndecidedBody, let request = self.receiving {
+            // A request whose body may go upstream waited for its turn: ask for its reply now.
+            return .decideEarly(request)
+        }
         return .none
+    }
+
+    /// The lingering close after an answer that came before the forwarded body ended.
+    private mutating func lingerAfterUnreadBody(now: NIODeadline) -> Action {
+        if self.inputClosed || self.configuration.closesWithoutNotify { return self.closeNow(.fin) }
+        self.lingering = true
+        let until = now + self.configuration.lingerTime
+        self.wait = .linger(until)
+        self.armed = until
+        return .closeOutputAndLinger(until: until)
     }
 
     /// The timer fired.
@@ -309,11 +419,33 @@ struct HTTP1ConnectionStateMachine {
             }
             let message = "no complete request head arrived within \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
             return self.refuse(408, message, nil)
+        case .body where self.forwardingHeld || self.waitsForItsTurn:
+            // The client is not read while the upstream catches up, or while the request waits for its turn: that
+            // is no stall of the client's.
+            let deadline = now + self.timeout
+            self.wait = .body(deadline)
+            self.armed = deadline
+            return .scheduleTimer(deadline)
+        case .body where self.isForwardingBody:
+            // The client stopped sending a body that was on its way upstream: the exchange ends with the connection.
+            self.receiving = nil
+            self.closed = true
+            self.closedByServer = true
+            return .abortResponse(.timeout, .fin)
         case .body:
             guard let request = self.receiving else { return .none }
             let message = "the request body stalled: nothing arrived for \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
             return self.refuse(408, message, request)
         }
+    }
+
+    /// The upstream has not yet taken the body forwarded so far (`true`), or has taken it all (`false`): the client
+    /// is read only while it keeps up.
+    mutating func forwardingHeld(_ held: Bool) -> Action {
+        self.forwardingHeld = held
+        guard !held, self.readPending, !self.waitsForItsTurn, !self.stoppedReading, !self.closed else { return .none }
+        self.readPending = false
+        return .read
     }
 
     /// The client shut down its sending side. `responseIsWaiting`: the response in flight has not started, or is
@@ -374,15 +506,40 @@ struct HTTP1ConnectionStateMachine {
             case .refusal(let refusal): if let request = refusal.request { left.append((request, unanswered)) }
             }
         }
-        if let request = self.receiving {
+        // A body on its way upstream belongs to the exchange being answered, which is journaled as such.
+        if let request = self.receiving, !request.isForwarding {
             // Half received: the client's, unless the server cut it at the end of its grace period.
             left.append((request, self.graceEnded ? .dropped : .clientClosed))
-            self.receiving = nil
         }
+        self.receiving = nil
         return left
     }
 
     // MARK: - Helpers
+
+    /// A request whose body may go upstream arrived while another is answered: the client is not read until its
+    /// turn, so what arrives of its body meanwhile stays small.
+    private var waitsForItsTurn: Bool {
+        self.keepsUndecidedBody && (self.responding || !self.queue.isEmpty)
+    }
+
+    /// The request being received may send its body upstream and has no reply yet: what arrives of the body is kept.
+    private var keepsUndecidedBody: Bool {
+        guard self.mayForwardBodies, self.receiving?.mayForwardBody == true else { return false }
+        return self.receiving?.earlyReply == nil
+    }
+
+    /// Starts answering a request whose body goes on to the upstream as it arrives.
+    private mutating func startForwarding(_ request: Request) -> Action {
+        let read = self.readPending
+        self.readPending = false
+        let sendContinue = request.bodyBytes == 0 && request.head.expectsContinue
+        // `body` keeps what came so far until the upstream request takes it; what follows is forwarded.
+        request.isForwarding = true
+        self.receiving = request
+        self.responding = true
+        return .respondForwarding(request, sendContinue: sendContinue, read: read)
+    }
 
     private var timeout: TimeAmount {
         .nanoseconds(self.configuration.limits.requestTimeout.nanoseconds)

@@ -56,6 +56,11 @@ final class HTTP1ResponseWriter {
         var pendingChunk: PendingChunk?
         /// A produced body waits for the channel to take more before its next piece is made.
         var awaitsWritable = false
+        /// A body that streams in from an upstream while it is sent (a proxied answer's), and how much of it went out.
+        var incoming: (any IncomingBody)?
+        var incomingSent: Int64 = 0
+        /// A flush is due at the end of the event loop's turn (what else arrives in it goes out in the same write).
+        var flushScheduled = false
         let onEnd: (ExchangeRecord, Ending) -> Void
 
         init(record: ExchangeRecord, plan: ResponsePlan, steps: [WriteStep], file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
@@ -102,15 +107,24 @@ final class HTTP1ResponseWriter {
     }
 
     /// Starts writing `plan` for `record`; `onEnd` is called once, when the steps are done or a write fails, unless
-    /// the writer is aborted first.
-    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
+    /// the writer is aborted first. A plan whose body streams in from an upstream (`plan.upstreamBody`) reads it from
+    /// `incoming`.
+    func start(
+        _ plan: ResponsePlan,
+        record: ExchangeRecord,
+        file: NIOFileHandle?,
+        incoming: (any IncomingBody)? = nil,
+        onEnd: @escaping (ExchangeRecord, Ending) -> Void
+    ) {
         record.plan = plan
         if file == nil, let whole = Self.wholeResponse(plan) {
             // The common case takes no steps: the whole response in one write.
             self.writeWhole(whole, plan: plan, record: record, onEnd: onEnd)
             return
         }
-        self.run = Run(record: record, plan: plan, steps: plan.http1Steps, file: file, onEnd: onEnd)
+        let run = Run(record: record, plan: plan, steps: plan.http1Steps, file: file, onEnd: onEnd)
+        run.incoming = plan.upstreamBody == nil ? nil : incoming
+        self.run = run
         self.advance()
     }
 
@@ -208,7 +222,7 @@ final class HTTP1ResponseWriter {
     }
 
     /// Ends the run once the socket has taken what was written.
-    private func finish(_ finish: WriteStep.Finish, _ run: Run) {
+    func finish(_ finish: WriteStep.Finish, _ run: Run) {
         self.context.flush()
         let ending: Ending
         switch finish {
@@ -237,7 +251,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func end(_ run: Run, _ ending: Ending) {
+    func end(_ run: Run, _ ending: Ending) {
         guard self.run === run else { return }
         self.run = nil
         self.release(run)
@@ -245,6 +259,8 @@ final class HTTP1ResponseWriter {
     }
 
     private func release(_ run: Run) {
+        // A body from an upstream not sent to its end is given up: its upstream stops.
+        run.incoming?.cancel()
         if let timer = run.timer {
             timer.cancel()
             run.timer = nil
@@ -260,7 +276,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
+    func schedule(_ duration: Duration, _ run: Run, _ then: @escaping () -> Void) {
         run.timer = self.context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             run.timer = nil
             guard self.run === run else { return }
@@ -275,7 +291,7 @@ final class HTTP1ResponseWriter {
     static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
         guard plan.action == .respond, plan.delay == .zero, plan.interim.isEmpty, plan.slowHeaders == nil,
             plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
-            plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil
+            plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil, plan.upstreamBody == nil
         else { return nil }
         switch plan.source {
         case .none: return []
@@ -371,8 +387,12 @@ final class HTTP1ResponseWriter {
 
     /// Writes as much of the body as the channel, the pace and any cut allow, then waits for writability or the next
     /// piece's time.
-    private func pump() {
+    func pump() {
         guard let run = self.run, run.inBody, run.timer == nil, !run.fileReadInFlight else { return }
+        if let incoming = run.incoming {
+            self.pumpIncoming(incoming, run)
+            return
+        }
         while self.context.channel.isWritable {
             switch run.pacer.next(sent: run.cursor.sent, elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)) {
             case .cut:
@@ -403,7 +423,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func endBody(_ run: Run) {
+    func endBody(_ run: Run) {
         run.inBody = false
         if run.chunked, !run.cut {
             self.write(.byteBuffer(ByteBuffer(string: "0\r\n\r\n")), body: false, run)
@@ -442,7 +462,7 @@ final class HTTP1ResponseWriter {
         }
     }
 
-    private func writeBody(_ data: IOData, _ run: Run) {
+    func writeBody(_ data: IOData, _ run: Run) {
         guard run.chunked else {
             self.write(data, body: true, run)
             return
