@@ -72,7 +72,7 @@ extension ResponsePlan {
                 self.appendHTTP2StreamSteps(stream, to: &steps)
                 return steps
             }
-            let hasBody = !self.segments.isEmpty
+            let hasBody = !self.segments.isEmpty || self.upstreamBody != nil
             let goawayAfter = if case .goawayAfter? = fault { true } else { false }
             steps.append(.head(over: self.slowHeaders, endStream: !hasBody && self.cut == nil && !goawayAfter))
             if hasBody {

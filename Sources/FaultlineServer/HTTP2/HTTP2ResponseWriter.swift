@@ -34,6 +34,9 @@ final class HTTP2ResponseWriter {
         var streamDue: NIODeadline?
         /// A large item of a stream being written as the stream's flow control lets it.
         var pendingChunk: HTTP1ResponseWriter.PendingChunk?
+        /// A body that streams in from an upstream while it is sent (a proxied answer's), and how much of it went out.
+        var incoming: (any IncomingBody)?
+        var incomingSent: Int64 = 0
         let onEnd: (HTTP1ResponseWriter.Ending) -> Void
 
         init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (HTTP1ResponseWriter.Ending) -> Void) {
@@ -86,9 +89,19 @@ final class HTTP2ResponseWriter {
 
     var isHanging: Bool { self.run?.hanging ?? false }
 
-    func start(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, onEnd: @escaping (HTTP1ResponseWriter.Ending) -> Void) {
+    /// Starts writing `plan`; a plan whose body streams in from an upstream (`plan.upstreamBody`) reads it from
+    /// `incoming`, as the stream's flow control lets it.
+    func start(
+        _ plan: ResponsePlan,
+        record: ExchangeRecord,
+        file: NIOFileHandle?,
+        incoming: (any IncomingBody)? = nil,
+        onEnd: @escaping (HTTP1ResponseWriter.Ending) -> Void
+    ) {
         record.plan = plan
-        self.run = Run(record: record, plan: plan, file: file, onEnd: onEnd)
+        let run = Run(record: record, plan: plan, file: file, onEnd: onEnd)
+        run.incoming = plan.upstreamBody == nil ? nil : incoming
+        self.run = run
         self.advance()
     }
 
@@ -306,6 +319,8 @@ final class HTTP2ResponseWriter {
     }
 
     private func release(_ run: Run) {
+        // A body from an upstream not sent to its end is given up: its upstream stops.
+        run.incoming?.cancel()
         if let timer = run.timer {
             timer.cancel()
             run.timer = nil
@@ -368,6 +383,10 @@ final class HTTP2ResponseWriter {
 
     private func pump() {
         guard let run = self.run, run.inBody, run.timer == nil, !run.fileReadInFlight else { return }
+        if let incoming = run.incoming {
+            self.pumpIncoming(incoming, run)
+            return
+        }
         while self.context.channel.isWritable {
             switch run.pacer.next(sent: run.cursor.sent, elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)) {
             case .cut:
@@ -404,6 +423,56 @@ final class HTTP2ResponseWriter {
             run.record.bodyFinished = true
         }
         self.write(.data(.init(data: data, endStream: last)), bytes: Int64(data.readableBytes), body: true, run)
+    }
+
+    /// Writes as much of an upstream's body as the stream's flow control, the pace and any cut allow: a piece is
+    /// taken only when the stream is writable, so a slow client leaves the rest with the upstream. When the upstream
+    /// breaks off, the stream is reset (INTERNAL_ERROR): the client sees an incomplete body, never a complete one.
+    private func pumpIncoming(_ incoming: any IncomingBody, _ run: Run) {
+        while self.context.channel.isWritable {
+            let elapsed = Duration.nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)
+            switch run.pacer.next(sent: run.incomingSent, elapsed: elapsed) {
+            case .cut:
+                self.endBody(run)
+                return
+            case .wait(let duration):
+                self.schedule(duration, run) { self.pump() }
+                return
+            case .write(let limit):
+                switch incoming.read(upTo: Int(clamping: limit)) {
+                case .bytes(let piece):
+                    run.incomingSent += Int64(piece.readableBytes)
+                    self.write(.data(.init(data: .byteBuffer(piece), endStream: false)), bytes: piece.readableBytes, body: true, run)
+                case .wait:
+                    incoming.whenReadable { [weak self] in
+                        guard let self, self.run === run else { return }
+                        self.pump()
+                    }
+                    self.context.flush()
+                    if run.inBody { incoming.stillWaiting() }
+                    return
+                case .end:
+                    self.endBody(run)
+                    return
+                case .failed:
+                    // NIO sends RST_STREAM at once but holds DATA for flow control: the body written so far goes first.
+                    run.incoming = nil
+                    self.context.flush()
+                    let reset: () -> Void = {
+                        guard self.run === run else { return }
+                        self.write(.rstStream(.internalError), bytes: 0, body: false, run)
+                        self.finish(.dropped, run)
+                    }
+                    if let previous = run.lastWrite {
+                        previous.assumeIsolated().whenComplete { _ in reset() }
+                    } else {
+                        reset()
+                    }
+                    return
+                }
+            }
+        }
+        self.context.flush()
     }
 
     private func endBody(_ run: Run) {

@@ -28,6 +28,16 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isActive = true
     /// The server's grace period ran out with this stream open.
     private var graceEnded = false
+    /// The upstream request of a `proxy` answer in flight.
+    private var upstream: UpstreamExchange?
+    /// The request's body goes on to the upstream as it arrives (the reply, a `proxy` answer, came before its end).
+    private var forwarding = false
+    /// The reply decided from the head, before the body, for a scenario with `proxy` rules; sent once the body ends.
+    private var earlyReply: Reply?
+    /// The upstream has not taken the forwarded body so far: the stream is not read (its flow-control window then
+    /// stays shut, and the client waits).
+    private var bodyHeld = false
+    private var readPending = false
 
     private var recorder: ServerRecorder { self.environment.control.recorder }
 
@@ -69,6 +79,7 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let writer = self.writer
         context.eventLoop.assumeIsolated().execute {
             writer?.abort()
+            self.endUpstream()
             if let record = self.current {
                 self.current = nil
                 self.journal(record, outcome: record.bodyFinished ? .completed : .clientClosed)
@@ -86,12 +97,28 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .headers(let headers):
             if self.request == nil {
                 self.receivedHead(headers.headers, endStream: headers.endStream, context: context)
+            } else if headers.endStream, self.forwarding {
+                self.forwarding = false
+                self.upstream?.endBody()
             } else if headers.endStream {
                 // Trailers end the request.
                 self.receivedEnd(context: context)
             }
         case .data(let data):
-            guard let request = self.request, !self.answering else { return }
+            guard let request = self.request else { return }
+            if self.forwarding {
+                // On its way upstream: counted, not kept (`maxBodySize` bounds what Faultline keeps).
+                if case .byteBuffer(let buffer) = data.data {
+                    request.bodyBytes += Int64(buffer.readableBytes)
+                    self.upstream?.sendBody(buffer)
+                }
+                if data.endStream {
+                    self.forwarding = false
+                    self.upstream?.endBody()
+                }
+                return
+            }
+            guard !self.answering else { return }
             if case .byteBuffer(let buffer) = data.data {
                 request.bodyBytes += Int64(buffer.readableBytes)
                 if request.keepsBody { request.body.append(contentsOf: buffer.readableBytesView) }
@@ -104,6 +131,15 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         default:
             break
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // The upstream catches up with the forwarded body before more of it is read.
+        guard !self.bodyHeld else {
+            self.readPending = true
+            return
+        }
+        context.read()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -162,19 +198,40 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.refuse(status, message, context: context)
             return
         }
-        if endStream { self.receivedEnd(context: context) }
+        if endStream {
+            self.receivedEnd(context: context)
+        } else if responder.forwardsBodies, !responder.mayBlock {
+            // The body may go upstream, as it arrives: the reply is decided from the head (rules never read bodies).
+            let reply = responder.respond(to: self.asked(request))
+            if reply.response.proxy != nil {
+                self.answering = true
+                self.forwarding = true
+                self.send(reply, to: request, isJournaled: responder.isJournaled, context: context)
+            } else {
+                self.earlyReply = reply
+            }
+        }
+    }
+
+    private func asked(_ request: HTTP1ConnectionStateMachine.Request) -> ResponderRequest {
+        ResponderRequest(
+            head: request.head,
+            body: request.body,
+            clientIsLoopback: self.connection.info.clientIsLoopback,
+            listenerAddress: self.connection.info.listenerAddress
+        )
     }
 
     private func receivedEnd(context: ChannelHandlerContext) {
         guard let request = self.request, !self.answering else { return }
         self.answering = true
         let responder = self.environment.responders.responder(for: request.head)
-        let asked = ResponderRequest(
-            head: request.head,
-            body: request.body,
-            clientIsLoopback: self.connection.info.clientIsLoopback,
-            listenerAddress: self.connection.info.listenerAddress
-        )
+        if let early = self.earlyReply {
+            self.earlyReply = nil
+            self.send(early, to: request, isJournaled: responder.isJournaled, context: context)
+            return
+        }
+        let asked = self.asked(request)
         guard responder.mayBlock else {
             self.send(responder.respond(to: asked), to: request, isJournaled: responder.isJournaled, context: context)
             return
@@ -211,6 +268,10 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let record = ExchangeRecord(request: request, decision: reply.decision, isJournaled: isJournaled)
         self.current = record
         guard case .file(let file, _) = reply.response.body else {
+            if let proxy = reply.response.proxy {
+                self.forward(reply, proxy: proxy, to: request, record: record, context: context)
+                return
+            }
             self.write(self.plan(reply, for: request), record: record, file: nil, context: context)
             return
         }
@@ -242,23 +303,113 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             reply.response,
             for: request.head,
             file: file,
-            date: self.writer?.date() ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970)),
+            date: self.date(),
             mode: reply.planning
         )
     }
 
-    private func write(_ plan: ResponsePlan, record: ExchangeRecord, file: NIOFileHandle?, context: ChannelHandlerContext) {
+    private func date() -> String {
+        self.writer?.date() ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970))
+    }
+
+    private func write(
+        _ plan: ResponsePlan,
+        record: ExchangeRecord,
+        file: NIOFileHandle?,
+        incoming: (any IncomingBody)? = nil,
+        context: ChannelHandlerContext
+    ) {
         guard let writer = self.writer else { return }
-        writer.start(plan, record: record, file: file) { ending in
+        writer.start(plan, record: record, file: file, incoming: incoming) { ending in
             guard self.current === record else { return }
             self.current = nil
+            // An answer without a body (HEAD, 304) leaves the upstream to finish its own; a fault stops it.
+            self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil)
             self.journal(record, outcome: ending.outcome)
+            if self.forwarding, self.isActive {
+                // Answered before the client finished its body (RFC 9113 section 8.1): the rest is not wanted.
+                self.forwarding = false
+                context.writeAndFlush(self.wrapOutboundOut(.rstStream(.noError)), promise: nil)
+            }
+        }
+    }
+
+    // MARK: - `proxy` answers
+
+    /// Forwards the request to the reply's upstream and, when its head arrives, plans the upstream's answer with the
+    /// rule's headers, delays, pace and fault on top and writes it as the body streams in. A body still arriving
+    /// goes up as it does, read only as fast as the upstream takes it. An upstream that gives no answer gets
+    /// Faultline's own 502 or 504, with the cause on one line.
+    private func forward(
+        _ reply: Reply,
+        proxy: ProxySpec,
+        to request: HTTP1ConnectionStateMachine.Request,
+        record: ExchangeRecord,
+        context: ChannelHandlerContext
+    ) {
+        let exchange = UpstreamExchange(spec: proxy, target: request.head.target, eventLoop: context.eventLoop)
+        self.upstream = exchange
+        record.upstream = exchange
+        // The exchange keeps this closure: it names the exchange by identity, not by a reference that would keep it.
+        let id = ObjectIdentifier(exchange)
+        exchange.onRequestBodyPressure = { [weak self] held in
+            guard let self, self.isActive, self.upstream.map(ObjectIdentifier.init) == id else { return }
+            self.bodyHeld = held
+            if !held, self.readPending {
+                self.readPending = false
+                context.read()
+            }
+        }
+        exchange.start(
+            request: request.head,
+            body: request.body,
+            bodyIsComplete: !self.forwarding,
+            client: self.environment.upstream
+        ) { [weak self] answer in
+            guard let self, self.isActive, self.current === record else {
+                exchange.cancel()
+                return
+            }
+            switch answer {
+            case .head(let head):
+                let plan = ResponsePlanner.plan(upstream: head, response: reply.response, for: request.head, date: self.date())
+                self.write(plan, record: record, file: nil, incoming: exchange.body, context: context)
+            case .failed(let failure):
+                self.environment.logger.info(
+                    "upstream failed",
+                    metadata: ["url": "\(exchange.url)", "status": "\(failure.status)", "cause": "\(failure.cause)"]
+                )
+                let response = ResponsePlanner.upstreamFailure(
+                    status: failure.status,
+                    cause: failure.cause,
+                    upstream: proxy.upstream,
+                    defaultHeaders: self.environment.responders.rules.defaultHeaders
+                )
+                let answer = Reply(response: response, decision: reply.decision, planning: .plain)
+                self.write(self.plan(answer, for: request), record: record, file: nil, context: context)
+            }
+        }
+        // What came of the body so far went up with the request; the rest is forwarded, not kept.
+        request.body = []
+    }
+
+    /// Stops the upstream request in flight, if any. With `letFinish`, an upstream whose answer has no body for the
+    /// client (HEAD, 304) finishes by itself, its connection kept.
+    private func endUpstream(letFinish: Bool = false) {
+        guard let exchange = self.upstream else { return }
+        self.upstream = nil
+        self.bodyHeld = false
+        if letFinish {
+            exchange.letFinish()
+        } else {
+            exchange.cancel()
         }
     }
 
     /// Ends the stream's exchange at once, with RST_STREAM CANCEL.
     private func abort(outcome: JournalEntry.Outcome, context: ChannelHandlerContext) {
         self.writer?.abort()
+        self.endUpstream()
         if let record = self.current {
             self.current = nil
             self.journal(record, outcome: outcome)
