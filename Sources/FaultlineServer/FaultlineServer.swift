@@ -1,6 +1,6 @@
 public import FaultlineCore
-public import Logging
 import Foundation
+public import Logging
 import NIOCore
 import NIOExtras
 import NIOHTTP1
@@ -100,7 +100,9 @@ public final class FaultlineServer: Sendable {
     /// Binds every listener and starts serving `control.live`. Nothing is left running when it throws.
     public static func start(control: ServerControl, configuration: Configuration) async throws -> FaultlineServer {
         let live = control.live
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads ?? System.coreCount))
+        let group = MultiThreadedEventLoopGroup(
+            numberOfThreads: max(1, configuration.eventLoopThreads ?? System.coreCount)
+        )
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let statistics = ServerStatistics()
@@ -110,8 +112,13 @@ public final class FaultlineServer: Sendable {
         let authority: TestCertificateAuthority?
         let tlsListeners: [TLSListener?]
         do {
-            authority = needsCA ? try configuration.certificateAuthority ?? TestCertificateAuthority() : configuration.certificateAuthority
-            tlsListeners = try specs.map { spec in try spec.tls.map { try TLSListener.make($0, http2: spec.http2 != nil, authority: authority) } }
+            authority =
+                needsCA
+                ? try configuration.certificateAuthority ?? TestCertificateAuthority()
+                : configuration.certificateAuthority
+            tlsListeners = try specs.map { spec in
+                try spec.tls.map { try TLSListener.make($0, http2: spec.http2 != nil, authority: authority) }
+            }
         } catch {
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -146,7 +153,9 @@ public final class FaultlineServer: Sendable {
                         let helper = quiescer
                         return channel.eventLoop.makeCompletedFuture {
                             guard let helper else { throw ChannelError.ioOnClosedChannel }
-                            try channel.pipeline.syncOperations.addHandler(helper.makeServerChannelHandler(channel: channel))
+                            try channel.pipeline.syncOperations.addHandler(
+                                helper.makeServerChannelHandler(channel: channel)
+                            )
                         }
                     }
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -194,14 +203,23 @@ public final class FaultlineServer: Sendable {
 
     /// Sets up an accepted connection: the front handler, TLS (and its handshake observer) or a TLS fault, then HTTP:
     /// HTTP/1.1, or with `http2` HTTP/2 as ALPN chooses on TLS, or as the first bytes say in plaintext.
-    static func configureConnection(_ channel: any Channel, tls: TLSListener?, environment: ConnectionEnvironment, limits: Limits) throws {
+    static func configureConnection(
+        _ channel: any Channel,
+        tls: TLSListener?,
+        environment: ConnectionEnvironment,
+        limits: Limits
+    ) throws {
         let sync = channel.pipeline.syncOperations
         let info = ConnectionInfo()
         let control = environment.control
-        try sync.addHandler(ConnectionFrontHandler(info: info, statistics: environment.statistics, registry: control.connections))
+        try sync.addHandler(
+            ConnectionFrontHandler(info: info, statistics: environment.statistics, registry: control.connections)
+        )
         switch tls?.mode {
         case .handshakeHang, .handshakeReset:
-            try sync.addHandler(HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder))
+            try sync.addHandler(
+                HandshakeFaultHandler(fault: tls?.fault ?? .handshakeHang, info: info, recorder: control.recorder)
+            )
             return
         case .tls(let context):
             try sync.addHandler(NIOSSLServerHandler(context: context))
@@ -220,7 +238,13 @@ public final class FaultlineServer: Sendable {
                     ApplicationProtocolNegotiationHandler { result in
                         channel.eventLoop.makeCompletedFuture {
                             if case .negotiated("h2") = result {
-                                try HTTP2Pipeline.configure(channel, environment: environment, spec: spec, limits: limits, info: info)
+                                try HTTP2Pipeline.configure(
+                                    channel,
+                                    environment: environment,
+                                    spec: spec,
+                                    limits: limits,
+                                    info: info
+                                )
                             } else {
                                 try Self.configurePipeline(channel, environment: environment, limits: limits)
                             }
@@ -235,8 +259,18 @@ public final class FaultlineServer: Sendable {
                 try sync.addHandler(
                     ProtocolSniffer(
                         timeout: .nanoseconds(limits.requestTimeout.nanoseconds),
-                        installHTTP1: { _ in try Self.configurePipeline(channel, environment: environment, limits: limits) },
-                        installHTTP2: { _ in try HTTP2Pipeline.configure(channel, environment: environment, spec: spec, limits: limits, info: info) }
+                        installHTTP1: { _ in
+                            try Self.configurePipeline(channel, environment: environment, limits: limits)
+                        },
+                        installHTTP2: { _ in
+                            try HTTP2Pipeline.configure(
+                                channel,
+                                environment: environment,
+                                spec: spec,
+                                limits: limits,
+                                info: info
+                            )
+                        }
                     )
                 )
                 return
@@ -251,7 +285,11 @@ public final class FaultlineServer: Sendable {
         let sync = channel.pipeline.syncOperations
         if (try? sync.handler(type: ConnectionFrontHandler.self)) == nil {
             try sync.addHandler(
-                ConnectionFrontHandler(info: ConnectionInfo(), statistics: environment.statistics, registry: environment.control.connections),
+                ConnectionFrontHandler(
+                    info: ConnectionInfo(),
+                    statistics: environment.statistics,
+                    registry: environment.control.connections
+                ),
                 position: .first
             )
         }
@@ -265,7 +303,8 @@ public final class FaultlineServer: Sendable {
         decoderLimits.maxHeaderListSize = cap
         try sync.addHandler(InboundByteCounter())
         // With HTTP/2 in plaintext, what follows an `Upgrade: h2c` request is HTTP/2's: handed on, not dropped.
-        let leftOver: RemoveAfterUpgradeStrategy = environment.http2 != nil && !environment.isTLS ? .forwardBytes : .dropBytes
+        let leftOver: RemoveAfterUpgradeStrategy =
+            environment.http2 != nil && !environment.isTLS ? .forwardBytes : .dropBytes
         try sync.addHandler(
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: leftOver, limitConfiguration: decoderLimits))
         )

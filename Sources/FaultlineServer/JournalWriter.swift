@@ -54,7 +54,11 @@ public final class JournalWriter: Sendable {
     ///
     /// - Parameter reportProblem: where a file that cannot be written is reported (once per file), a whole sentence;
     ///   standard error by default.
-    public init(path: String, format: Format, reportProblem: @escaping @Sendable (String) -> Void = JournalWriter.standardError) throws {
+    public init(
+        path: String,
+        format: Format,
+        reportProblem: @escaping @Sendable (String) -> Void = JournalWriter.standardError
+    ) throws {
         self.path = path
         self.format = format
         self.reportProblem = reportProblem
@@ -121,7 +125,9 @@ public final class JournalWriter: Sendable {
                 defer { output.reported = true }
                 return !output.reported
             }
-            if first { self.reportProblem("faultline: cannot write \(self.name): \(problem); its entries are not saved") }
+            if first {
+                self.reportProblem("faultline: cannot write \(self.name): \(problem); its entries are not saved")
+            }
         }
     }
 
@@ -186,11 +192,15 @@ public final class JournalWriter: Sendable {
 }
 
 #if canImport(Glibc)
-private func posixWrite(_ descriptor: CInt, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int { Glibc.write(descriptor, bytes, count) }
+private func posixWrite(_ descriptor: CInt, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    Glibc.write(descriptor, bytes, count)
+}
 private func posixOpen(_ path: String, _ flags: CInt, _ mode: mode_t) -> CInt { Glibc.open(path, flags, mode) }
 @discardableResult private func posixClose(_ descriptor: CInt) -> CInt { Glibc.close(descriptor) }
 #elseif canImport(Darwin)
-private func posixWrite(_ descriptor: CInt, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int { Darwin.write(descriptor, bytes, count) }
+private func posixWrite(_ descriptor: CInt, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    Darwin.write(descriptor, bytes, count)
+}
 private func posixOpen(_ path: String, _ flags: CInt, _ mode: mode_t) -> CInt { Darwin.open(path, flags, mode) }
 @discardableResult private func posixClose(_ descriptor: CInt) -> CInt { Darwin.close(descriptor) }
 #endif

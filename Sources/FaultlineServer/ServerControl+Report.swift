@@ -16,7 +16,11 @@ extension ServerControl {
         let journal = self.recorder.journal
         let entries = journal.entries()
         let dropped = journal.droppedCount
-        let verdict = ExpectationEvaluator.evaluate(engine.scenario.expectations, journal: entries, droppedEntries: dropped)
+        let verdict = ExpectationEvaluator.evaluate(
+            engine.scenario.expectations,
+            journal: entries,
+            droppedEntries: dropped
+        )
         return RunReport(
             journal: entries,
             verdict: verdict,

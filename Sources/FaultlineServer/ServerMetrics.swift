@@ -39,7 +39,8 @@ public final class ServerMetrics: Sendable {
         let rule = entry.rule ?? "none"
         let status = entry.status
         let outcome = entry.outcome.rawValue
-        self.counter(CounterKey(label: "faultline_requests_total", first: rule, second: String(status), third: outcome)) {
+        self.counter(CounterKey(label: "faultline_requests_total", first: rule, second: String(status), third: outcome))
+        {
             [("rule", rule), ("status", String(status)), ("outcome", outcome)]
         }.increment()
         if let fault = entry.fault {

@@ -4,7 +4,9 @@ import Foundation
 enum CAFile {
     /// A fresh path in the system's temporary folder.
     static func defaultPath() -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-\(ProcessInfo.processInfo.processIdentifier)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-\(ProcessInfo.processInfo.processIdentifier)"
+        )
         return folder.appendingPathComponent("ca.pem").path
     }
 

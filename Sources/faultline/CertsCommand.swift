@@ -8,7 +8,8 @@ import Foundation
 struct CertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
-        abstract: "Write a test CA, a server and a client certificate, and one certificate per TLS fault, as PEM files.",
+        abstract:
+            "Write a test CA, a server and a client certificate, and one certificate per TLS fault, as PEM files.",
         discussion: """
             Writes ca.pem, ca.key, server.pem, server.key, client.pem, client.key (CN=client, signed by the CA) \
             and server-FAULT.pem/.key for each TLS fault.
@@ -39,7 +40,10 @@ struct CertsCommand: ParsableCommand {
             files += [("client.pem", client.certificatePEM), ("client.key", client.keyPEM)]
             for fault in TLSFault.allCases {
                 let issued = try authority.issueCertificate(for: fault, hosts: self.hosts)
-                files += [("server-\(fault.rawValue).pem", issued.certificatePEM), ("server-\(fault.rawValue).key", issued.keyPEM)]
+                files += [
+                    ("server-\(fault.rawValue).pem", issued.certificatePEM),
+                    ("server-\(fault.rawValue).key", issued.keyPEM),
+                ]
             }
             for (name, contents) in files {
                 let url = folder.appendingPathComponent(name)

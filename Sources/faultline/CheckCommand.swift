@@ -10,7 +10,10 @@ struct CheckCommand: ParsableCommand {
         discussion: "Errors print as FILE:LINE:COLUMN: error: MESSAGE. Exits 1 when any file has an error."
     )
 
-    @Argument(help: "Scenario files to check; a folder checks the .yaml and .yml files in it.", completion: .file(extensions: ["yaml", "yml"]))
+    @Argument(
+        help: "Scenario files to check; a folder checks the .yaml and .yml files in it.",
+        completion: .file(extensions: ["yaml", "yml"])
+    )
     var files: [String]
 
     func run() throws {

@@ -77,7 +77,9 @@ struct ControlClient {
         case .success(let answer):
             return answer
         case .failure(let error):
-            throw ControlError.unreachable("cannot reach the Faultline server at \(self.baseURL): \(Self.describe(error))")
+            throw ControlError.unreachable(
+                "cannot reach the Faultline server at \(self.baseURL): \(Self.describe(error))"
+            )
         }
     }
 
@@ -110,7 +112,9 @@ struct ControlClient {
                     "the server's control API needs its admin token (401); give it with --admin-token or FAULTLINE_ADMIN_TOKEN"
                 )
             }
-            throw ControlError.refused("the server refused the admin token (401): it is not the one faultline serve was given")
+            throw ControlError.refused(
+                "the server refused the admin token (401): it is not the one faultline serve was given"
+            )
         case 403:
             throw ControlError.refused(
                 "the server refused (403): \(answer.errorMessage). Start it with --admin-token to reach it from another machine."
@@ -118,7 +122,9 @@ struct ControlClient {
         case 404 where notFound != nil:
             throw ControlError.refused(notFound?(answer) ?? answer.errorMessage)
         default:
-            throw ControlError.refused("the server answered \(answer.status) to \(method) /__faultline/\(endpoint): \(answer.errorMessage)")
+            throw ControlError.refused(
+                "the server answered \(answer.status) to \(method) /__faultline/\(endpoint): \(answer.errorMessage)"
+            )
         }
     }
 

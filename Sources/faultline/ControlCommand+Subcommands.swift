@@ -6,6 +6,7 @@ extension ControlCommand {
     /// `faultline ctl health`: the server's health as JSON; exits 0 when it answers.
     struct Health: ControlSubcommand {
         static let configuration = CommandConfiguration(
+            commandName: "health",
             abstract: "Print the server's health as JSON (rules, seed, journalDropped); exit 0 when it answers."
         )
 
@@ -19,7 +20,10 @@ extension ControlCommand {
 
     /// `faultline ctl enable NAME`: switches the rules called NAME on.
     struct Enable: ControlSubcommand {
-        static let configuration = CommandConfiguration(abstract: "Switch on the rules called NAME (an outage on demand).")
+        static let configuration = CommandConfiguration(
+            commandName: "enable",
+            abstract: "Switch on the rules called NAME (an outage on demand)."
+        )
 
         @OptionGroup var connection: ControlOptions
 
@@ -33,7 +37,10 @@ extension ControlCommand {
 
     /// `faultline ctl disable NAME`: switches the rules called NAME off.
     struct Disable: ControlSubcommand {
-        static let configuration = CommandConfiguration(abstract: "Switch off the rules called NAME.")
+        static let configuration = CommandConfiguration(
+            commandName: "disable",
+            abstract: "Switch off the rules called NAME."
+        )
 
         @OptionGroup var connection: ControlOptions
 
@@ -62,6 +69,7 @@ extension ControlCommand {
     /// `faultline ctl reset`: counters, sequences, windows, rate limits and the journal back to the start.
     struct Reset: ControlSubcommand {
         static let configuration = CommandConfiguration(
+            commandName: "reset",
             abstract: "Start over: times, after, sequences, windows, rate limits and the journal back to the start."
         )
 
@@ -75,7 +83,10 @@ extension ControlCommand {
 
     /// `faultline ctl journal`: the journal as a JSON array, oldest first.
     struct Journal: ControlSubcommand {
-        static let configuration = CommandConfiguration(abstract: "Print the journal as a JSON array, oldest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "journal",
+            abstract: "Print the journal as a JSON array, oldest first."
+        )
 
         @OptionGroup var connection: ControlOptions
 
@@ -103,6 +114,7 @@ extension ControlCommand {
     /// `faultline ctl expectations`: the verdict so far; exits 1 when an expectation is not met.
     struct Expectations: ControlSubcommand {
         static let configuration = CommandConfiguration(
+            commandName: "expectations",
             abstract: "Print the verdict on the client so far; exit 1 when an expectation is not met."
         )
 
@@ -131,6 +143,7 @@ extension ControlCommand {
     /// serving.
     struct Load: ControlSubcommand {
         static let configuration = CommandConfiguration(
+            commandName: "load",
             abstract: "Load a new scenario into the running server ('-' reads standard input).",
             discussion: """
                 The server checks it first: a bad scenario is refused with its FILE:LINE:COLUMN errors and the old \
@@ -153,7 +166,9 @@ extension ControlCommand {
                 guard FileManager.default.fileExists(atPath: self.file, isDirectory: &isFolder) else {
                     throw ControlError.usage("\(self.file) does not exist")
                 }
-                guard !isFolder.boolValue else { throw ControlError.usage("\(self.file) is a folder, not a scenario file") }
+                guard !isFolder.boolValue else {
+                    throw ControlError.usage("\(self.file) is a folder, not a scenario file")
+                }
                 guard let contents = FileManager.default.contents(atPath: self.file) else {
                     throw ControlError.usage("\(self.file) cannot be read")
                 }
@@ -175,7 +190,9 @@ extension ControlCommand {
                 throw ControlError.refused("the server refused \(name); it keeps serving the scenario it had")
             default:
                 _ = try client.check(answer, .PUT, "scenario")
-                throw ControlError.refused("the server answered \(answer.status) to the new scenario: \(answer.errorMessage)")
+                throw ControlError.refused(
+                    "the server answered \(answer.status) to the new scenario: \(answer.errorMessage)"
+                )
             }
         }
     }
@@ -183,6 +200,7 @@ extension ControlCommand {
     /// `faultline ctl report --out FILE`: the run so far as a self-contained HTML page.
     struct Report: ControlSubcommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Write the run so far as one self-contained HTML page: the verdict, a timeline, the journal."
         )
 

@@ -21,27 +21,41 @@ struct ControlCommand: AsyncParsableCommand {
 
 /// Where the server is and how to get in; given before or after the subcommand's name.
 struct ControlOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The server's base URL (default: $FAULTLINE_URL, else http://127.0.0.1:8080).", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "The server's base URL (default: $FAULTLINE_URL, else http://127.0.0.1:8080).",
+            valueName: "url"
+        )
+    )
     var url: String?
 
     @Option(
         name: .customLong("admin-token"),
-        help: ArgumentHelp("The token faultline serve was given with --admin-token (default: $FAULTLINE_ADMIN_TOKEN).", valueName: "token")
+        help: ArgumentHelp(
+            "The token faultline serve was given with --admin-token (default: $FAULTLINE_ADMIN_TOKEN).",
+            valueName: "token"
+        )
     )
     var adminToken: String?
 
     @Option(
         name: .customLong("ca-file"),
-        help: ArgumentHelp("A CA certificate (PEM) to trust for an https URL (default: $FAULTLINE_CA_FILE).", valueName: "file")
+        help: ArgumentHelp(
+            "A CA certificate (PEM) to trust for an https URL (default: $FAULTLINE_CA_FILE).",
+            valueName: "file"
+        )
     )
     var caFile: String?
 
     /// The client for these options, reading the environment for what the command line leaves out.
-    func makeClient(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ControlError) -> ControlClient {
+    func makeClient(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ControlError) -> ControlClient {
         var base = self.url ?? environment["FAULTLINE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
         while base.hasSuffix("/") { base.removeLast() }
         if base.hasSuffix("/__faultline") { base.removeLast("/__faultline".count) }
-        guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil
+        guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
         else {
             throw ControlError.usage("'\(base)' is not a server URL; give one such as http://127.0.0.1:8080")
         }

@@ -7,7 +7,10 @@ struct Faultline: AsyncParsableCommand {
     /// Lets `--access-log` stand alone (standard output), as `--access-log [FILE]` promises, before the parser sees
     /// the arguments.
     static func main() async {
-        var arguments = OptionalValueArguments.normalize(Array(CommandLine.arguments.dropFirst()), options: ["--access-log"])
+        var arguments = OptionalValueArguments.normalize(
+            Array(CommandLine.arguments.dropFirst()),
+            options: ["--access-log"]
+        )
         if arguments.first == "run", let terminator = arguments.firstIndex(of: "--") {
             RunCommand.commandAfterTerminator = Array(arguments[(terminator + 1)...])
             arguments = Array(arguments[..<terminator])
@@ -29,7 +32,8 @@ struct Faultline: AsyncParsableCommand {
         abstract: "A mock HTTP server for testing how HTTP clients survive bad networks and bad servers.",
         version: FaultlineVersion.current,
         subcommands: [
-            ServeCommand.self, RunCommand.self, RecordCommand.self, CheckCommand.self, ControlCommand.self, CertsCommand.self,
+            ServeCommand.self, RunCommand.self, RecordCommand.self, CheckCommand.self, ControlCommand.self,
+            CertsCommand.self,
             DefaultScenarioCommand.self,
         ]
     )

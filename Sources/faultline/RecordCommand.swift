@@ -24,17 +24,24 @@ struct RecordCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The scenario file to write (its body files go to a folder beside it).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The scenario file to write (its body files go to a folder beside it).", valueName: "file")
+    )
     var out: String
 
-    @Flag(name: .customLong("keep-secrets"), help: "Write Authorization, Cookie, Set-Cookie and Proxy-Authorization values as they were.")
+    @Flag(
+        name: .customLong("keep-secrets"),
+        help: "Write Authorization, Cookie, Set-Cookie and Proxy-Authorization values as they were."
+    )
     var keepSecrets = false
 
     @OptionGroup var options: ServeOptions
 
     func validate() throws {
         guard self.options.upstream != nil else {
-            throw ValidationError("Give the service to record with --upstream URL, such as --upstream https://api.example.com.")
+            throw ValidationError(
+                "Give the service to record with --upstream URL, such as --upstream https://api.example.com."
+            )
         }
         let folder = Self.absolute(self.out).deletingLastPathComponent().path
         var isFolder: ObjCBool = false
@@ -45,11 +52,14 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = TerminationSignal()
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-record-\(UUID().uuidString)")
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-record-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: temporary) }
         let recording = UpstreamRecording(temporaryFolder: temporary.path)
-        let session = try await ServerSession(files: [], options: self.options, freePorts: false, recording: recording) { line in
+        let session = try await ServerSession(files: [], options: self.options, freePorts: false, recording: recording)
+        { line in
             Console.output(line)
         }
         let signal = await signals.wait()
@@ -58,8 +68,10 @@ struct RecordCommand: AsyncParsableCommand {
         let exchanges = recording.recorded()
         do {
             let written = try self.write(exchanges)
-            Console.output("faultline recorded \(exchanges.count) exchange\(exchanges.count == 1 ? "" : "s") as \(written.ruleCount) rule\(written.ruleCount == 1 ? "" : "s") in \(self.out)"
-                + (written.attachments.isEmpty ? "" : " (bodies in \(written.bodiesFolder)/)"))
+            Console.output(
+                "faultline recorded \(exchanges.count) exchange\(exchanges.count == 1 ? "" : "s") as \(written.ruleCount) rule\(written.ruleCount == 1 ? "" : "s") in \(self.out)"
+                    + (written.attachments.isEmpty ? "" : " (bodies in \(written.bodiesFolder)/)")
+            )
         } catch {
             Console.error("faultline: cannot write \(self.out): \(error.localizedDescription)")
             throw ExitCode(1)
@@ -67,7 +79,9 @@ struct RecordCommand: AsyncParsableCommand {
     }
 
     /// Writes the scenario and its body files.
-    private func write(_ exchanges: [RecordedExchange]) throws -> (ruleCount: Int, attachments: [RecordedScenario.Attachment], bodiesFolder: String) {
+    private func write(
+        _ exchanges: [RecordedExchange]
+    ) throws -> (ruleCount: Int, attachments: [RecordedScenario.Attachment], bodiesFolder: String) {
         let file = Self.absolute(self.out)
         let bodiesFolder = file.deletingPathExtension().lastPathComponent + "-bodies"
         let scenario = RecordedScenario.make(
@@ -81,7 +95,10 @@ struct RecordCommand: AsyncParsableCommand {
     }
 
     private static func absolute(_ path: String) -> URL {
-        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
-            .standardizedFileURL
+        URL(
+            fileURLWithPath: path,
+            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        )
+        .standardizedFileURL
     }
 }

@@ -30,12 +30,18 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Scenario files; the built-in scenario when none is given.", completion: .file(extensions: ["yaml", "yml"]))
+    @Argument(
+        help: "Scenario files; the built-in scenario when none is given.",
+        completion: .file(extensions: ["yaml", "yml"])
+    )
     var files: [String] = []
 
     @OptionGroup var options: ServeOptions
 
-    @Flag(name: .customLong("keep-ports"), help: "Keep the scenario's and the command line's ports instead of free ones.")
+    @Flag(
+        name: .customLong("keep-ports"),
+        help: "Keep the scenario's and the command line's ports instead of free ones."
+    )
     var keepPorts = false
 
     /// The command after `--`. swift-argument-parser cannot take two lists of positional arguments, so `main` splits
@@ -46,7 +52,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if self.command.isEmpty {
-            throw ValidationError("Give the command to run after --, such as: faultline run scenario.yaml -- swift test")
+            throw ValidationError(
+                "Give the command to run after --, such as: faultline run scenario.yaml -- swift test"
+            )
         }
     }
 
@@ -88,7 +96,11 @@ struct RunCommand: AsyncParsableCommand {
 /// Runs the command under test with the terminal's standard streams, passing SIGINT and SIGTERM on to it.
 enum ChildProcess {
     /// The command's exit status, or 128 + the signal that ended it, as a shell reports it.
-    static func run(_ command: [String], environment: [String: String], signals: TerminationSignal) async throws -> Int32 {
+    static func run(
+        _ command: [String],
+        environment: [String: String],
+        signals: TerminationSignal
+    ) async throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command

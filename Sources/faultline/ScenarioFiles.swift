@@ -27,13 +27,20 @@ enum ScenarioFiles {
     static func tryLoad(_ files: [String]) -> Result<Loaded, ScenarioError> {
         do {
             if files.isEmpty {
-                return .success(Loaded(scenario: try DefaultScenario.load(), source: ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: nil)))
+                return .success(
+                    Loaded(
+                        scenario: try DefaultScenario.load(),
+                        source: ServerControl.Source(yaml: DefaultScenario.yaml, baseDirectory: nil)
+                    )
+                )
             }
             let scenario = try ScenarioLoader.load(files: files)
             let texts = files.map { file in (file, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "") }
             let yaml = texts.count == 1 ? texts[0].1 : texts.map { "# \($0.0)\n\($0.1)" }.joined(separator: "---\n")
             let directory = URL(fileURLWithPath: files[0]).deletingLastPathComponent().path
-            return .success(Loaded(scenario: scenario, source: ServerControl.Source(yaml: yaml, baseDirectory: directory)))
+            return .success(
+                Loaded(scenario: scenario, source: ServerControl.Source(yaml: yaml, baseDirectory: directory))
+            )
         } catch {
             return .failure(error)
         }

@@ -22,7 +22,9 @@ final class ScenarioWatcher: Sendable {
                 switch ScenarioFiles.tryLoad(files) {
                 case .success(let loaded):
                     control.replace(with: loaded.scenario, source: loaded.source)
-                    Console.error("faultline: reloaded \(files.joined(separator: ", ")) (\(loaded.scenario.rules.count) rule\(loaded.scenario.rules.count == 1 ? "" : "s"))")
+                    Console.error(
+                        "faultline: reloaded \(files.joined(separator: ", ")) (\(loaded.scenario.rules.count) rule\(loaded.scenario.rules.count == 1 ? "" : "s"))"
+                    )
                 case .failure(let error):
                     Console.error(error.description)
                     Console.error("faultline: the edit has errors; the previous rules keep serving")

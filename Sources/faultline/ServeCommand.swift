@@ -20,7 +20,10 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Scenario files; their rules are tried in the order given.", completion: .file(extensions: ["yaml", "yml"]))
+    @Argument(
+        help: "Scenario files; their rules are tried in the order given.",
+        completion: .file(extensions: ["yaml", "yml"])
+    )
     var files: [String] = []
 
     @OptionGroup var options: ServeOptions
@@ -33,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = TerminationSignal()
-        let session = try await ServerSession(files: self.files, options: self.options, freePorts: self.freePorts) { line in
+        let session = try await ServerSession(files: self.files, options: self.options, freePorts: self.freePorts) {
+            line in
             Console.output(line)
         }
         let signal = await signals.wait()
@@ -58,7 +62,8 @@ struct ServeOptions: ParsableArguments {
 
     @Flag(
         name: .customLong("http2"),
-        help: "Speak HTTP/2 on every listener that does not set http2 itself: h2 by ALPN on TLS, prior knowledge and Upgrade: h2c in plaintext."
+        help:
+            "Speak HTTP/2 on every listener that does not set http2 itself: h2 by ALPN on TLS, prior knowledge and Upgrade: h2c in plaintext."
     )
     var http2 = false
 
@@ -68,7 +73,10 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "The PEM private key for --cert.")
     var key: String?
 
-    @Option(name: .customLong("ca-out"), help: "Where to write the generated test CA's certificate (default: a temporary folder).")
+    @Option(
+        name: .customLong("ca-out"),
+        help: "Where to write the generated test CA's certificate (default: a temporary folder)."
+    )
     var caOut: String?
 
     @Option(name: .customLong("port-file"), help: "Write the real port of each listener, one per line, to this file.")
@@ -83,10 +91,16 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("max-uri-length"), help: "The longest request target (414 beyond), such as 8KiB.")
     var maxURILength: String?
 
-    @Option(name: .customLong("max-header-size"), help: "The largest request header section (431 beyond), such as 64KiB.")
+    @Option(
+        name: .customLong("max-header-size"),
+        help: "The largest request header section (431 beyond), such as 64KiB."
+    )
     var maxHeaderSize: String?
 
-    @Option(name: .customLong("request-timeout"), help: "How long a request head may take to arrive (408 beyond), such as 30s.")
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "How long a request head may take to arrive (408 beyond), such as 30s."
+    )
     var requestTimeout: String?
 
     @Option(help: "Append every exchange to this file as a JSON line as it ends.")
@@ -143,7 +157,10 @@ struct ServeOptions: ParsableArguments {
     )
     var upstream: String?
 
-    @Option(name: .customLong("upstream-ca"), help: "With --upstream: the PEM file of the CA that signs the upstream's certificate.")
+    @Option(
+        name: .customLong("upstream-ca"),
+        help: "With --upstream: the PEM file of the CA that signs the upstream's certificate."
+    )
     var upstreamCA: String?
 
     @Flag(name: .customLong("upstream-insecure"), help: "With --upstream: do not check the upstream's certificate.")
@@ -183,7 +200,10 @@ struct ServeOptions: ParsableArguments {
         if DurationSyntax.parse(self.gracePeriod) == nil {
             throw ValidationError("--grace-period takes a duration with a unit, such as 10s or 500ms.")
         }
-        for (flag, value) in [("--max-body-size", self.maxBodySize), ("--max-uri-length", self.maxURILength), ("--max-header-size", self.maxHeaderSize)] {
+        for (flag, value) in [
+            ("--max-body-size", self.maxBodySize), ("--max-uri-length", self.maxURILength),
+            ("--max-header-size", self.maxHeaderSize),
+        ] {
             if let value, ByteCount.parse(value) == nil {
                 throw ValidationError("\(flag) takes a size such as 512, 16KiB or 10MiB.")
             }
@@ -221,9 +241,14 @@ struct ServeOptions: ParsableArguments {
             throw ValidationError("--upstream-ca and --upstream-insecure apply to an https:// upstream.")
         }
         if let upstreamCA {
-            if self.upstreamInsecure { throw ValidationError("--upstream-ca and --upstream-insecure exclude each other.") }
-            let path = URL(fileURLWithPath: upstreamCA, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
-                .standardizedFileURL.path
+            if self.upstreamInsecure {
+                throw ValidationError("--upstream-ca and --upstream-insecure exclude each other.")
+            }
+            let path = URL(
+                fileURLWithPath: upstreamCA,
+                relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+            )
+            .standardizedFileURL.path
             if let problem = CertificateFiles.problemWithCA(path) { throw ValidationError(problem) }
             spec.trust = .certificateAuthority(file: path)
         } else if self.upstreamInsecure {
@@ -289,7 +314,10 @@ struct ServeOptions: ParsableArguments {
     /// The journal and the log files the options ask for.
     func makeRecorder() throws -> ServerRecorder {
         ServerRecorder(
-            journal: Journal(capacity: self.journalSize, memoryLimit: Int(clamping: ByteCount.parse(self.journalMemory) ?? Int64(Journal.defaultMemoryLimit))),
+            journal: Journal(
+                capacity: self.journalSize,
+                memoryLimit: Int(clamping: ByteCount.parse(self.journalMemory) ?? Int64(Journal.defaultMemoryLimit))
+            ),
             journalFile: try self.journal.map { try Self.openWriter($0, format: .json) },
             accessLog: try self.accessLog.map { try Self.openWriter($0, format: .accessLog) }
         )

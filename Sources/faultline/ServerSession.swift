@@ -28,11 +28,18 @@ final class ServerSession {
         self.options = options
         let lastRule = try options.passThroughRule()
         // In front of an upstream with no scenario file, only the upstream answers (not the built-in scenario).
-        let loaded = lastRule != nil && files.isEmpty
-            ? ScenarioFiles.Loaded(scenario: Scenario(), source: ServerControl.Source(yaml: "version: 1\nrules: []\n", baseDirectory: nil))
+        let loaded =
+            lastRule != nil && files.isEmpty
+            ? ScenarioFiles.Loaded(
+                scenario: Scenario(),
+                source: ServerControl.Source(yaml: "version: 1\nrules: []\n", baseDirectory: nil)
+            )
             : try ScenarioFiles.load(files)
         let logger = options.makeLogger()
-        let engine = RuleEngine(scenario: lastRule.map { loaded.scenario.appending($0) } ?? loaded.scenario, seed: options.seed)
+        let engine = RuleEngine(
+            scenario: lastRule.map { loaded.scenario.appending($0) } ?? loaded.scenario,
+            seed: options.seed
+        )
         let recorder: ServerRecorder
         do {
             recorder = try options.makeRecorder()
@@ -91,7 +98,9 @@ final class ServerSession {
         }
         // Said once the server runs: a run that never started has nothing to replay.
         if engine.usesRandomness, engine.seedWasDrawn {
-            Console.error("faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))")
+            Console.error(
+                "faultline: no seed was given; using seed \(engine.seed) (replay this run with --seed \(engine.seed))"
+            )
         }
         self.caFile = caFile
         if let portFile = options.portFile {

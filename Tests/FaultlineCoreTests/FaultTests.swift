@@ -28,7 +28,12 @@ struct FaultTests {
         let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].map { path in
             engine.decide(request("/\(path)")).response.fault?.name ?? ""
         }
-        #expect(names == ["drop", "reset", "hang", "hang", "truncate", "resetAfter", "garbage", "bad-chunk", "bad-status", "slowHeaders"])
+        #expect(
+            names == [
+                "drop", "reset", "hang", "hang", "truncate", "resetAfter", "garbage", "bad-chunk", "bad-status",
+                "slowHeaders",
+            ]
+        )
     }
 
     @Test func reportsBadFaultsAndTimings() {
@@ -80,8 +85,10 @@ struct FaultTests {
         )
         let labels = (0..<7).map { _ in engine.decide(request("/x")).ruleLabel ?? "" }
         #expect(labels == ["ok", "ok", "flaky", "flaky", "flaky", "ok", "ok"])
-        let text = try FaultlineCoreTests.engine("version: 1\nrules:\n  - {name: late, path: /x, after: {requests: 1}}\n")
-            .decide(request("/x")).bodyText
+        let text = try FaultlineCoreTests.engine(
+            "version: 1\nrules:\n  - {name: late, path: /x, after: {requests: 1}}\n"
+        )
+        .decide(request("/x")).bodyText
         #expect(text.contains("- late (s.yaml:3:5): it matches but steps aside for the first 1 request\n"))
     }
 
@@ -103,8 +110,13 @@ struct FaultTests {
         engine.reset(now: start + .seconds(100))
         #expect(status(at: 105) == 200)
         #expect(status(at: 110) == 503)
-        let open = try FaultlineCoreTests.engine("version: 1\nrules:\n  - {path: /x, active: {after: 1m}, status: 503}\n")
-        #expect(open.decide(request("/x"), now: .now + .seconds(3600)).response.status == 503, "no 'for': open to the end")
+        let open = try FaultlineCoreTests.engine(
+            "version: 1\nrules:\n  - {path: /x, active: {after: 1m}, status: 503}\n"
+        )
+        #expect(
+            open.decide(request("/x"), now: .now + .seconds(3600)).response.status == 503,
+            "no 'for': open to the end"
+        )
     }
 
     @Test func everyRandomChoiceRepeatsWithTheSeed() throws {
@@ -159,13 +171,21 @@ struct FaultTests {
         #expect(truncated.headers.first(named: "Content-Length") == "10", "the true length is promised")
         #expect(truncated.cut == ResponsePlan.Cut(after: 4, reset: false))
         #expect(truncated.closeAfter)
-        #expect(try self.plan("version: 1\nrules:\n  - {path: /x, body: '0123456789', fault: {resetAfter: 40}}\n").cut == ResponsePlan.Cut(after: 10, reset: true))
-        guard case .raw(let garbage) = try self.plan("version: 1\nrules:\n  - {path: /x, fault: garbage}\n").action else {
+        #expect(
+            try self.plan("version: 1\nrules:\n  - {path: /x, body: '0123456789', fault: {resetAfter: 40}}\n").cut
+                == ResponsePlan.Cut(after: 10, reset: true)
+        )
+        guard case .raw(let garbage) = try self.plan("version: 1\nrules:\n  - {path: /x, fault: garbage}\n").action
+        else {
             Issue.record("garbage is raw bytes")
             return
         }
         #expect((64...1024).contains(garbage.count))
-        guard case .raw(let badChunk) = try self.plan("version: 1\nrules:\n  - {path: /x, body: hello, fault: bad-chunk}\n").action else {
+        guard
+            case .raw(let badChunk) = try self.plan(
+                "version: 1\nrules:\n  - {path: /x, body: hello, fault: bad-chunk}\n"
+            ).action
+        else {
             Issue.record("bad-chunk is raw bytes")
             return
         }
@@ -181,11 +201,15 @@ struct FaultTests {
         }
         #expect(String(decoding: statusBytes, as: UTF8.self).hasPrefix("HTTP/1.1 OK 200\r\nDate: D\r\n"))
         #expect(badStatus.status == 499)
-        #expect(try self.plan("version: 1\nrules:\n  - {path: /x, fault: {slowHeaders: 2s}}\n").slowHeaders == .seconds(2))
+        #expect(
+            try self.plan("version: 1\nrules:\n  - {path: /x, fault: {slowHeaders: 2s}}\n").slowHeaders == .seconds(2)
+        )
     }
 
     @Test func plansBodyTiming() throws {
-        let paced = try self.plan("version: 1\nrules:\n  - {path: /x, bodySize: 10KiB, throttle: 2KiB/s, bodyDelay: 1s}\n")
+        let paced = try self.plan(
+            "version: 1\nrules:\n  - {path: /x, bodySize: 10KiB, throttle: 2KiB/s, bodyDelay: 1s}\n"
+        )
         #expect(paced.bytesPerSecond == 2048)
         #expect(paced.bodyDelay == .seconds(1))
         let spread = try self.plan("version: 1\nrules:\n  - {path: /x, bodySize: 100, throttle: {over: 4s}}\n")
@@ -194,7 +218,10 @@ struct FaultTests {
         #expect(chunked.chunkSize == 2)
         #expect(chunked.headers.first(named: "Transfer-Encoding") == "chunked")
         #expect(!chunked.headers.contains(named: "Content-Length"))
-        let head = try self.plan("version: 1\nrules:\n  - {path: /x, body: hello, chunked: true, throttle: 1B/s}\n", method: "HEAD")
+        let head = try self.plan(
+            "version: 1\nrules:\n  - {path: /x, body: hello, chunked: true, throttle: 1B/s}\n",
+            method: "HEAD"
+        )
         #expect(head.bytesPerSecond == nil, "no body, nothing to pace")
     }
 }
@@ -203,11 +230,26 @@ struct FaultTests {
 struct JournalTests {
     func entry(_ rule: String?, status: Int = 200) -> JournalEntry {
         JournalEntry(
-            connection: 1, listener: "127.0.0.1:8080", client: "127.0.0.1", receivedAt: 1_795_000_000.25,
-            method: "GET", target: "/a?b=1", path: "/a", version: "HTTP/1.1",
+            connection: 1,
+            listener: "127.0.0.1:8080",
+            client: "127.0.0.1",
+            receivedAt: 1_795_000_000.25,
+            method: "GET",
+            target: "/a?b=1",
+            path: "/a",
+            version: "HTTP/1.1",
             headers: [HeaderField("User-Agent", "curl/8"), HeaderField("Referer", "http://x/\"y\"")],
-            bodyBytes: 0, rule: rule, step: nil, status: status, responseHeaders: [HeaderField("Content-Length", "2")],
-            fault: nil, outcome: .completed, bytesSent: 80, bodyBytesSent: 2, firstByteMs: 1.5, totalMs: 2.25
+            bodyBytes: 0,
+            rule: rule,
+            step: nil,
+            status: status,
+            responseHeaders: [HeaderField("Content-Length", "2")],
+            fault: nil,
+            outcome: .completed,
+            bytesSent: 80,
+            bodyBytesSent: 2,
+            firstByteMs: 1.5,
+            totalMs: 2.25
         )
     }
 

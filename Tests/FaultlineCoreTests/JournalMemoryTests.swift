@@ -6,12 +6,31 @@ import Testing
 /// read out in bounded pieces (docs/security.md, "Limits and timeouts").
 @Suite("The journal's memory")
 struct JournalMemoryTests {
-    func entry(headers: [HeaderField] = [HeaderField("User-Agent", "curl/8")], target: String = "/a?b=1") -> JournalEntry {
+    func entry(
+        headers: [HeaderField] = [HeaderField("User-Agent", "curl/8")],
+        target: String = "/a?b=1"
+    ) -> JournalEntry {
         JournalEntry(
-            connection: 1, listener: "127.0.0.1:8080", client: "127.0.0.1", receivedAt: 1_795_000_000.25,
-            method: "GET", target: target, path: "/a", version: "HTTP/1.1", headers: headers,
-            bodyBytes: 0, rule: "r", step: nil, status: 200, responseHeaders: [HeaderField("Content-Length", "2")],
-            fault: nil, outcome: .completed, bytesSent: 80, bodyBytesSent: 2, firstByteMs: 1.5, totalMs: 2.25
+            connection: 1,
+            listener: "127.0.0.1:8080",
+            client: "127.0.0.1",
+            receivedAt: 1_795_000_000.25,
+            method: "GET",
+            target: target,
+            path: "/a",
+            version: "HTTP/1.1",
+            headers: headers,
+            bodyBytes: 0,
+            rule: "r",
+            step: nil,
+            status: 200,
+            responseHeaders: [HeaderField("Content-Length", "2")],
+            fault: nil,
+            outcome: .completed,
+            bytesSent: 80,
+            bodyBytesSent: 2,
+            firstByteMs: 1.5,
+            totalMs: 2.25
         )
     }
 
@@ -46,7 +65,9 @@ struct JournalMemoryTests {
         var text = 0
         for part in ["127.0.0.1:8080", "127.0.0.1", "GET", "/a?b=1", "/a", "HTTP/1.1", "r"] { text += part.utf8.count }
         text += "User-Agent".utf8.count + "curl/8".utf8.count + "Content-Length".utf8.count + "2".utf8.count
-        #expect(entry.estimatedBytes == JournalEntry.fixedOverheadBytes + 2 * JournalEntry.perHeaderOverheadBytes + text)
+        #expect(
+            entry.estimatedBytes == JournalEntry.fixedOverheadBytes + 2 * JournalEntry.perHeaderOverheadBytes + text
+        )
         // At least what the entry's own fields take inline.
         #expect(entry.estimatedBytes > MemoryLayout<JournalEntry>.size)
     }
@@ -84,7 +105,9 @@ struct JournalMemoryTests {
             HeaderField("Accept", "*/*"),  // left out
         ]
         let kept = journal.record(self.entry(headers: headers))
-        #expect(kept.headers == [HeaderField("Host", "example"), HeaderField("Cookie", String(repeating: "a", count: 83))])
+        #expect(
+            kept.headers == [HeaderField("Host", "example"), HeaderField("Cookie", String(repeating: "a", count: 83))]
+        )
         #expect(kept.headersTruncated == 11 + 206 + 9 - 100)
         #expect(kept.json.contains(#","headersTruncated":126,"bodyBytes":0,"#))
         #expect(journal.entries()[0].headers == kept.headers, "stored cut")

@@ -76,7 +76,9 @@ struct NewcomerErrorTests {
     @Test func aColonInAValueSaysToQuoteIt() {
         #expect(
             problems("version: 1\nrules:\n  - path: /x\n    body: note: this\n")
-                == ["4:15: This line has a ': ' where YAML does not allow a new mapping; if it is part of a value, put the value in quotes."]
+                == [
+                    "4:15: This line has a ': ' where YAML does not allow a new mapping; if it is part of a value, put the value in quotes."
+                ]
         )
     }
 
@@ -97,16 +99,22 @@ struct NewcomerErrorTests {
     @Test func aMappingBodySuggestsJSON() {
         #expect(
             problems("version: 1\nrules:\n  - path: /x\n    body: {id: 1}\n")
-                == ["4:11: 'body' takes text, found a mapping; for a JSON body written as YAML, use 'json:' instead of 'body:'."]
+                == [
+                    "4:11: 'body' takes text, found a mapping; for a JSON body written as YAML, use 'json:' instead of 'body:'."
+                ]
         )
         #expect(
             problems("version: 1\nrules:\n  - path: /x\n    body: [1, 2]\n")
-                == ["4:11: 'body' takes text, found a list; for a JSON body written as YAML, use 'json:' instead of 'body:'."]
+                == [
+                    "4:11: 'body' takes text, found a list; for a JSON body written as YAML, use 'json:' instead of 'body:'."
+                ]
         )
     }
 
     @Test func aFolderIsCalledAFolder() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-folder-\(UInt32.random(in: 0...UInt32.max))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-folder-\(UInt32.random(in: 0...UInt32.max))"
+        )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         do {

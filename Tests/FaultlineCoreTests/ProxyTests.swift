@@ -26,8 +26,14 @@ struct ProxyTests {
         #expect(based.authority == "api.example.com", "the default port is not written")
         #expect(based.url(for: "/orders?page=2") == "https://api.example.com/v1/orders?page=2")
         #expect(based.url(for: "/") == "https://api.example.com/v1/")
-        #expect(based.url(for: "http://front.test/x?y=1") == "https://api.example.com/v1/x?y=1", "absolute-form keeps path and query")
-        #expect(plain.url(for: "/a%20b/{c}?q=\"x y\"") == "http://127.0.0.1:8081/a%20b/%7Bc%7D?q=%22x%20y%22", "what was encoded stays, the rest is encoded")
+        #expect(
+            based.url(for: "http://front.test/x?y=1") == "https://api.example.com/v1/x?y=1",
+            "absolute-form keeps path and query"
+        )
+        #expect(
+            plain.url(for: "/a%20b/{c}?q=\"x y\"") == "http://127.0.0.1:8081/a%20b/%7Bc%7D?q=%22x%20y%22",
+            "what was encoded stays, the rest is encoded"
+        )
         #expect(plain.url(for: "*") == "http://127.0.0.1:8081/")
         let v6 = try self.upstream("http://[::1]:9000/base")
         #expect(v6.host == "::1")
@@ -54,13 +60,16 @@ struct ProxyTests {
         let request = [
             HeaderField("Host", "front.test"), HeaderField("Connection", "keep-alive, X-Trace"),
             HeaderField("X-Trace", "1"), HeaderField("Keep-Alive", "timeout=5"), HeaderField("TE", "trailers"),
-            HeaderField("Accept", "*/*"), HeaderField("Proxy-Authorization", "Basic eA=="), HeaderField("Upgrade", "h2c"),
-            HeaderField("Content-Length", "3"), HeaderField("Expect", "100-continue"), HeaderField("If-None-Match", "\"v1\""),
+            HeaderField("Accept", "*/*"), HeaderField("Proxy-Authorization", "Basic eA=="),
+            HeaderField("Upgrade", "h2c"),
+            HeaderField("Content-Length", "3"), HeaderField("Expect", "100-continue"),
+            HeaderField("If-None-Match", "\"v1\""),
             HeaderField("Range", "bytes=0-9"),
         ]
         #expect(
             ProxyHeaders.forRequest(request, upstream: url) == [
-                HeaderField("Host", "127.0.0.1:8081"), HeaderField("Accept", "*/*"), HeaderField("If-None-Match", "\"v1\""),
+                HeaderField("Host", "127.0.0.1:8081"), HeaderField("Accept", "*/*"),
+                HeaderField("If-None-Match", "\"v1\""),
                 HeaderField("Range", "bytes=0-9"),
             ]
         )
@@ -127,7 +136,11 @@ struct ProxyTests {
         #expect(chunked.headers == [HeaderField("Date", self.date), HeaderField("Transfer-Encoding", "chunked")])
         #expect(chunked.isChunked)
         #expect(chunked.upstreamBody == ResponsePlan.UpstreamBody(length: nil))
-        #expect(chunked.http1Steps == [.head(over: nil), .body(BodyWrite(chunked: true)), .finish(.completed(closeAfter: false))])
+        #expect(
+            chunked.http1Steps == [
+                .head(over: nil), .body(BodyWrite(chunked: true)), .finish(.completed(closeAfter: false)),
+            ]
+        )
         let old = self.plan(head, version: (1, 0))
         #expect(old.headers == [HeaderField("Date", self.date), HeaderField("Connection", "close")])
         #expect(!old.isChunked)
@@ -135,20 +148,33 @@ struct ProxyTests {
     }
 
     @Test func headAnd304KeepTheUpstreamsLengthAndSendNoBody() {
-        let head = UpstreamHead(status: 200, reason: "OK", headers: [HeaderField("Content-Length", "99"), HeaderField("ETag", "\"a\"")])
+        let head = UpstreamHead(
+            status: 200,
+            reason: "OK",
+            headers: [HeaderField("Content-Length", "99"), HeaderField("ETag", "\"a\"")]
+        )
         let forHead = self.plan(head, method: "HEAD")
         #expect(forHead.headers.first(named: "Content-Length") == "99")
         #expect(forHead.upstreamBody == nil)
         #expect(forHead.http1Steps == [.head(over: nil), .finish(.completed(closeAfter: false))])
-        let notModified = self.plan(UpstreamHead(status: 304, reason: "Not Modified", headers: [HeaderField("ETag", "\"a\"")]))
+        let notModified = self.plan(
+            UpstreamHead(status: 304, reason: "Not Modified", headers: [HeaderField("ETag", "\"a\"")])
+        )
         #expect(notModified.status == 304)
         #expect(notModified.headers == [HeaderField("Date", self.date), HeaderField("ETag", "\"a\"")])
         #expect(notModified.upstreamBody == nil)
     }
 
     @Test func theRulesHeadersDelaysPaceAndFaultApplyOnTop() {
-        let head = UpstreamHead(status: 200, reason: "OK", headers: [HeaderField("Content-Length", "5000"), HeaderField("Cache-Control", "max-age=60")])
-        var rule = ResolvedResponse(status: 200, headers: [HeaderField("Cache-Control", "no-store"), HeaderField("X-Faultline", "on")])
+        let head = UpstreamHead(
+            status: 200,
+            reason: "OK",
+            headers: [HeaderField("Content-Length", "5000"), HeaderField("Cache-Control", "max-age=60")]
+        )
+        var rule = ResolvedResponse(
+            status: 200,
+            headers: [HeaderField("Cache-Control", "no-store"), HeaderField("X-Faultline", "on")]
+        )
         rule.delay = .milliseconds(200)
         rule.bodyDelay = .seconds(1)
         rule.bytesPerSecond = 1024
@@ -172,7 +198,10 @@ struct ProxyTests {
         )
         var cutChunked = ResolvedResponse(status: 200)
         cutChunked.fault = .truncate(10)
-        #expect(self.plan(UpstreamHead(status: 200, reason: "OK", headers: []), rule: cutChunked).cut?.after == 10, "a body of unknown length is cut at N")
+        #expect(
+            self.plan(UpstreamHead(status: 200, reason: "OK", headers: []), rule: cutChunked).cut?.after == 10,
+            "a body of unknown length is cut at N"
+        )
         var dropped = ResolvedResponse(status: 200)
         dropped.fault = .drop
         #expect(self.plan(head, rule: dropped).http1Steps == [.finish(.dropped)])
@@ -190,7 +219,9 @@ struct ProxyTests {
             Issue.record("a text body")
             return
         }
-        #expect(String(decoding: bytes, as: UTF8.self) == "Faultline: upstream http://127.0.0.1:9: connection refused\n")
+        #expect(
+            String(decoding: bytes, as: UTF8.self) == "Faultline: upstream http://127.0.0.1:9: connection refused\n"
+        )
         #expect(response.headers == [HeaderField("Server", "faultline")])
     }
 
@@ -220,7 +251,8 @@ struct ProxyTests {
             """,
             directory: folder.path
         )
-        guard case .single(let a) = scenario.rules[0].response, case .sequence(let steps, _) = scenario.rules[1].response,
+        guard case .single(let a) = scenario.rules[0].response,
+            case .sequence(let steps, _) = scenario.rules[1].response,
             case .single(let c) = scenario.rules[2].response
         else {
             Issue.record("unexpected rule shapes")
@@ -228,10 +260,20 @@ struct ProxyTests {
         }
         #expect(a.proxy?.upstream.description == "https://api.example.com/v1")
         #expect(a.proxy?.timeout == .seconds(2))
-        #expect(a.proxy?.trust == .certificateAuthority(file: folder.appendingPathComponent("ca.pem").standardizedFileURL.path))
+        #expect(
+            a.proxy?.trust
+                == .certificateAuthority(file: folder.appendingPathComponent("ca.pem").standardizedFileURL.path)
+        )
         #expect(steps[0].proxy == nil)
         #expect(steps[1].proxy?.trust == ProxySpec.Trust.none)
-        #expect(c.proxy == ProxySpec(upstream: try self.upstream("http://127.0.0.1:8081"), timeout: .seconds(30), trust: .system))
+        #expect(
+            c.proxy
+                == ProxySpec(
+                    upstream: try self.upstream("http://127.0.0.1:8081"),
+                    timeout: .seconds(30),
+                    trust: .system
+                )
+        )
         #expect(RuleEngine(scenario: scenario).hasProxyRules)
         #expect(!RuleEngine(scenario: try load("version: 1\nrules: [{path: /x}]\n")).hasProxyRules)
     }
@@ -268,26 +310,52 @@ struct ProxyTests {
         var response = ResolvedResponse(status: 200)
         response.proxy = ProxySpec(upstream: try self.upstream("http://x"))
         response.fault = .drop
-        #expect(Decision(kind: .rule, response: response).earlyAnswer == .askForBody, "the upstream gets the body; the fault meets its answer")
+        #expect(
+            Decision(kind: .rule, response: response).earlyAnswer == .askForBody,
+            "the upstream gets the body; the fault meets its answer"
+        )
     }
 
     // MARK: - The journal
 
     @Test func theJournalsUpstreamFieldComesOnlyWithProxiedAnswers() {
         var entry = JournalEntry(
-            connection: 1, listener: "127.0.0.1:8080", client: "127.0.0.1:5000", receivedAt: 0, method: "GET", target: "/x",
-            path: "/x", version: "HTTP/1.1", headers: [], bodyBytes: 0, rule: "upstream", step: nil, status: 502,
-            responseHeaders: [], fault: nil, outcome: .completed, bytesSent: 10, bodyBytesSent: 5, firstByteMs: 1, totalMs: 2
+            connection: 1,
+            listener: "127.0.0.1:8080",
+            client: "127.0.0.1:5000",
+            receivedAt: 0,
+            method: "GET",
+            target: "/x",
+            path: "/x",
+            version: "HTTP/1.1",
+            headers: [],
+            bodyBytes: 0,
+            rule: "upstream",
+            step: nil,
+            status: 502,
+            responseHeaders: [],
+            fault: nil,
+            outcome: .completed,
+            bytesSent: 10,
+            bodyBytesSent: 5,
+            firstByteMs: 1,
+            totalMs: 2
         )
         #expect(entry.json.hasSuffix("\"firstByteMs\":1,\"totalMs\":2}"))
         entry.upstream = UpstreamOutcome(url: "http://127.0.0.1:9/x", status: nil, milliseconds: 1.5)
-        #expect(entry.json.hasSuffix("\"totalMs\":2,\"upstream\":{\"url\":\"http://127.0.0.1:9/x\",\"status\":null,\"ms\":1.5}}"))
+        #expect(
+            entry.json.hasSuffix(
+                "\"totalMs\":2,\"upstream\":{\"url\":\"http://127.0.0.1:9/x\",\"status\":null,\"ms\":1.5}}"
+            )
+        )
         entry.upstream?.status = 200
         #expect(entry.json.hasSuffix("\"upstream\":{\"url\":\"http://127.0.0.1:9/x\",\"status\":200,\"ms\":1.5}}"))
     }
 
     @Test func thePassThroughRuleComesLast() throws {
-        let scenario = try load("version: 1\ndefaults: {headers: {Server: faultline}}\nrules: [{path: /x, status: 503}]\n")
+        let scenario = try load(
+            "version: 1\ndefaults: {headers: {Server: faultline}}\nrules: [{path: /x, status: 503}]\n"
+        )
         let proxy = ProxySpec(upstream: try self.upstream("http://127.0.0.1:8081"))
         let served = scenario.appending(Rule.passThrough(to: proxy))
         #expect(served.rules.count == 2)

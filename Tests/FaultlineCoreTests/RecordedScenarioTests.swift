@@ -19,14 +19,22 @@ struct RecordedScenarioTests {
             path: request.path,
             query: request.query,
             status: status,
-            headers: headers + [HeaderField("Date", "Wed, 25 Nov 2026 10:00:00 GMT"), HeaderField("Content-Length", String(body.utf8.count))],
+            headers: headers + [
+                HeaderField("Date", "Wed, 25 Nov 2026 10:00:00 GMT"),
+                HeaderField("Content-Length", String(body.utf8.count)),
+            ],
             body: .bytes(Array(body.utf8))
         )
     }
 
     /// The recorded scenario loaded back, with the engine that serves it.
     func served(_ exchanges: [RecordedExchange], keepSecrets: Bool = false) throws -> (RecordedScenario, RuleEngine) {
-        let recorded = RecordedScenario.make(from: exchanges, upstream: "http://127.0.0.1:8081", bodiesFolder: "api-bodies", keepSecrets: keepSecrets)
+        let recorded = RecordedScenario.make(
+            from: exchanges,
+            upstream: "http://127.0.0.1:8081",
+            bodiesFolder: "api-bodies",
+            keepSecrets: keepSecrets
+        )
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recorded-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -60,7 +68,10 @@ struct RecordedScenarioTests {
             #expect(decision.response.status == status, "\(method) \(target)")
             #expect(self.text(decision.response) == body, "\(method) \(target)")
             #expect(decision.response.headers.first(named: "Content-Type") == "text/plain")
-            #expect(!decision.response.headers.contains(named: "Date") && !decision.response.headers.contains(named: "Content-Length"))
+            #expect(
+                !decision.response.headers.contains(named: "Date")
+                    && !decision.response.headers.contains(named: "Content-Length")
+            )
         }
         #expect(engine.decide(IncomingRequest(method: "GET", target: "/orders")).ruleLabel == "GET /orders")
     }
@@ -73,7 +84,9 @@ struct RecordedScenarioTests {
         ])
         #expect(recorded.yaml.contains("sequence:"))
         #expect(recorded.yaml.contains("times: 2"))
-        let statuses = (0..<5).map { _ in engine.decide(IncomingRequest(method: "GET", target: "/flaky")).response.status }
+        let statuses = (0..<5).map { _ in
+            engine.decide(IncomingRequest(method: "GET", target: "/flaky")).response.status
+        }
         #expect(statuses == [503, 503, 200, 200, 200])
     }
 
@@ -91,12 +104,16 @@ struct RecordedScenarioTests {
         #expect(answer.headers.first(named: "X-Public") == "visible")
         #expect(!answer.headers.contains(named: "Connection") && !answer.headers.contains(named: "Transfer-Encoding"))
         let (_, kept) = try self.served([self.exchange("/login", headers: headers, body: "hi")], keepSecrets: true)
-        #expect(kept.decide(IncomingRequest(method: "GET", target: "/login")).response.headers.values(named: "Set-Cookie") == ["session=s3cret", "theme=dark"])
+        #expect(
+            kept.decide(IncomingRequest(method: "GET", target: "/login")).response.headers.values(named: "Set-Cookie")
+                == ["session=s3cret", "theme=dark"]
+        )
     }
 
     @Test func textThatYAMLOrATemplateWouldChangeSurvivesOrGoesToAFile() throws {
         let tricky = [
-            "true", "  leading spaces\nand a tab\there\n", "{\"json\": [1, 2, {\"k\": null}]}", "- not a list", "ends without newline\nline two",
+            "true", "  leading spaces\nand a tab\there\n", "{\"json\": [1, 2, {\"k\": null}]}", "- not a list",
+            "ends without newline\nline two",
             "trailing spaces   \n\n\n", "naïve café ✓", "# not a comment", "key: value", "@at", "'quoted'", "",
         ]
         let exchanges = tricky.enumerated().map { self.exchange("/t\($0.offset)", body: $0.element) }
@@ -110,11 +127,23 @@ struct RecordedScenarioTests {
         let large = String(repeating: "x", count: RecordedScenario.inlineLimit + 1)
         let files = try self.served([
             self.exchange("/template", body: "{query.x}"),
-            RecordedExchange(method: "GET", path: "/binary", query: [], status: 200, headers: [HeaderField("Content-Type", "image/png")], body: .bytes([0x89, 0x50, 0x00, 0xFF])),
+            RecordedExchange(
+                method: "GET",
+                path: "/binary",
+                query: [],
+                status: 200,
+                headers: [HeaderField("Content-Type", "image/png")],
+                body: .bytes([0x89, 0x50, 0x00, 0xFF])
+            ),
             self.exchange("/large", body: large),
             self.exchange("/crlf", body: "a\r\nb"),
         ]).0
-        #expect(files.attachments.map(\.relativePath) == ["api-bodies/1-get-template.txt", "api-bodies/2-get-binary.png", "api-bodies/3-get-large.txt", "api-bodies/4-get-crlf.txt"])
+        #expect(
+            files.attachments.map(\.relativePath) == [
+                "api-bodies/1-get-template.txt", "api-bodies/2-get-binary.png", "api-bodies/3-get-large.txt",
+                "api-bodies/4-get-crlf.txt",
+            ]
+        )
         #expect(files.yaml.contains("bodyFile: api-bodies/2-get-binary.png"))
     }
 
@@ -127,11 +156,16 @@ struct RecordedScenarioTests {
             self.exchange("/a?x=1&x=2", body: "first x"),
         ])
         #expect(recorded.yaml.contains("pathRegex: \"^/files/\\\\*/\\\\{id\\\\}$\""))
-        #expect(self.text(engine.decide(IncomingRequest(method: "GET", target: "/files/*/%7Bid%7D")).response) == "literal")
+        #expect(
+            self.text(engine.decide(IncomingRequest(method: "GET", target: "/files/*/%7Bid%7D")).response) == "literal"
+        )
         #expect(engine.decide(IncomingRequest(method: "GET", target: "/files/x/7")).kind == .unmatched)
         let head = engine.decide(IncomingRequest(method: "HEAD", target: "/doc"))
         #expect(head.ruleLabel == "HEAD /doc")
-        #expect(head.response.headers.first(named: "Content-Length") == "0", "a HEAD answer keeps the length it was sent with")
+        #expect(
+            head.response.headers.first(named: "Content-Length") == "0",
+            "a HEAD answer keeps the length it was sent with"
+        )
         #expect(self.text(engine.decide(IncomingRequest(method: "GET", target: "/doc")).response) == "the document")
         let moved = engine.decide(IncomingRequest(method: "GET", target: "/moved")).response
         #expect(moved.status == 301)

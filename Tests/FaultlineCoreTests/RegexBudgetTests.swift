@@ -19,7 +19,8 @@ struct RegexBudgetTests {
 
     @Test func theEngineTakesTheRuleAsNotMatchingAndSaysSo() throws {
         let scenario = try ScenarioLoader.load(
-            yaml: "version: 1\nrules:\n  - {name: slow, pathRegex: '^/slow/(a+)+$', body: slow}\n  - {name: any, path: '/slow/**', body: any}\n",
+            yaml:
+                "version: 1\nrules:\n  - {name: slow, pathRegex: '^/slow/(a+)+$', body: slow}\n  - {name: any, path: '/slow/**', body: any}\n",
             name: "s.yaml",
             baseDirectory: "/tmp"
         )
@@ -28,11 +29,13 @@ struct RegexBudgetTests {
         #expect(decision.ruleLabel == "any")
         #expect(decision.regexGaveUp == ["slow"])
 
-        let alone = RuleEngine(scenario: try ScenarioLoader.load(
-            yaml: "version: 1\nrules:\n  - {name: slow, pathRegex: '^/slow/(a+)+$', body: slow}\n",
-            name: "s.yaml",
-            baseDirectory: "/tmp"
-        ))
+        let alone = RuleEngine(
+            scenario: try ScenarioLoader.load(
+                yaml: "version: 1\nrules:\n  - {name: slow, pathRegex: '^/slow/(a+)+$', body: slow}\n",
+                name: "s.yaml",
+                baseDirectory: "/tmp"
+            )
+        )
         let missed = alone.decide(IncomingRequest(method: "GET", target: Self.crafted))
         #expect(missed.response.status == 404)
         #expect(missed.regexGaveUp == ["slow"])
@@ -40,6 +43,10 @@ struct RegexBudgetTests {
             Issue.record("a 404 explains itself")
             return
         }
-        #expect(String(decoding: body, as: UTF8.self).contains("the path regex ^/slow/(a+)+$ gave up on this path after 500000 steps"))
+        #expect(
+            String(decoding: body, as: UTF8.self).contains(
+                "the path regex ^/slow/(a+)+$ gave up on this path after 500000 steps"
+            )
+        )
     }
 }

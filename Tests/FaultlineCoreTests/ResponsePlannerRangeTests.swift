@@ -6,10 +6,20 @@ struct ResponsePlannerRangeTests {
     let date = "Thu, 26 Nov 2026 12:00:00 GMT"
     let body = Array("0123456789abcdefghij".utf8)
 
-    func plan(_ response: ResolvedResponse, method: String = "GET", version: (Int, Int) = (1, 1), _ headers: [(String, String)] = []) -> ResponsePlan {
+    func plan(
+        _ response: ResolvedResponse,
+        method: String = "GET",
+        version: (Int, Int) = (1, 1),
+        _ headers: [(String, String)] = []
+    ) -> ResponsePlan {
         ResponsePlanner.plan(
             response,
-            for: IncomingRequest(method: method, target: "/", headers: headers.map { HeaderField($0.0, $0.1) }, version: version),
+            for: IncomingRequest(
+                method: method,
+                target: "/",
+                headers: headers.map { HeaderField($0.0, $0.1) },
+                version: version
+            ),
             date: self.date
         )
     }
@@ -74,7 +84,10 @@ struct ResponsePlannerRangeTests {
         let text = String(decoding: self.bytes(plan), as: UTF8.self)
         #expect(text.contains("\r\nContent-Type: application/x-ndjson\r\nContent-Range: bytes 0-1/20\r\n"))
         #expect(!text.contains("text/plain"))
-        #expect(self.plan(typed).headers.first(named: "Content-Type") == "application/x-ndjson", "a whole answer keeps it")
+        #expect(
+            self.plan(typed).headers.first(named: "Content-Type") == "application/x-ndjson",
+            "a whole answer keeps it"
+        )
     }
 
     @Test func answersUnsatisfiableRangesWith416() {
@@ -132,9 +145,18 @@ struct ResponsePlannerRangeTests {
     }
 
     @Test func addsTheHeadersEachStatusNeeds() {
-        #expect(self.plan(ResolvedResponse(status: 401)).headers.first(named: "WWW-Authenticate") == #"Basic realm="faultline""#)
-        #expect(self.plan(ResolvedResponse(status: 407)).headers.first(named: "Proxy-Authenticate") == #"Basic realm="faultline""#)
-        #expect(self.plan(ResolvedResponse(status: 405, allow: ["GET", "HEAD", "PUT"])).headers.first(named: "Allow") == "GET, HEAD, PUT")
+        #expect(
+            self.plan(ResolvedResponse(status: 401)).headers.first(named: "WWW-Authenticate")
+                == #"Basic realm="faultline""#
+        )
+        #expect(
+            self.plan(ResolvedResponse(status: 407)).headers.first(named: "Proxy-Authenticate")
+                == #"Basic realm="faultline""#
+        )
+        #expect(
+            self.plan(ResolvedResponse(status: 405, allow: ["GET", "HEAD", "PUT"])).headers.first(named: "Allow")
+                == "GET, HEAD, PUT"
+        )
         let ruleSays = ResolvedResponse(status: 401, headers: [HeaderField("WWW-Authenticate", "Negotiate")])
         #expect(self.plan(ruleSays).headers.values(named: "WWW-Authenticate") == ["Negotiate"])
         let rangeNotSatisfiable = ResolvedResponse(status: 416, body: .bytes(self.body, contentType: "text/plain"))
@@ -142,7 +164,10 @@ struct ResponsePlannerRangeTests {
     }
 
     @Test func interimResponsesGoToHTTP11ClientsOnly() {
-        let response = ResolvedResponse(status: 200, interim: [InterimResponse(status: 103, headers: [HeaderField("Link", "</a.css>")])])
+        let response = ResolvedResponse(
+            status: 200,
+            interim: [InterimResponse(status: 103, headers: [HeaderField("Link", "</a.css>")])]
+        )
         #expect(self.plan(response).interim.count == 1)
         #expect(self.plan(response, version: (1, 0)).interim.isEmpty)
     }
@@ -168,7 +193,11 @@ struct ResponsePlannerRangeTests {
 
     @Test func aBodyWhoseLastCodingIsNotChunkedEndsWithTheConnection() {
         func response(_ codings: String) -> ResolvedResponse {
-            ResolvedResponse(status: 200, headers: [HeaderField("Transfer-Encoding", codings)], body: .bytes(self.body, contentType: "text/plain"))
+            ResolvedResponse(
+                status: 200,
+                headers: [HeaderField("Transfer-Encoding", codings)],
+                body: .bytes(self.body, contentType: "text/plain")
+            )
         }
         let gzip = self.plan(response("gzip"))
         #expect(!gzip.isChunked)

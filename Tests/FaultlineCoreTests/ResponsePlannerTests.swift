@@ -85,7 +85,11 @@ struct ResponsePlannerTests {
         let http10 = self.plan(self.text(200, "x"), version: (1, 0))
         #expect(http10.closeAfter)
         #expect(http10.headers.first(named: "Connection") == "close")
-        let http10KeepAlive = self.plan(self.text(200, "x"), version: (1, 0), headers: [HeaderField("connection", "Keep-Alive")])
+        let http10KeepAlive = self.plan(
+            self.text(200, "x"),
+            version: (1, 0),
+            headers: [HeaderField("connection", "Keep-Alive")]
+        )
         #expect(!http10KeepAlive.closeAfter)
         #expect(http10KeepAlive.headers.first(named: "Connection") == "keep-alive")
         #expect(self.plan(self.text(200, "x"), closing: true).closeAfter)
@@ -103,7 +107,8 @@ struct ResponsePlannerTests {
         let plan = self.plan(response)
         #expect(
             plan.headers == [
-                HeaderField("Date", self.date), HeaderField("Content-Range", "bytes */0"), HeaderField("Retry-After", "5"),
+                HeaderField("Date", self.date), HeaderField("Content-Range", "bytes */0"),
+                HeaderField("Retry-After", "5"),
                 HeaderField("content-length", "999"), HeaderField("X-Extra", "1"),
             ]
         )
@@ -127,7 +132,11 @@ struct ResponsePlanEncodingTests {
     @Test func theHeadLengthIsTheSerializedHeadsLength() {
         for status in [200, 404, 599] {
             let plan = ResponsePlanner.plan(
-                ResolvedResponse(status: status, headers: [HeaderField("X-Ünïcode", "välue")], body: .bytes(Array("hello".utf8), contentType: "text/plain")),
+                ResolvedResponse(
+                    status: status,
+                    headers: [HeaderField("X-Ünïcode", "välue")],
+                    body: .bytes(Array("hello".utf8), contentType: "text/plain")
+                ),
                 for: IncomingRequest(method: "GET", target: "/"),
                 date: "Thu, 26 Nov 2026 12:00:00 GMT"
             )

@@ -1,6 +1,7 @@
-@testable import FaultlineCore
 import Foundation
 import Testing
+
+@testable import FaultlineCore
 
 /// A scenario has at most `ScenarioLoader.maxRules` rules; far more are refused from the text alone, fast, before any
 /// rule is built (docs/security.md, "Limits and timeouts").
@@ -38,7 +39,9 @@ struct RuleCountLimitTests {
         let found = problems(yaml)
         let elapsed = clock.now - start
         #expect(found.count == 1)
-        #expect(found.first?.hasPrefix("2:1: The scenario has 350000 rules; a scenario may have at most 10000") ?? false)
+        #expect(
+            found.first?.hasPrefix("2:1: The scenario has 350000 rules; a scenario may have at most 10000") ?? false
+        )
         print("350,000 rules (\(yaml.utf8.count) bytes) refused in \(elapsed)")
         // Parsing the YAML alone took 6 s here before; the scan reads each line's first bytes.
         #expect(elapsed < .seconds(3))
@@ -50,7 +53,9 @@ struct RuleCountLimitTests {
     }
 
     @Test func rulesAcrossSeveralFilesCountTogether() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-rules-\(UInt64.random(in: 0...UInt64.max))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-rules-\(UInt64.random(in: 0...UInt64.max))"
+        )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let first = folder.appendingPathComponent("a.yaml").path
@@ -61,7 +66,9 @@ struct RuleCountLimitTests {
             _ = try ScenarioLoader.load(files: [first, second])
             Issue.record("12,000 rules in two files were accepted")
         } catch {
-            #expect(error.diagnostics.map(\.description) == ["\(second):3:1: error: \(ScenarioLoader.tooManyRules(12_000))"])
+            #expect(
+                error.diagnostics.map(\.description) == ["\(second):3:1: error: \(ScenarioLoader.tooManyRules(12_000))"]
+            )
         }
     }
 
@@ -89,7 +96,9 @@ struct RuleCountLimitTests {
               - {rule: a, count: 1}
             """
         #expect(RuleCountScan.count(yaml) == RuleCountScan.Count(line: 3, count: 3))
-        #expect(RuleCountScan.count("version: 1\nrules:\n- a\n- b\nexpect: []\n") == RuleCountScan.Count(line: 2, count: 2))
+        #expect(
+            RuleCountScan.count("version: 1\nrules:\n- a\n- b\nexpect: []\n") == RuleCountScan.Count(line: 2, count: 2)
+        )
     }
 
     @Test func theScanGivesNoCountForWhatItDoesNotRecognise() {
@@ -101,7 +110,9 @@ struct RuleCountLimitTests {
     }
 
     @Test func theScanCountsAFlowListsCommasOutsideQuotesAndBrackets() {
-        let yaml = #"rules: [{path: /a, match: {query: {x: "1,2"}}}, {path: '/b,c', body: it's, x: [1, 2]}, {body: "\",", y: 'it''s, ok'} # a, b"# + "\n , {path: /d}]\n"
+        let yaml =
+            #"rules: [{path: /a, match: {query: {x: "1,2"}}}, {path: '/b,c', body: it's, x: [1, 2]}, {body: "\",", y: 'it''s, ok'} # a, b"#
+            + "\n , {path: /d}]\n"
         #expect(RuleCountScan.count(yaml) == RuleCountScan.Count(line: 1, count: 3, isExact: false))
         #expect(RuleCountScan.count("rules: []\n") == RuleCountScan.Count(line: 1, count: 0, isExact: false))
     }

@@ -26,9 +26,15 @@ struct RuleEngineSemanticsTests {
         let engine = try engine("version: 1\nrules:\n  - {path: /x}\n  - {method: PURGE, path: /cache}\n")
         #expect(engine.decide(request("/elsewhere", method: "SUBSCRIBE")).response.status == 501)
         #expect(engine.decide(request("/elsewhere", method: "GET")).response.status == 404)
-        #expect(engine.decide(request("/x", method: "SUBSCRIBE")).response.status == 200, "a rule with no method takes any")
+        #expect(
+            engine.decide(request("/x", method: "SUBSCRIBE")).response.status == 200,
+            "a rule with no method takes any"
+        )
         #expect(engine.decide(request("/cache", method: "PURGE")).response.status == 200)
-        #expect(engine.decide(request("/x", method: "PROPFIND")).response.status == 200, "a rule with no method takes any")
+        #expect(
+            engine.decide(request("/x", method: "PROPFIND")).response.status == 200,
+            "a rule with no method takes any"
+        )
     }
 
     @Test func checksContentTypeAndAccept() throws {
@@ -42,7 +48,11 @@ struct RuleEngineSemanticsTests {
         )
         func post(_ contentType: String) -> Int {
             engine.decide(
-                request("/upload", method: "POST", headers: [HeaderField("Content-Type", contentType), HeaderField("Content-Length", "2")])
+                request(
+                    "/upload",
+                    method: "POST",
+                    headers: [HeaderField("Content-Type", contentType), HeaderField("Content-Length", "2")]
+                )
             ).response.status
         }
         #expect(post("application/json") == 201)
@@ -60,7 +70,9 @@ struct RuleEngineSemanticsTests {
     }
 
     @Test func requiresContentLengthWhenAsked() throws {
-        let engine = try engine("version: 1\nrules:\n  - {method: POST, path: /u, requireContentLength: true, status: 201}\n")
+        let engine = try engine(
+            "version: 1\nrules:\n  - {method: POST, path: /u, requireContentLength: true, status: 201}\n"
+        )
         let chunked = request("/u", method: "POST", headers: [HeaderField("Transfer-Encoding", "chunked")])
         #expect(engine.decide(chunked).response.status == 411)
         let sized = request("/u", method: "POST", headers: [HeaderField("Content-Length", "3")])
@@ -85,23 +97,40 @@ struct RuleEngineSemanticsTests {
         let missing = status("/basic")
         #expect(missing.response.status == 401)
         #expect(missing.kind == .unauthorized)
-        #expect(missing.response.headers.first(named: "WWW-Authenticate") == #"Basic realm="faultline", charset="UTF-8""#)
+        #expect(
+            missing.response.headers.first(named: "WWW-Authenticate") == #"Basic realm="faultline", charset="UTF-8""#
+        )
         let good = Data("alice:s3cret".utf8).base64EncodedString()
         let bad = Data("alice:nope".utf8).base64EncodedString()
         #expect(status("/basic", [("Authorization", "Basic \(good)")]).response.status == 200)
-        #expect(status("/basic", [("Authorization", "basic \(good)")]).response.status == 200, "schemes are case-insensitive")
+        #expect(
+            status("/basic", [("Authorization", "basic \(good)")]).response.status == 200,
+            "schemes are case-insensitive"
+        )
         #expect(status("/basic", [("Authorization", "Basic \(bad)")]).response.status == 401)
         #expect(status("/basic", [("Authorization", "Bearer \(good)")]).response.status == 401)
         #expect(status("/token").response.headers.first(named: "WWW-Authenticate") == #"Bearer realm="api""#)
         let wrongToken = status("/token", [("Authorization", "Bearer nope")])
-        #expect(wrongToken.response.headers.first(named: "WWW-Authenticate") == #"Bearer realm="api", error="invalid_token""#)
+        #expect(
+            wrongToken.response.headers.first(named: "WWW-Authenticate")
+                == #"Bearer realm="api", error="invalid_token""#
+        )
         #expect(status("/token", [("Authorization", "Bearer abc123")]).response.status == 200)
         let proxy = status("/proxy", [("Authorization", "Basic \(Data("p:q".utf8).base64EncodedString())")])
         #expect(proxy.response.status == 407, "a proxy reads Proxy-Authorization, not Authorization")
         #expect(proxy.response.headers.first(named: "Proxy-Authenticate") != nil)
-        #expect(status("/proxy", [("Proxy-Authorization", "Basic \(Data("p:q".utf8).base64EncodedString())")]).response.status == 200)
-        #expect(status("/users/bob", [("Authorization", "Basic \(Data("bob:pw".utf8).base64EncodedString())")]).response.status == 200)
-        #expect(status("/users/eve", [("Authorization", "Basic \(Data("bob:pw".utf8).base64EncodedString())")]).response.status == 401)
+        #expect(
+            status("/proxy", [("Proxy-Authorization", "Basic \(Data("p:q".utf8).base64EncodedString())")]).response
+                .status == 200
+        )
+        #expect(
+            status("/users/bob", [("Authorization", "Basic \(Data("bob:pw".utf8).base64EncodedString())")]).response
+                .status == 200
+        )
+        #expect(
+            status("/users/eve", [("Authorization", "Basic \(Data("bob:pw".utf8).base64EncodedString())")]).response
+                .status == 401
+        )
     }
 
     @Test func rateLimitsWithASlidingWindow() throws {

@@ -69,7 +69,11 @@ struct RuleEngineTests {
     @Test func decodesTargets() {
         let decoded = request("/a%20b/c?x=1&y=two+words&z=%26&flag")
         #expect(decoded.path == "/a b/c")
-        #expect(decoded.query == [QueryItem("x", "1"), QueryItem("y", "two words"), QueryItem("z", "&"), QueryItem("flag", "")])
+        #expect(
+            decoded.query == [
+                QueryItem("x", "1"), QueryItem("y", "two words"), QueryItem("z", "&"), QueryItem("flag", ""),
+            ]
+        )
         #expect(request("http://example.com/p?q=1").path == "/p")
         #expect(request("http://example.com").path == "/")
     }
@@ -161,7 +165,11 @@ struct RuleEngineTests {
         // Known values pin the algorithm (xoshiro256** seeded through SplitMix64, checked against an independent
         // implementation), so a replay with the same seed gives the same choices on every machine and release.
         var generator = SeededGenerator(seed: 42)
-        #expect((0..<3).map { _ in generator.next() } == [0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1])
+        #expect(
+            (0..<3).map { _ in generator.next() } == [
+                0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1,
+            ]
+        )
     }
 
     @Test func randomDelaysStayInBoundsAndRepeatWithTheSeed() throws {
@@ -207,7 +215,10 @@ struct RuleEngineTests {
         )
         #expect(engine.decide(request("/s/999")).response.status == 400)
         #expect(engine.decide(request("/s/999")).response.status == 400)
-        #expect(engine.decide(request("/s/202")).response.status == 202, "still the first step, and the rate limit's one slot")
+        #expect(
+            engine.decide(request("/s/202")).response.status == 202,
+            "still the first step, and the rate limit's one slot"
+        )
         #expect(engine.decide(request("/s/202")).response.status == 429)
     }
 
@@ -224,8 +235,13 @@ struct RuleEngineTests {
                 body: p
             """
         )
-        #expect(engine.decide(request("/u/7", headers: [HeaderField("Authorization", "Bearer 7")])).response.status == 200)
-        #expect(engine.decide(request("/u/7", headers: [HeaderField("Authorization", "Bearer {id}")])).response.status == 401)
+        #expect(
+            engine.decide(request("/u/7", headers: [HeaderField("Authorization", "Bearer 7")])).response.status == 200
+        )
+        #expect(
+            engine.decide(request("/u/7", headers: [HeaderField("Authorization", "Bearer {id}")])).response.status
+                == 401
+        )
         #expect(engine.decide(request("/p/1")).bodyText == "p")
         #expect(engine.decide(request("/p/0")).response.status == 404)
     }
@@ -289,11 +305,19 @@ struct RuleEngineTests {
         #expect(decision.response.headers == [HeaderField("Server", "faultline")])
         let text = decision.bodyText
         #expect(text.hasPrefix("Faultline: no rule matched GET /api/orders?page=3\n"))
-        #expect(text.contains(#"- orders (s.yaml:4:5): the header X-Tenant is "umbrella", not "acme"; the query parameter page is "3", not "2""#))
+        #expect(
+            text.contains(
+                #"- orders (s.yaml:4:5): the header X-Tenant is "umbrella", not "acme"; the query parameter page is "3", not "2""#
+            )
+        )
         let far = engine.decide(request("/nothing/like/it")).bodyText
         #expect(far.components(separatedBy: "\n- ").count - 1 == 3, "names at most three rules")
         let wrongMethodAndPath = engine.decide(request("/api/payy")).bodyText
-        #expect(wrongMethodAndPath.contains("- pay (s.yaml:5:5): the method GET is not POST; the path /api/payy does not match the path /api/pay\n"))
+        #expect(
+            wrongMethodAndPath.contains(
+                "- pay (s.yaml:5:5): the method GET is not POST; the path /api/payy does not match the path /api/pay\n"
+            )
+        )
     }
 
     @Test func aLargeScenarioStillNamesTheNearestPathFirst() throws {
@@ -351,7 +375,10 @@ struct RuleIndexTests {
             """
         )
         let engine = RuleEngine(scenario: scenario)
-        let paths = ["/", "/a", "/a/", "/a/b", "/a/c", "/a/b/c", "/a/q/c", "/a/b/c/d", "/a/b/z", "/q/z", "/x/1/y", "/x/yes", "/r/1", "/nothing"]
+        let paths = [
+            "/", "/a", "/a/", "/a/b", "/a/c", "/a/b/c", "/a/q/c", "/a/b/c/d", "/a/b/z", "/q/z", "/x/1/y", "/x/yes",
+            "/r/1", "/nothing",
+        ]
         for path in paths {
             let request = IncomingRequest(method: "POST", target: path)
             let expected = scenario.rules.first { $0.path?.match(path) != nil && $0.methods == nil }?.index
@@ -362,7 +389,8 @@ struct RuleIndexTests {
     @Test func aThousandRulesAreALookupNotAScan() throws {
         var yaml = "version: 1\nrules:\n"
         for index in 0..<1000 {
-            yaml += "  - {path: /api/v1/resource\(index), body: r\(index)}\n  - {path: /api/v2/items\(index)/*/detail, body: g\(index)}\n"
+            yaml +=
+                "  - {path: /api/v1/resource\(index), body: r\(index)}\n  - {path: /api/v2/items\(index)/*/detail, body: g\(index)}\n"
         }
         yaml += "  - {path: /static, body: ok}\n"
         let engine = RuleEngine(scenario: try load(yaml))

@@ -1,6 +1,7 @@
-@testable import FaultlineCore
 import Foundation
 import Testing
+
+@testable import FaultlineCore
 
 @Suite("The HTML run report")
 struct RunReportTests {
@@ -20,10 +21,26 @@ struct RunReportTests {
         method: String = "GET"
     ) -> JournalEntry {
         var entry = JournalEntry(
-            connection: id, listener: "127.0.0.1:8080", client: "127.0.0.1:50000", receivedAt: Self.loadedAt + at,
-            method: method, target: target, path: target, version: "HTTP/1.1", headers: [], bodyBytes: 0, rule: rule,
-            step: nil, status: status, responseHeaders: retryAfter.map { [HeaderField("Retry-After", $0)] } ?? [],
-            fault: fault, outcome: outcome, bytesSent: 120, bodyBytesSent: 20, firstByteMs: ms / 2, totalMs: ms
+            connection: id,
+            listener: "127.0.0.1:8080",
+            client: "127.0.0.1:50000",
+            receivedAt: Self.loadedAt + at,
+            method: method,
+            target: target,
+            path: target,
+            version: "HTTP/1.1",
+            headers: [],
+            bodyBytes: 0,
+            rule: rule,
+            step: nil,
+            status: status,
+            responseHeaders: retryAfter.map { [HeaderField("Retry-After", $0)] } ?? [],
+            fault: fault,
+            outcome: outcome,
+            bytesSent: 120,
+            bodyBytesSent: 20,
+            firstByteMs: ms / 2,
+            totalMs: ms
         )
         entry.id = id
         return entry
@@ -45,8 +62,16 @@ struct RunReportTests {
         ).html()
     }
 
-    static func expectation(_ rule: String = "orders", _ checks: ClientExpectation.Check..., line: Int = 1) -> ClientExpectation {
-        ClientExpectation(rule: rule, checks: checks, sourceLocation: SourceLocation(file: "s.yaml", line: line, column: 5))
+    static func expectation(
+        _ rule: String = "orders",
+        _ checks: ClientExpectation.Check...,
+        line: Int = 1
+    ) -> ClientExpectation {
+        ClientExpectation(
+            rule: rule,
+            checks: checks,
+            sourceLocation: SourceLocation(file: "s.yaml", line: line, column: 5)
+        )
     }
 
     /// The part of the page inside the timeline's `<svg>`.
@@ -62,7 +87,9 @@ struct RunReportTests {
         var marks: [(String, [Int])] = []
         var rest = svg[...]
         while let mark = rest.range(of: "<g class=\"m") {
-            let classEnd = try #require(rest.range(of: "\"", range: rest.index(mark.lowerBound, offsetBy: 10)..<rest.endIndex))
+            let classEnd = try #require(
+                rest.range(of: "\"", range: rest.index(mark.lowerBound, offsetBy: 10)..<rest.endIndex)
+            )
             let classes = String(rest[rest.index(mark.lowerBound, offsetBy: 10)..<classEnd.lowerBound])
             let idStart = try #require(rest.range(of: "data-id=\"", range: classEnd.upperBound..<rest.endIndex))
             let idEnd = try #require(rest.range(of: "\"", range: idStart.upperBound..<rest.endIndex))
@@ -82,16 +109,28 @@ struct RunReportTests {
     @Test func hostileStringsAreEscapedEverywhere() throws {
         let hostile = #"</script><script>alert("x")</script> & 'q' <blink>"#
         let journal = [
-            Self.entry(1, hostile, at: 0.1, status: 503, retryAfter: "2 <i>", fault: "<fault>&", target: "/a?x=<blink>&y=\"z\"</script>",
-                       method: "G<E>T"),
+            Self.entry(
+                1,
+                hostile,
+                at: 0.1,
+                status: 503,
+                retryAfter: "2 <i>",
+                fault: "<fault>&",
+                target: "/a?x=<blink>&y=\"z\"</script>",
+                method: "G<E>T"
+            ),
             Self.entry(2, hostile, at: 0.2),
             Self.entry(3, nil, at: 0.3, status: 404, target: "/</style><img src=x onerror=alert(1)>"),
         ]
         let html = Self.report(
-            journal, rules: [hostile], expectations: [Self.expectation(hostile, .honorsRetryAfter, .count(min: 5, max: nil))],
+            journal,
+            rules: [hostile],
+            expectations: [Self.expectation(hostile, .honorsRetryAfter, .count(min: 5, max: nil))],
             name: "</title><script>alert(2)</script>"
         )
-        #expect(html.contains("<title>FAIL · Faultline report: &lt;/title&gt;&lt;script&gt;alert(2)&lt;/script&gt;</title>"))
+        #expect(
+            html.contains("<title>FAIL · Faultline report: &lt;/title&gt;&lt;script&gt;alert(2)&lt;/script&gt;</title>")
+        )
         #expect(Self.count("<script", in: html.lowercased()) == 1, "only the page's own script")
         #expect(Self.count("</script", in: html.lowercased()) == 1)
         #expect(Self.count("</style", in: html.lowercased()) == 1)
@@ -99,7 +138,11 @@ struct RunReportTests {
         #expect(!html.contains("<img"))
         #expect(!html.contains("<fault>"))
         #expect(!html.contains("G<E>T"))
-        #expect(html.contains("&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; &lt;blink&gt;"))
+        #expect(
+            html.contains(
+                "&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; &lt;blink&gt;"
+            )
+        )
         #expect(html.contains("/a?x=&lt;blink&gt;&amp;y=&quot;z&quot;&lt;/script&gt;"))
         // Nothing on the page may reach the network.
         #expect(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"))
@@ -170,7 +213,11 @@ struct RunReportTests {
         // The failing honorsRetryAfter names the answer with Retry-After and the request that came too early.
         #expect(html.contains("Request 2 came 0.095 s after an answer that said Retry-After: 2.000 s (request 1)."))
         #expect(html.contains("<li class=\"check fail\" data-ref=\"1 2\">"))
-        #expect(html.contains("The requests that broke it: <a href=\"#e1\" data-ref=\"1\">request 1 (#1, 503 at 0.100 s)</a>"))
+        #expect(
+            html.contains(
+                "The requests that broke it: <a href=\"#e1\" data-ref=\"1\">request 1 (#1, 503 at 0.100 s)</a>"
+            )
+        )
         #expect(html.contains("<a href=\"#e2\" data-ref=\"2\">request 2 (#2, 503 at 0.200 s)</a>"))
         // `never` names the requests that hit the rule.
         #expect(html.contains("<li class=\"check fail\" data-ref=\"4\">"))
@@ -194,8 +241,12 @@ struct RunReportTests {
 
     @Test func droppedEntriesAreWarnedAbout() {
         let html = RunReport(
-            journal: [Self.entry(5, at: 1)], verdict: ExpectationReport(results: []), rules: ["orders"],
-            loadedAt: Self.loadedAt, generatedAt: Self.loadedAt + 2, droppedEntries: 4
+            journal: [Self.entry(5, at: 1)],
+            verdict: ExpectationReport(results: []),
+            rules: ["orders"],
+            loadedAt: Self.loadedAt,
+            generatedAt: Self.loadedAt + 2,
+            droppedEntries: 4
         ).html()
         #expect(html.contains("The journal let go of its 4 oldest exchanges (raise --journal-size)"))
     }
@@ -214,14 +265,22 @@ struct RunReportTests {
         ]
         let html = Self.report(journal, rules: ["orders", "never-hit"])
         let marks = try Self.marks(html)
-        #expect(marks.map(\.ids) == [[1], [4], [5], [6], [7], [2], [3]], "lane by lane: orders, never-hit, other, unmatched")
-        #expect(marks.map(\.classes) == [
-            "m o-completed", "m o-dropped early", "m o-reset early", "m o-client-closed early", "m o-timeout early",
-            "m o-completed", "m o-completed",
-        ])
+        #expect(
+            marks.map(\.ids) == [[1], [4], [5], [6], [7], [2], [3]],
+            "lane by lane: orders, never-hit, other, unmatched"
+        )
+        #expect(
+            marks.map(\.classes) == [
+                "m o-completed", "m o-dropped early", "m o-reset early", "m o-client-closed early", "m o-timeout early",
+                "m o-completed", "m o-completed",
+            ]
+        )
         let svg = try Self.svg(html)
         #expect(Self.count("data-id=", in: svg) == journal.count, "only request marks carry data-id")
-        for label in [">503</text>", ">499 drop too early</text>", ">499 reset too early</text>", ">200 too early</text>", ">404</text>"] {
+        for label in [
+            ">503</text>", ">499 drop too early</text>", ">499 reset too early</text>", ">200 too early</text>",
+            ">404</text>",
+        ] {
             #expect(svg.contains(label), "\(label)")
         }
         // One lane per rule, the one never hit too, then one for unmatched requests.
@@ -264,7 +323,11 @@ struct RunReportTests {
         #expect(svg.contains(">2.09 s</text>"))
 
         // One band alone is labelled with its Retry-After.
-        let single = TimelineLayout(journal: [Self.entry(1, at: 0, ms: 10, status: 503, retryAfter: "1"), Self.entry(2, at: 1.2)], rules: ["orders"], loadedAt: Self.loadedAt)
+        let single = TimelineLayout(
+            journal: [Self.entry(1, at: 0, ms: 10, status: 503, retryAfter: "1"), Self.entry(2, at: 1.2)],
+            rules: ["orders"],
+            loadedAt: Self.loadedAt
+        )
         #expect(single.lanes[0].bands.map(\.label) == ["Retry-After 1 s"])
         #expect(single.early.isEmpty)
     }
@@ -280,22 +343,39 @@ struct RunReportTests {
         // An HTTP-date Retry-After is read against the answer's Date, as the verdict reads it.
         var dated = Self.entry(1, at: 0, ms: 0, status: 503)
         dated.responseHeaders = [
-            HeaderField("Date", "Thu, 26 Nov 2026 12:00:00 GMT"), HeaderField("Retry-After", "Thu, 26 Nov 2026 12:00:05 GMT"),
+            HeaderField("Date", "Thu, 26 Nov 2026 12:00:00 GMT"),
+            HeaderField("Retry-After", "Thu, 26 Nov 2026 12:00:05 GMT"),
         ]
-        let datedLayout = TimelineLayout(journal: [dated, Self.entry(2, at: 1)], rules: ["orders"], loadedAt: Self.loadedAt)
+        let datedLayout = TimelineLayout(
+            journal: [dated, Self.entry(2, at: 1)],
+            rules: ["orders"],
+            loadedAt: Self.loadedAt
+        )
         #expect(datedLayout.early.keys.sorted() == [2])
     }
 
     @Test func overlappingRequestsGoIntoRowsAndTooManyAreBinned() throws {
         // Four requests at once: four rows, each mark on its own.
         let concurrent = (1...4).map { Self.entry($0, at: 1.0 + Double($0) * 0.001, ms: 500) }
-        let rows = TimelineLayout(journal: concurrent + [Self.entry(5, at: 3)], rules: ["orders"], loadedAt: Self.loadedAt)
+        let rows = TimelineLayout(
+            journal: concurrent + [Self.entry(5, at: 3)],
+            rules: ["orders"],
+            loadedAt: Self.loadedAt
+        )
         #expect(rows.lanes[0].marks.map(\.row) == [0, 1, 2, 3, 0])
         #expect(rows.lanes[0].bins.isEmpty)
         #expect(rows.lanes[0].rows == 4)
 
         // 300 requests within 0.3 s of a 10 s run: binned, every id once; a lone request later stays a mark.
-        var burst = (1...300).map { Self.entry($0, at: 1.0 + Double($0) * 0.001, ms: 2, status: $0 % 3 == 0 ? 503 : 200, outcome: $0 % 10 == 0 ? .reset : .completed) }
+        var burst = (1...300).map {
+            Self.entry(
+                $0,
+                at: 1.0 + Double($0) * 0.001,
+                ms: 2,
+                status: $0 % 3 == 0 ? 503 : 200,
+                outcome: $0 % 10 == 0 ? .reset : .completed
+            )
+        }
         burst.append(Self.entry(301, at: 9.5))
         let layout = TimelineLayout(journal: burst, rules: ["orders"], loadedAt: Self.loadedAt)
         let lane = layout.lanes[0]
@@ -356,17 +436,28 @@ struct RunReportTests {
             let outcome: JournalEntry.Outcome = id % 23 == 0 ? .reset : id % 29 == 0 ? .dropped : .completed
             journal.append(
                 Self.entry(
-                    id, rule, at: Double(id) * 0.006, ms: Double(id % 50) + 1, status: id % 5 == 0 ? 503 : 200,
-                    retryAfter: id % 5 == 0 ? "1" : nil, fault: outcome == .reset ? "reset" : nil, outcome: outcome,
+                    id,
+                    rule,
+                    at: Double(id) * 0.006,
+                    ms: Double(id % 50) + 1,
+                    status: id % 5 == 0 ? 503 : 200,
+                    retryAfter: id % 5 == 0 ? "1" : nil,
+                    fault: outcome == .reset ? "reset" : nil,
+                    outcome: outcome,
                     target: "/api/\(rule ?? "unknown")/items?page=\(id)"
                 )
             )
         }
         let verdict = ExpectationEvaluator.evaluate(
-            rules.map { Self.expectation($0, .honorsRetryAfter, .count(min: 1, max: 5000)) }, journal: journal
+            rules.map { Self.expectation($0, .honorsRetryAfter, .count(min: 1, max: 5000)) },
+            journal: journal
         )
         let report = RunReport(
-            journal: journal, verdict: verdict, rules: rules, loadedAt: Self.loadedAt, generatedAt: Self.loadedAt + 70
+            journal: journal,
+            verdict: verdict,
+            rules: rules,
+            loadedAt: Self.loadedAt,
+            generatedAt: Self.loadedAt + 70
         )
         let clock = ContinuousClock()
         var html = ""

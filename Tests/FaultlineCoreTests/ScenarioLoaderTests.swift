@@ -60,7 +60,15 @@ struct ScenarioLoaderTests {
         )
         #expect(scenario.name == "orders-outage")
         #expect(scenario.seed == 42)
-        #expect(scenario.listeners == [ListenerSpec(host: "127.0.0.1", port: 0, sourceLocation: SourceLocation(file: "s.yaml", line: 5, column: 5))])
+        #expect(
+            scenario.listeners == [
+                ListenerSpec(
+                    host: "127.0.0.1",
+                    port: 0,
+                    sourceLocation: SourceLocation(file: "s.yaml", line: 5, column: 5)
+                )
+            ]
+        )
         #expect(scenario.defaultHeaders == [HeaderField("Server", "faultline")])
         #expect(scenario.rules.count == 4)
         let orders = scenario.rules[0]
@@ -94,7 +102,8 @@ struct ScenarioLoaderTests {
             return
         }
         #expect(String(decoding: json, as: UTF8.self) == #"{"items":[],"ok":true,"n":1.5,"s":"yes"}"#)
-        guard case .single(let generated) = scenario.rules[3].response, case .generated(.fixed(let size)) = generated.body
+        guard case .single(let generated) = scenario.rules[3].response,
+            case .generated(.fixed(let size)) = generated.body
         else {
             Issue.record("expected a generated body")
             return
@@ -207,9 +216,14 @@ struct ScenarioLoaderTests {
     }
 
     @Test func checksBodyFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-\(UInt64.random(in: 0...UInt64.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-\(UInt64.random(in: 0...UInt64.max))"
+        )
         let scenarios = directory.appendingPathComponent("scenarios")
-        try FileManager.default.createDirectory(at: scenarios.appendingPathComponent("data"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: scenarios.appendingPathComponent("data"),
+            withIntermediateDirectories: true
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("payload".utf8).write(to: scenarios.appendingPathComponent("data/x.bin"))
         try Data("secret".utf8).write(to: directory.appendingPathComponent("outside.txt"))
@@ -288,7 +302,9 @@ struct ScenarioLoaderTests {
 
     @Test func requiresVersionOne() {
         #expect(problems("rules: []\n") == ["1:1: A scenario starts with 'version: 1'; this file has no version."])
-        #expect(problems("version: 2\nrules: []\n") == ["1:10: Expected version 1 (the only format version), found '2'."])
+        #expect(
+            problems("version: 2\nrules: []\n") == ["1:10: Expected version 1 (the only format version), found '2'."]
+        )
         #expect(problems("") == ["1:1: The scenario is empty; it needs at least 'version: 1' and some 'rules'."])
     }
 
@@ -306,7 +322,11 @@ struct ScenarioLoaderTests {
         #expect(found.count == 1)
         #expect(found[0].hasPrefix("5:"), "got \(found)")
         #expect(found[0].contains("The YAML is malformed"))
-        #expect(problems("version: 1\nrules:\n  - path: /a\n    path: /b\n").first?.contains("'path' appears more than once") == true)
+        #expect(
+            problems("version: 1\nrules:\n  - path: /a\n    path: /b\n").first?.contains(
+                "'path' appears more than once"
+            ) == true
+        )
     }
 
     @Test func checksExpectations() throws {
@@ -323,8 +343,16 @@ struct ScenarioLoaderTests {
             """
         )
         #expect(scenario.expectations.map(\.rule) == ["orders", "orders", "rules[1]"])
-        #expect(scenario.expectations[0].checks == [.count(min: 2, max: 4), .honorsRetryAfter, .minInterval(.milliseconds(500))])
-        #expect(scenario.expectations[1].checks == [.backoff(factor: 2, tolerance: 0.1), .resumes, .revalidates, .maxConcurrent(2)])
+        #expect(
+            scenario.expectations[0].checks == [
+                .count(min: 2, max: 4), .honorsRetryAfter, .minInterval(.milliseconds(500)),
+            ]
+        )
+        #expect(
+            scenario.expectations[1].checks == [
+                .backoff(factor: 2, tolerance: 0.1), .resumes, .revalidates, .maxConcurrent(2),
+            ]
+        )
         #expect(scenario.expectations[2].checks == [.never, .count(min: 0, max: 0)])
         #expect(
             problems(
@@ -420,13 +448,23 @@ struct ScenarioLoaderTests {
     }
 
     @Test func mergesFilesInOrder() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-merge-\(UInt64.random(in: 0...UInt64.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-merge-\(UInt64.random(in: 0...UInt64.max))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let first = directory.appendingPathComponent("a.yaml").path
         let second = directory.appendingPathComponent("b.yaml").path
-        try "version: 1\nseed: 1\ndefaults: {headers: {X-From: a}}\nrules:\n  - {name: one, path: /a}\n".write(toFile: first, atomically: true, encoding: .utf8)
-        try "version: 1\nseed: 2\nrules:\n  - {path: /b}\n  - {name: three, path: /c}\n".write(toFile: second, atomically: true, encoding: .utf8)
+        try "version: 1\nseed: 1\ndefaults: {headers: {X-From: a}}\nrules:\n  - {name: one, path: /a}\n".write(
+            toFile: first,
+            atomically: true,
+            encoding: .utf8
+        )
+        try "version: 1\nseed: 2\nrules:\n  - {path: /b}\n  - {name: three, path: /c}\n".write(
+            toFile: second,
+            atomically: true,
+            encoding: .utf8
+        )
         let scenario = try ScenarioLoader.load(files: [first, second])
         #expect(scenario.rules.map(\.label) == ["one", "rules[1]", "three"])
         #expect(scenario.seed == 1)
@@ -438,13 +476,20 @@ struct ScenarioLoaderTests {
             _ = try ScenarioLoader.load(files: [first, directory.appendingPathComponent("nope.yaml").path])
             Issue.record("a missing file must be an error")
         } catch {
-            #expect(error.description == "\(directory.appendingPathComponent("nope.yaml").path):1:1: error: The scenario file does not exist.")
+            #expect(
+                error.description
+                    == "\(directory.appendingPathComponent("nope.yaml").path):1:1: error: The scenario file does not exist."
+            )
         }
     }
 
     @Test func printsErrorsInCompilerFormat() {
         do {
-            _ = try ScenarioLoader.load(yaml: "version: 1\nrules:\n  - {path: /a, status: 99}\n", name: "api.yaml", baseDirectory: "/tmp")
+            _ = try ScenarioLoader.load(
+                yaml: "version: 1\nrules:\n  - {path: /a, status: 99}\n",
+                name: "api.yaml",
+                baseDirectory: "/tmp"
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.description == "api.yaml:3:24: error: Expected a status code from 100 to 599, found 99.")
@@ -455,7 +500,9 @@ struct ScenarioLoaderTests {
         // Nine levels of ten aliases would be a billion values.
         var json = "      l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
         for level in 1...8 {
-            json += "      l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            json +=
+                "      l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         let jsonProblems = problems("version: 1\nrules:\n  - path: /j\n    json:\n" + json)
         #expect(jsonProblems.count == 1)
@@ -463,7 +510,8 @@ struct ScenarioLoaderTests {
 
         var rules = "  - &r0 {path: /m, body: ok}\n"
         for level in 1...6 {
-            rules += "  - &r\(level) {<<: [" + Array(repeating: "*r\(level - 1)", count: 10).joined(separator: ", ") + "]}\n"
+            rules +=
+                "  - &r\(level) {<<: [" + Array(repeating: "*r\(level - 1)", count: 10).joined(separator: ", ") + "]}\n"
         }
         let mergeProblems = problems("version: 1\nrules:\n" + rules)
         #expect(mergeProblems.count == 1)
@@ -520,7 +568,11 @@ struct ScenarioSemanticsKeysTests {
             return
         }
         #expect(response.etag?.literalText == "v1")
-        #expect(response.interim == [InterimResponse(status: 103, headers: [HeaderField("Link", "</style.css>; rel=preload; as=style")])])
+        #expect(
+            response.interim == [
+                InterimResponse(status: 103, headers: [HeaderField("Link", "</style.css>; rel=preload; as=style")])
+            ]
+        )
     }
 
     @Test func reportsProblemsInTheSemanticsKeys() {

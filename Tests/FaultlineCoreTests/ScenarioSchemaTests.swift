@@ -55,8 +55,14 @@ struct ScenarioSchemaTests {
         var closed: [String] = []
         Self.collectClosedMappings(schema, pointer: "#", into: &closed)
         let known = Set(ScenarioKeys.all.keys.map { $0 == "scenario" ? "#" : "#/$defs/\($0)" })
-        #expect(Set(closed).subtracting(known).isEmpty, "closed mappings the loader does not list: \(Set(closed).subtracting(known).sorted())")
-        #expect(known.subtracting(closed).isEmpty, "mappings not closed in the schema: \(known.subtracting(closed).sorted())")
+        #expect(
+            Set(closed).subtracting(known).isEmpty,
+            "closed mappings the loader does not list: \(Set(closed).subtracting(known).sorted())"
+        )
+        #expect(
+            known.subtracting(closed).isEmpty,
+            "mappings not closed in the schema: \(known.subtracting(closed).sorted())"
+        )
     }
 
     @Test func theNamesOfFaultsAndTLSVersionsMatch() throws {

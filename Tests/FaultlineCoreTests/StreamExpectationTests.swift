@@ -15,10 +15,26 @@ struct StreamExpectationTests {
         lastEventIDHeader: String? = nil
     ) -> JournalEntry {
         var entry = JournalEntry(
-            connection: 1, listener: "l", client: "c", receivedAt: 1000 + at, method: "GET", target: "/s", path: "/s",
-            version: "HTTP/1.1", headers: lastEventIDHeader.map { [HeaderField("Last-Event-ID", $0)] } ?? [], bodyBytes: 0,
-            rule: "r", step: nil, status: 200, responseHeaders: [], fault: fault, outcome: fault == nil ? .completed : .dropped,
-            bytesSent: 0, bodyBytesSent: 0, firstByteMs: nil, totalMs: ms
+            connection: 1,
+            listener: "l",
+            client: "c",
+            receivedAt: 1000 + at,
+            method: "GET",
+            target: "/s",
+            path: "/s",
+            version: "HTTP/1.1",
+            headers: lastEventIDHeader.map { [HeaderField("Last-Event-ID", $0)] } ?? [],
+            bodyBytes: 0,
+            rule: "r",
+            step: nil,
+            status: 200,
+            responseHeaders: [],
+            fault: fault,
+            outcome: fault == nil ? .completed : .dropped,
+            bytesSent: 0,
+            bodyBytesSent: 0,
+            firstByteMs: nil,
+            totalMs: ms
         )
         entry.eventsSent = events
         entry.lastEventID = lastID
@@ -28,7 +44,13 @@ struct StreamExpectationTests {
 
     func verdict(_ check: ClientExpectation.Check, _ entries: [JournalEntry]) -> (Bool, String) {
         let report = ExpectationEvaluator.evaluate(
-            [ClientExpectation(rule: "r", checks: [check], sourceLocation: SourceLocation(file: "s", line: 1, column: 1))],
+            [
+                ClientExpectation(
+                    rule: "r",
+                    checks: [check],
+                    sourceLocation: SourceLocation(file: "s", line: 1, column: 1)
+                )
+            ],
             journal: entries
         )
         return (report.results[0].met, report.results[0].reason)
@@ -38,27 +60,49 @@ struct StreamExpectationTests {
         let cut = self.entry(at: 0, lastID: "3", fault: "cutAfter")
         #expect(
             self.verdict(.resumesStream, [cut, self.entry(at: 1, lastEventIDHeader: "3")])
-                == (true, "After each cut or stalled stream the client came back with the Last-Event-ID of the last event it had.")
+                == (
+                    true,
+                    "After each cut or stalled stream the client came back with the Last-Event-ID of the last event it had."
+                )
         )
         #expect(
             self.verdict(.resumesStream, [cut, self.entry(at: 1)])
-                == (false, "After the stream of request 1 was cut after 3 events, the last with id '3', request 2 carried no Last-Event-ID: it started over.")
+                == (
+                    false,
+                    "After the stream of request 1 was cut after 3 events, the last with id '3', request 2 carried no Last-Event-ID: it started over."
+                )
         )
         #expect(
             self.verdict(.resumesStream, [cut, self.entry(at: 1, lastEventIDHeader: "2")])
-                == (false, "After the stream of request 1 was cut after 3 events, the last with id '3', request 2 carried Last-Event-ID '2'.")
+                == (
+                    false,
+                    "After the stream of request 1 was cut after 3 events, the last with id '3', request 2 carried Last-Event-ID '2'."
+                )
         )
-        #expect(self.verdict(.resumesStream, [cut]) == (false, "After the stream of request 1 was cut after 3 events, the client never came back."))
+        #expect(
+            self.verdict(.resumesStream, [cut]) == (
+                false, "After the stream of request 1 was cut after 3 events, the client never came back."
+            )
+        )
         let stalled = self.entry(at: 0, events: 1, lastID: "1", fault: "stallAfter")
         #expect(
             self.verdict(.resumesStream, [stalled, self.entry(at: 5)]).1
                 == "After the stream of request 1 stalled after 1 event, the last with id '1', request 2 carried no Last-Event-ID: it started over."
         )
         // A stream cut before any event with an id: the client still holds the id it sent for it.
-        let resumedThenCut = self.entry(at: 0, events: 0, lastID: nil, fault: "resetAfterEvents", lastEventIDHeader: "7")
+        let resumedThenCut = self.entry(
+            at: 0,
+            events: 0,
+            lastID: nil,
+            fault: "resetAfterEvents",
+            lastEventIDHeader: "7"
+        )
         #expect(self.verdict(.resumesStream, [resumedThenCut, self.entry(at: 1, lastEventIDHeader: "7")]).0)
         let noIDs = self.entry(at: 0, lastID: nil, fault: "cutAfter")
-        #expect(self.verdict(.resumesStream, [noIDs, self.entry(at: 1)]).0, "no id was ever sent: nothing to send back")
+        #expect(
+            self.verdict(.resumesStream, [noIDs, self.entry(at: 1)]).0,
+            "no id was ever sent: nothing to send back"
+        )
         #expect(
             self.verdict(.resumesStream, [noIDs, self.entry(at: 1, lastEventIDHeader: "x")]).1
                 == "After the stream of request 1 was cut after 3 events, none with an id, request 2 carried Last-Event-ID 'x'."
@@ -67,7 +111,10 @@ struct StreamExpectationTests {
             self.verdict(.resumesStream, [self.entry(at: 0), self.entry(at: 1)])
                 == (true, "No stream was cut or stalled, so there was nothing to resume.")
         )
-        #expect(self.verdict(.resumesStream, [self.entry(at: 0, events: nil, fault: "truncate"), self.entry(at: 1)]).0, "a cut body is resumes'")
+        #expect(
+            self.verdict(.resumesStream, [self.entry(at: 0, events: nil, fault: "truncate"), self.entry(at: 1)]).0,
+            "a cut body is resumes'"
+        )
     }
 
     @Test func honorsRetry() {
@@ -100,7 +147,13 @@ struct StreamExpectationTests {
         none.id = 3
         #expect(none.json.hasSuffix(",\"eventsSent\":0,\"lastEventId\":null,\"retryMs\":null}"))
         let report = ExpectationEvaluator.evaluate(
-            [ClientExpectation(rule: "r", checks: [.count(min: 1, max: nil)], sourceLocation: SourceLocation(file: "s", line: 1, column: 1))],
+            [
+                ClientExpectation(
+                    rule: "r",
+                    checks: [.count(min: 1, max: nil)],
+                    sourceLocation: SourceLocation(file: "s", line: 1, column: 1)
+                )
+            ],
             journal: [self.entry(at: 0, events: 2, fault: "cutAfter")]
         )
         #expect(report.results[0].evidence == "requests at 0.000 s 200 cutAfter (2 events)")

@@ -1,6 +1,7 @@
-@testable import FaultlineCore
 import Foundation
 import Testing
+
+@testable import FaultlineCore
 
 /// A 404 costs little: the explanation of an unmatched request weighs a bounded number of rules, found through the
 /// rule indexes, however many rules the scenario has (docs/security.md, "Rules that cannot stall the server").
@@ -29,7 +30,8 @@ struct UnmatchedRequestCostTests {
             count += 10
             let elapsed = clock.now - start
             if elapsed >= .seconds(seconds) {
-                return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                return Double(count)
+                    / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
         }
     }
@@ -45,7 +47,10 @@ struct UnmatchedRequestCostTests {
         }
         // The nearest rule is among them, and named first.
         let text = engine.decide(request("/api/v1/items500/detail")).bodyText
-        #expect(text.components(separatedBy: "\n- ").dropFirst().first?.hasPrefix("r500 (s.yaml:503:5): the path") ?? false, "\(text)")
+        #expect(
+            text.components(separatedBy: "\n- ").dropFirst().first?.hasPrefix("r500 (s.yaml:503:5): the path") ?? false,
+            "\(text)"
+        )
     }
 
     @Test func aScenarioOfTenThousandRulesWithoutLiteralPathsWeighsAtMostTheLimit() throws {
@@ -60,7 +65,10 @@ struct UnmatchedRequestCostTests {
 
     @Test func aSmallScenarioHasEveryRuleWeighed() throws {
         let engine = try Self.largeScenario(RuleEngine.weighEveryRuleUpTo)
-        #expect(engine.explanationRules(for: request("/nothing"), candidates: []) == Array(0..<RuleEngine.weighEveryRuleUpTo))
+        #expect(
+            engine.explanationRules(for: request("/nothing"), candidates: [])
+                == Array(0..<RuleEngine.weighEveryRuleUpTo)
+        )
     }
 
     @Test func methodMediaTypeAndAcceptDecisionsHoldInALargeScenario() throws {
@@ -75,10 +83,17 @@ struct UnmatchedRequestCostTests {
         #expect(notAllowed.response.status == 405)
         #expect(notAllowed.response.allow == ["PUT", "DELETE"])
         let unsupported = engine.decide(
-            IncomingRequest(method: "POST", target: "/api/upload", headers: [HeaderField("Content-Type", "text/plain"), HeaderField("Content-Length", "1")])
+            IncomingRequest(
+                method: "POST",
+                target: "/api/upload",
+                headers: [HeaderField("Content-Type", "text/plain"), HeaderField("Content-Length", "1")]
+            )
         )
         #expect(unsupported.response.status == 415)
-        #expect(engine.decide(request("/api/report", headers: [HeaderField("Accept", "application/json")])).response.status == 406)
+        #expect(
+            engine.decide(request("/api/report", headers: [HeaderField("Accept", "application/json")])).response.status
+                == 406
+        )
         #expect(engine.decide(request("/api/orders/7", method: "BREW")).response.status == 501)
     }
 

@@ -19,16 +19,26 @@ struct WriteStepTests {
     }
 
     @Test func aPlainAnswerIsAHeadABodyAndAKeptConnection() {
-        #expect(self.plan(self.response()).http1Steps == [.head(over: nil), .body(BodyWrite()), .finish(.completed(closeAfter: false))])
-        #expect(self.plan(self.response(), method: "HEAD").http1Steps == [.head(over: nil), .finish(.completed(closeAfter: false))])
+        #expect(
+            self.plan(self.response()).http1Steps == [
+                .head(over: nil), .body(BodyWrite()), .finish(.completed(closeAfter: false)),
+            ]
+        )
+        #expect(
+            self.plan(self.response(), method: "HEAD").http1Steps == [
+                .head(over: nil), .finish(.completed(closeAfter: false)),
+            ]
+        )
         var delayed = self.response()
         delayed.delay = .seconds(2)
         delayed.bodyDelay = .milliseconds(300)
         delayed.interim = [InterimResponse(status: 103, headers: [HeaderField("Link", "</a.css>")])]
         #expect(
             self.plan(delayed, headers: [("Connection", "close")]).http1Steps == [
-                .delay(.seconds(2)), .interim([InterimResponse(status: 103, headers: [HeaderField("Link", "</a.css>")])]),
-                .head(over: nil), .bodyDelay(.milliseconds(300)), .body(BodyWrite()), .finish(.completed(closeAfter: true)),
+                .delay(.seconds(2)),
+                .interim([InterimResponse(status: 103, headers: [HeaderField("Link", "</a.css>")])]),
+                .head(over: nil), .bodyDelay(.milliseconds(300)), .body(BodyWrite()),
+                .finish(.completed(closeAfter: true)),
             ]
         )
     }
@@ -38,7 +48,9 @@ struct WriteStepTests {
         #expect(self.plan(self.response(status: 499)).http1Steps == [.finish(.dropped)])
         #expect(self.plan(self.response(fault: .reset)).http1Steps == [.finish(.reset)])
         #expect(self.plan(self.response(fault: .hang(nil))).http1Steps == [.hang(nil), .finish(.timedOut)])
-        #expect(self.plan(self.response(fault: .hang(.seconds(5)))).http1Steps == [.hang(.seconds(5)), .finish(.timedOut)])
+        #expect(
+            self.plan(self.response(fault: .hang(.seconds(5)))).http1Steps == [.hang(.seconds(5)), .finish(.timedOut)]
+        )
         #expect(
             self.plan(self.response(fault: .truncate(2))).http1Steps
                 == [.head(over: nil), .body(BodyWrite(cutAfter: 2)), .finish(.dropped)]
@@ -51,7 +63,10 @@ struct WriteStepTests {
             self.plan(self.response(fault: .slowHeaders(.seconds(3)))).http1Steps
                 == [.head(over: .seconds(3)), .body(BodyWrite()), .finish(.completed(closeAfter: false))]
         )
-        guard case .raw(let garbage, nil) = self.plan(self.response(fault: .garbage(key: 7, length: 100))).http1Steps.first else {
+        guard
+            case .raw(let garbage, nil) = self.plan(self.response(fault: .garbage(key: 7, length: 100))).http1Steps
+                .first
+        else {
             Issue.record("garbage is raw bytes with no status line")
             return
         }
@@ -73,7 +88,11 @@ struct WriteStepTests {
     @Test func aChunkedBodyIsFramedEvenWhenEmpty() {
         var chunked = self.response("")
         chunked.headers = [HeaderField("Transfer-Encoding", "chunked")]
-        #expect(self.plan(chunked).http1Steps == [.head(over: nil), .body(BodyWrite(chunked: true)), .finish(.completed(closeAfter: false))])
+        #expect(
+            self.plan(chunked).http1Steps == [
+                .head(over: nil), .body(BodyWrite(chunked: true)), .finish(.completed(closeAfter: false)),
+            ]
+        )
         var pieces = self.response(String(repeating: "x", count: 100))
         pieces.chunkSize = 10
         #expect(self.plan(pieces).http1Steps.contains(.body(BodyWrite(chunked: true, pieceSize: 10))))
@@ -85,7 +104,10 @@ struct WriteStepTests {
         #expect(later.hasPrefix("HTTP/1.1 200 OK\r\nDate: Fri, 04 Dec 2026 10:00:07 GMT\r\n"))
         var own = self.response()
         own.headers = [HeaderField("Date", "Mon, 01 Jan 2001 00:00:00 GMT")]
-        let lying = String(decoding: self.plan(own).serializedHead(date: "Fri, 04 Dec 2026 10:00:07 GMT"), as: UTF8.self)
+        let lying = String(
+            decoding: self.plan(own).serializedHead(date: "Fri, 04 Dec 2026 10:00:07 GMT"),
+            as: UTF8.self
+        )
         #expect(lying.contains("\r\nDate: Mon, 01 Jan 2001 00:00:00 GMT\r\n"), "a rule's own Date is sent as written")
         #expect(!lying.contains("10:00:07"))
     }

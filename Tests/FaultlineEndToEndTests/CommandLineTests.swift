@@ -7,7 +7,9 @@ final class TemporaryFolder {
     let url: URL
 
     init() throws {
-        self.url = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-e2e-\(UInt64.random(in: 0...UInt64.max))")
+        self.url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-e2e-\(UInt64.random(in: 0...UInt64.max))"
+        )
         try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
     }
 
@@ -85,8 +87,14 @@ struct CommandLineTests {
 
     @Test func checkPrintsEveryErrorOrASummary() throws {
         let folder = try TemporaryFolder()
-        let good = try folder.write("good.yaml", "version: 1\nname: demo\nseed: 3\nrules:\n  - {path: /a}\n  - {path: /b}\n")
-        let bad = try folder.write("bad.yaml", "version: 1\nrules:\n  - {path: /a, status: 700}\n  - {path: /b, delay: fast}\n")
+        let good = try folder.write(
+            "good.yaml",
+            "version: 1\nname: demo\nseed: 3\nrules:\n  - {path: /a}\n  - {path: /b}\n"
+        )
+        let bad = try folder.write(
+            "bad.yaml",
+            "version: 1\nrules:\n  - {path: /a, status: 700}\n  - {path: /b, delay: fast}\n"
+        )
         let ok = try FaultlineProcess.run(["check", good])
         #expect(ok.status == 0)
         #expect(ok.stdout == "\(good): ok, 'demo', 2 rules, seed 3\n")
@@ -113,7 +121,10 @@ struct CommandLineTests {
 
     @Test func listenersFromTheScenarioAndPortOverride() throws {
         let folder = try TemporaryFolder()
-        let scenario = try folder.write("two.yaml", "version: 1\nlisteners:\n  - port: 0\n  - port: 0\nrules:\n  - {path: /x, body: hi}\n")
+        let scenario = try folder.write(
+            "two.yaml",
+            "version: 1\nlisteners:\n  - port: 0\n  - port: 0\nrules:\n  - {path: /x, body: hi}\n"
+        )
         let portFile = folder.path("ports")
         let server = try FaultlineProcess(["serve", scenario, "--port-file", portFile])
         let urls = try server.waitUntilListening(count: 2)
@@ -134,7 +145,9 @@ struct CommandLineTests {
             "tls.yaml",
             "version: 1\nlisteners:\n  - {port: 0, tls: {fault: expired}}\nrules:\n  - {path: /x, body: hi}\n"
         )
-        let server = try FaultlineProcess(["serve", scenario, "--free-ports", "--tls-port", "0", "--ca-out", folder.path("ca.pem")])
+        let server = try FaultlineProcess([
+            "serve", scenario, "--free-ports", "--tls-port", "0", "--ca-out", folder.path("ca.pem"),
+        ])
         let urls = try server.waitUntilListening(count: 2)
         #expect(urls.count == 2, "the fault listener, and a TLS listener added for --tls-port")
         let fault = try #require(urls.first)
@@ -185,7 +198,11 @@ struct CommandLineTests {
     @Test func runHelpShowsTheCommandAfterTheDoubleDash() throws {
         let result = try FaultlineProcess.run(["run", "--help"])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("USAGE: faultline run [<files> ...] [serve options] [--keep-ports] -- <command> [<arguments> ...]\n"))
+        #expect(
+            result.stdout.contains(
+                "USAGE: faultline run [<files> ...] [serve options] [--keep-ports] -- <command> [<arguments> ...]\n"
+            )
+        )
         #expect(result.stdout.contains("Example: faultline run orders.yaml -- swift test\n"))
     }
 
@@ -205,7 +222,10 @@ struct CommandLineTests {
     @Test func serveHelpSaysEachDefaultOnceAndWhichListenerPortMoves() throws {
         let result = try FaultlineProcess.run(["serve", "--help"])
         #expect(result.status == 0)
-        #expect(result.stdout.components(separatedBy: "10000").count == 2, "the journal size's default, once: \(result.stdout)")
+        #expect(
+            result.stdout.components(separatedBy: "10000").count == 2,
+            "the journal size's default, once: \(result.stdout)"
+        )
         #expect(result.stdout.contains("The port of the first plaintext listener; 0 picks a"))
     }
 
@@ -248,7 +268,8 @@ struct ExampleScenarioTests {
 
     @Test func checkOnAFolderChecksTheScenariosInIt() throws {
         let folder = Self.root.appendingPathComponent("Scenarios")
-        let count = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.count
+        let count = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+            .count
         let result = try FaultlineProcess.run(["check", folder.path])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")

@@ -27,17 +27,38 @@ final class ControlAPIExposureTests {
     }
 
     @Test func thePutOfAShadowFileIsRefused() throws {
-        let put = try self.curl("-X", "PUT", "--data-binary", "version: 1\nrules:\n  - {path: /x, bodyFile: etc/shadow}\n", "\(self.url)/__faultline/scenario")
+        let put = try self.curl(
+            "-X",
+            "PUT",
+            "--data-binary",
+            "version: 1\nrules:\n  - {path: /x, bodyFile: etc/shadow}\n",
+            "\(self.url)/__faultline/scenario"
+        )
         #expect(put.stdout.hasSuffix("\n400"))
         #expect(put.stdout.contains("error: The body file 'etc/shadow' cannot be used here"))
         #expect(try self.curl("\(self.url)/x").stdout.hasSuffix("\n404"), "the built-in scenario still serves")
     }
 
     @Test func hostsAndOriginsDecideWhoMayReset() throws {
-        #expect(try self.curl("-X", "POST", "-H", "Host: evil.example", "\(self.url)/__faultline/reset").stdout.hasSuffix("\n403"))
-        #expect(try self.curl("-X", "POST", "-H", "Origin: https://evil.example", "\(self.url)/__faultline/reset").stdout.hasSuffix("\n403"))
-        #expect(try self.curl("-X", "POST", "-H", "Host: faultline.test:\(self.port)", "\(self.url)/__faultline/reset").stdout.hasSuffix("\n200"))
-        #expect(try self.curl("-X", "POST", "\(self.url)/__faultline/reset").stdout.hasSuffix("\n200"), "curl as it comes keeps working")
-        #expect(try self.curl("-X", "POST", "http://localhost:\(self.port)/__faultline/reset").stdout.hasSuffix("\n200"))
+        #expect(
+            try self.curl("-X", "POST", "-H", "Host: evil.example", "\(self.url)/__faultline/reset").stdout.hasSuffix(
+                "\n403"
+            )
+        )
+        #expect(
+            try self.curl("-X", "POST", "-H", "Origin: https://evil.example", "\(self.url)/__faultline/reset").stdout
+                .hasSuffix("\n403")
+        )
+        #expect(
+            try self.curl("-X", "POST", "-H", "Host: faultline.test:\(self.port)", "\(self.url)/__faultline/reset")
+                .stdout.hasSuffix("\n200")
+        )
+        #expect(
+            try self.curl("-X", "POST", "\(self.url)/__faultline/reset").stdout.hasSuffix("\n200"),
+            "curl as it comes keeps working"
+        )
+        #expect(
+            try self.curl("-X", "POST", "http://localhost:\(self.port)/__faultline/reset").stdout.hasSuffix("\n200")
+        )
     }
 }

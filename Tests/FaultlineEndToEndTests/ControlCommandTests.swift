@@ -38,7 +38,10 @@ final class ControlCommandTests {
         return environment
     }
 
-    func ctl(_ arguments: [String], environment: [String: String] = ControlCommandTests.environment()) throws -> (status: Int32, stdout: String, stderr: String) {
+    func ctl(
+        _ arguments: [String],
+        environment: [String: String] = ControlCommandTests.environment()
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         try FaultlineProcess.run(["ctl"] + arguments, environment: environment)
     }
 
@@ -76,7 +79,10 @@ final class ControlCommandTests {
         let result = try self.ctl(["--url", self.url, "enable", "pay-outag"])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr == "faultline ctl: the server has no rule called 'pay-outag' (rules are switched by their name: field)\n")
+        #expect(
+            result.stderr
+                == "faultline ctl: the server has no rule called 'pay-outag' (rules are switched by their name: field)\n"
+        )
     }
 
     @Test func anUnreachableServerExitsTwo() throws {
@@ -87,11 +93,19 @@ final class ControlCommandTests {
         probe.waitForExit()
         let result = try self.ctl(["--url", closed, "health"])
         #expect(result.status == 2)
-        #expect(result.stderr.hasPrefix("faultline ctl: cannot reach the Faultline server at \(closed): connection refused"), "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix(
+                "faultline ctl: cannot reach the Faultline server at \(closed): connection refused"
+            ),
+            "\(result.stderr)"
+        )
     }
 
     @Test func anHTTPSServerIsReachedWithItsCA() throws {
-        let scenario = try self.folder.write("tls.yaml", "version: 1\nlisteners:\n  - {port: 0, tls: auto}\nrules: []\n")
+        let scenario = try self.folder.write(
+            "tls.yaml",
+            "version: 1\nlisteners:\n  - {port: 0, tls: auto}\nrules: []\n"
+        )
         let caFile = self.folder.path("ca.pem")
         let server = try FaultlineProcess(["serve", scenario, "--ca-out", caFile])
         defer {
@@ -102,18 +116,27 @@ final class ControlCommandTests {
         #expect(https.hasPrefix("https://localhost:"))
         let trusted = try self.ctl(["--url", https, "--ca-file", caFile, "health"])
         #expect(trusted.status == 0, "\(trusted.stderr)")
-        let fromEnvironment = try self.ctl(["health"], environment: Self.environment(["FAULTLINE_URL": https, "FAULTLINE_CA_FILE": caFile]))
+        let fromEnvironment = try self.ctl(
+            ["health"],
+            environment: Self.environment(["FAULTLINE_URL": https, "FAULTLINE_CA_FILE": caFile])
+        )
         #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
         let untrusted = try self.ctl(["--url", https, "health"])
         #expect(untrusted.status == 2)
-        #expect(untrusted.stderr.hasPrefix("faultline ctl: cannot reach the Faultline server at \(https): TLS failed"), "\(untrusted.stderr)")
+        #expect(
+            untrusted.stderr.hasPrefix("faultline ctl: cannot reach the Faultline server at \(https): TLS failed"),
+            "\(untrusted.stderr)"
+        )
         #expect(untrusted.stderr.contains("give the CA certificate with --ca-file"))
     }
 
     @Test func aURLThatIsNotOneIsRefused() throws {
         let result = try self.ctl(["--url", "localhost:8080", "health"])
         #expect(result.status == 64)
-        #expect(result.stderr == "faultline ctl: 'localhost:8080' is not a server URL; give one such as http://127.0.0.1:8080\n")
+        #expect(
+            result.stderr
+                == "faultline ctl: 'localhost:8080' is not a server URL; give one such as http://127.0.0.1:8080\n"
+        )
     }
 
     @Test func resetAndTheJournal() throws {
@@ -126,11 +149,15 @@ final class ControlCommandTests {
         #expect(entries.map { $0["rule"] as? String } == ["orders", "pay", "orders"])
 
         let orders = try self.ctl(["--url", self.url, "journal", "--rule", "orders"])
-        let ordersEntries = try #require(try JSONSerialization.jsonObject(with: Data(orders.stdout.utf8)) as? [[String: Any]])
+        let ordersEntries = try #require(
+            try JSONSerialization.jsonObject(with: Data(orders.stdout.utf8)) as? [[String: Any]]
+        )
         #expect(ordersEntries.count == 2)
         let firstID = try #require(entries.first?["id"] as? Int)
         let since = try self.ctl(["--url", self.url, "journal", "--since", "\(firstID)"])
-        let sinceEntries = try #require(try JSONSerialization.jsonObject(with: Data(since.stdout.utf8)) as? [[String: Any]])
+        let sinceEntries = try #require(
+            try JSONSerialization.jsonObject(with: Data(since.stdout.utf8)) as? [[String: Any]]
+        )
         #expect(sinceEntries.map { $0["rule"] as? String } == ["pay", "orders"])
 
         let reset = try self.ctl(["--url", self.url, "reset"])
@@ -204,7 +231,10 @@ final class ControlCommandTokenTests {
         self.server.waitForExit()
     }
 
-    func ctl(_ arguments: [String], _ extra: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func ctl(
+        _ arguments: [String],
+        _ extra: [String: String] = [:]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         try FaultlineProcess.run(["ctl"] + arguments, environment: ControlCommandTests.environment(extra))
     }
 
@@ -220,7 +250,10 @@ final class ControlCommandTokenTests {
     @Test func aWrongTokenIsRefused() throws {
         let result = try self.ctl(["--url", self.url, "--admin-token", "open", "reset"])
         #expect(result.status == 1)
-        #expect(result.stderr == "faultline ctl: the server refused the admin token (401): it is not the one faultline serve was given\n")
+        #expect(
+            result.stderr
+                == "faultline ctl: the server refused the admin token (401): it is not the one faultline serve was given\n"
+        )
     }
 
     @Test func theTokenFromTheCommandLineOrTheEnvironmentGetsIn() throws {

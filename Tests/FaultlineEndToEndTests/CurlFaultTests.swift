@@ -13,11 +13,20 @@ struct CurlFaultTests {
         }
         let url = try #require(try server.waitUntilListening().first)
         #expect(try Curl.run(["-s", "\(url)/drop"]).exitCode == 52, "curl: (52) Empty reply from server")
-        #expect(try Curl.run(["-s", "\(url)/reset"]).exitCode == 56, "curl: (56) Recv failure: Connection reset by peer")
-        #expect(try Curl.run(["-s", "\(url)/truncate/100", "-o", "/dev/null"]).exitCode == 18, "curl: (18) transfer closed with outstanding read data remaining")
+        #expect(
+            try Curl.run(["-s", "\(url)/reset"]).exitCode == 56,
+            "curl: (56) Recv failure: Connection reset by peer"
+        )
+        #expect(
+            try Curl.run(["-s", "\(url)/truncate/100", "-o", "/dev/null"]).exitCode == 18,
+            "curl: (18) transfer closed with outstanding read data remaining"
+        )
         #expect(try Curl.run(["-s", "-m", "1", "\(url)/hang"]).exitCode == 28, "curl: (28) Operation timed out")
         #expect(try Curl.run(["-s", "\(url)/garbage", "-o", "/dev/null"]).exitCode != 0)
-        let drip = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", "\(url)/drip?duration=1&numbytes=5&delay=0.5"])
+        let drip = try Curl.run([
+            "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
+            "\(url)/drip?duration=1&numbytes=5&delay=0.5",
+        ])
         let parts = drip.stdout.split(separator: " ")
         #expect(parts.prefix(2) == ["200", "5"])
         let seconds = try #require(Double(parts.last ?? ""))

@@ -9,7 +9,10 @@ struct CurlHTTPSemanticsTests {
         let folder = try TemporaryFolder()
         let source = (0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 11) }
         try Data(source).write(to: folder.url.appendingPathComponent("big.bin"))
-        let scenario = try folder.write("download.yaml", "version: 1\nrules:\n  - {path: /big.bin, bodyFile: big.bin}\n")
+        let scenario = try folder.write(
+            "download.yaml",
+            "version: 1\nrules:\n  - {path: /big.bin, bodyFile: big.bin}\n"
+        )
         let server = try FaultlineProcess(["serve", scenario, "--port", "0"])
         defer {
             server.signal()
@@ -43,7 +46,9 @@ struct CurlHTTPSemanticsTests {
             server.waitForExit()
         }
         let url = try #require(try server.waitUntilListening().first)
-        let notModified = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-z", "Thu, 22 Oct 2026 00:00:00 GMT", "\(url)/doc"])
+        let notModified = try Curl.run([
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "-z", "Thu, 22 Oct 2026 00:00:00 GMT", "\(url)/doc",
+        ])
         #expect(notModified.stdout == "304")
         let modified = try Curl.run(["-s", "-w", " %{http_code}", "-z", "Tue, 20 Oct 2026 00:00:00 GMT", "\(url)/doc"])
         #expect(modified.stdout == "doc 200")

@@ -44,7 +44,13 @@ final class CurlTests {
     }
 
     @Test func redirectChainsEndAtGet() throws {
-        let result = try self.curl("-s", "-L", "-w", "\n%{http_code} %{num_redirects} %{url_effective}", "\(self.url)/redirect/4")
+        let result = try self.curl(
+            "-s",
+            "-L",
+            "-w",
+            "\n%{http_code} %{num_redirects} %{url_effective}",
+            "\(self.url)/redirect/4"
+        )
         #expect(result.stdout == "ok\n\n200 4 \(self.url)/get")
     }
 
@@ -88,7 +94,17 @@ final class CurlTests {
     }
 
     @Test func keepAliveReusesOneConnection() throws {
-        let result = try self.curl("-s", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects}\n", "\(self.url)/get", "\(self.url)/get")
+        let result = try self.curl(
+            "-s",
+            "-o",
+            "/dev/null",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{num_connects}\n",
+            "\(self.url)/get",
+            "\(self.url)/get"
+        )
         #expect(result.stdout == "1\n0\n")
     }
 }

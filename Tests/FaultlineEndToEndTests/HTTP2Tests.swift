@@ -37,7 +37,9 @@ final class HTTP2Tests {
         self.folder = try TemporaryFolder()
         let file = try self.folder.write("h2.yaml", Self.scenario)
         self.caFile = self.folder.path("ca.pem")
-        self.server = try FaultlineProcess(["serve", file, "--ca-out", self.caFile, "--access-log", self.folder.path("access.log")])
+        self.server = try FaultlineProcess([
+            "serve", file, "--ca-out", self.caFile, "--access-log", self.folder.path("access.log"),
+        ])
         let urls = try self.server.waitUntilListening(count: 2)
         self.plain = urls[0]
         self.tls = urls[1]
@@ -70,13 +72,22 @@ final class HTTP2Tests {
         #expect(prior.stdout.hasPrefix("HTTP/2 200 \r\n"), "\(prior.stdout)")
         #expect(prior.stdout.hasSuffix("\r\n\r\nhello h2\n"))
         let upgraded = try Curl.run(["-s", "-i", "--http2", self.plain + "/hello"])
-        #expect(upgraded.stdout.hasPrefix("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nHTTP/2 200 \r\n"), "\(upgraded.stdout)")
+        #expect(
+            upgraded.stdout.hasPrefix(
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nHTTP/2 200 \r\n"
+            ),
+            "\(upgraded.stdout)"
+        )
         #expect(upgraded.stdout.hasSuffix("hello h2\n"))
         let negotiated = try Curl.run(["-s", "-i", "--cacert", self.caFile, self.tls + "/hello"])
         #expect(negotiated.stdout.hasPrefix("HTTP/2 200 \r\n"), "\(negotiated.stdout)")
         // HTTP/1.1 stays on the same ports.
         #expect(try Curl.run(["-s", "-i", self.plain + "/hello"]).stdout.hasPrefix("HTTP/1.1 200 OK\r\n"))
-        #expect(try Curl.run(["-s", "-i", "--http1.1", "--cacert", self.caFile, self.tls + "/hello"]).stdout.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(
+            try Curl.run(["-s", "-i", "--http1.1", "--cacert", self.caFile, self.tls + "/hello"]).stdout.hasPrefix(
+                "HTTP/1.1 200 OK\r\n"
+            )
+        )
     }
 
     @Test func statusesAndHeadersAreTheSameAndNoHopByHopHeaderGoesOut() throws {
@@ -84,7 +95,10 @@ final class HTTP2Tests {
         #expect(busy.stdout.hasPrefix("HTTP/2 503 \r\n"))
         #expect(busy.stdout.contains("\r\nretry-after: 2\r\n"))
         #expect(busy.stdout.contains("\r\nx-kept: yes\r\n"))
-        #expect(!busy.stdout.lowercased().contains("\r\nconnection:"), "a rule's Connection header never goes out on HTTP/2")
+        #expect(
+            !busy.stdout.lowercased().contains("\r\nconnection:"),
+            "a rule's Connection header never goes out on HTTP/2"
+        )
         // The journal tells the headers as they went out: lower case, no Connection.
         let row = try #require(try self.entries(rule: "busy").last)
         let sent = try #require(row["responseHeaders"] as? [[String]])
@@ -108,32 +122,66 @@ final class HTTP2Tests {
 
     @Test func streamFaultsAreVisibleOnTheWire() throws {
         let refused = try self.nghttp(["/refused"])
-        #expect(refused.contains("recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>\n          (error_code=REFUSED_STREAM(0x07))"), "\(refused)")
+        #expect(
+            refused.contains(
+                "recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>\n          (error_code=REFUSED_STREAM(0x07))"
+            ),
+            "\(refused)"
+        )
 
         let cut = try self.nghttp(["/rst-after"])
         #expect(cut.contains("recv DATA frame <length=1000, flags=0x00, stream_id=13>"), "\(cut)")
-        #expect(cut.contains("recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>\n          (error_code=INTERNAL_ERROR(0x02))"))
+        #expect(
+            cut.contains(
+                "recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>\n          (error_code=INTERNAL_ERROR(0x02))"
+            )
+        )
 
         let truncated = try self.nghttp(["/truncate"])
         #expect(truncated.contains("recv DATA frame <length=100, flags=0x00, stream_id=13>"), "\(truncated)")
         #expect(truncated.contains("(error_code=INTERNAL_ERROR(0x02))"))
 
         let goaway = try self.nghttp(["/goaway"])
-        #expect(goaway.contains("recv GOAWAY frame <length=8, flags=0x00, stream_id=0>\n          (last_stream_id=11, error_code=NO_ERROR(0x00)"), "\(goaway)")
+        #expect(
+            goaway.contains(
+                "recv GOAWAY frame <length=8, flags=0x00, stream_id=0>\n          (last_stream_id=11, error_code=NO_ERROR(0x00)"
+            ),
+            "\(goaway)"
+        )
 
         let after = try self.nghttp(["/goaway-after"])
-        #expect(after.contains("recv GOAWAY frame <length=8, flags=0x00, stream_id=0>\n          (last_stream_id=13, error_code=NO_ERROR(0x00)"), "\(after)")
-        #expect(after.contains("recv DATA frame <length=0, flags=0x01, stream_id=13>"), "the stream is answered to its end")
+        #expect(
+            after.contains(
+                "recv GOAWAY frame <length=8, flags=0x00, stream_id=0>\n          (last_stream_id=13, error_code=NO_ERROR(0x00)"
+            ),
+            "\(after)"
+        )
+        #expect(
+            after.contains("recv DATA frame <length=0, flags=0x01, stream_id=13>"),
+            "the stream is answered to its end"
+        )
 
         let badStatus = try self.nghttp(["/bad-status"])
-        #expect(badStatus.contains("Invalid HTTP header field was received: frame type: 1, stream: 13, name: [:status], value: [OK]"), "\(badStatus)")
+        #expect(
+            badStatus.contains(
+                "Invalid HTTP header field was received: frame type: 1, stream: 13, name: [:status], value: [OK]"
+            ),
+            "\(badStatus)"
+        )
     }
 
     @Test func aStreamBeyondMaxConcurrentStreamsIsRefused() throws {
         let frames = try self.nghttp(["/slow", "/slow?b", "/slow?c"])
-        #expect(frames.contains("recv RST_STREAM frame <length=4, flags=0x00, stream_id=17>\n          (error_code=REFUSED_STREAM(0x07))"), "\(frames)")
+        #expect(
+            frames.contains(
+                "recv RST_STREAM frame <length=4, flags=0x00, stream_id=17>\n          (error_code=REFUSED_STREAM(0x07))"
+            ),
+            "\(frames)"
+        )
         // Refused before any rule saw it: no rule, status 499, dropped.
-        let refused = try self.journal().filter { ($0["target"] as? String)?.hasPrefix("/slow?") == true && $0["status"] as? Int == 499 }
+        let refused = try self.journal().filter {
+            ($0["target"] as? String)?.hasPrefix("/slow?") == true && $0["status"] as? Int == 499
+        }
         #expect(refused.count == 1)
         #expect(refused.first?["rule"] is NSNull)
         #expect(refused.first?["outcome"] as? String == "dropped")
@@ -161,10 +209,15 @@ final class HTTP2Tests {
         _ = try self.nghttp(["/goaway-after?j"])
         _ = try Command.run("nghttp", ["-nv", "--timeout=1", self.plain + "/hang?j"], timeout: 20)
         let journal = try self.journal()
-        func entry(_ target: String) throws -> [String: Any] { try #require(journal.first { $0["target"] as? String == target }) }
+        func entry(_ target: String) throws -> [String: Any] {
+            try #require(journal.first { $0["target"] as? String == target })
+        }
         func row(_ target: String) throws -> [String] {
             let e = try entry(target)
-            return ["\(e["status"] ?? "")", "\(e["outcome"] ?? "")", (e["fault"] as? String) ?? "null", "\(e["version"] ?? "")", "\(e["stream"] ?? "")"]
+            return [
+                "\(e["status"] ?? "")", "\(e["outcome"] ?? "")", (e["fault"] as? String) ?? "null",
+                "\(e["version"] ?? "")", "\(e["stream"] ?? "")",
+            ]
         }
         #expect(try row("/hello?j") == ["200", "completed", "null", "HTTP/2", "13"])
         #expect(try row("/refused?j") == ["499", "reset", "rstStream", "HTTP/2", "13"])
@@ -222,7 +275,9 @@ final class HTTP2BuiltInAndBadInputTests {
     init() throws {
         self.folder = try TemporaryFolder()
         self.caFile = self.folder.path("ca.pem")
-        self.server = try FaultlineProcess(["serve", "--port", "0", "--tls-port", "0", "--http2", "--ca-out", self.caFile])
+        self.server = try FaultlineProcess([
+            "serve", "--port", "0", "--tls-port", "0", "--http2", "--ca-out", self.caFile,
+        ])
         let urls = try self.server.waitUntilListening(count: 2)
         self.plain = urls[0]
         self.tls = urls[1]
@@ -234,8 +289,15 @@ final class HTTP2BuiltInAndBadInputTests {
     }
 
     @Test func theBuiltInScenarioAnswersOverH2AndH2C() throws {
-        for (arguments, url) in [(["--http2-prior-knowledge"], self.plain), (["--http2"], self.plain), (["--cacert", self.caFile], self.tls)] {
-            let busy = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "-D", "-"] + arguments + [url + "/status/503"])
+        for (arguments, url) in [
+            (["--http2-prior-knowledge"], self.plain), (["--http2"], self.plain),
+            (["--cacert", self.caFile], self.tls),
+        ] {
+            let busy = try Curl.run(
+                ["-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "-D", "-"] + arguments + [
+                    url + "/status/503"
+                ]
+            )
             #expect(busy.stdout.hasSuffix("2 503"), "\(arguments): \(busy.stdout)")
             #expect(busy.stdout.contains("\r\nretry-after: 1\r\n"))
             let bytes = try Curl.run(["-s"] + arguments + [url + "/bytes/100000"])

@@ -21,8 +21,16 @@ struct ProxyEndToEndTests {
             self.folder = try ScratchFolder(prefix: "faultline-proxy")
             let root = self.folder.path("nginx/root")
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            try "<!doctype html>\n<title>upstream</title>\n<p>Hello from nginx.</p>\n".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
-            try #"{"orders": [{"id": 1}, {"id": 2}]}"#.write(toFile: root + "/orders.json", atomically: true, encoding: .utf8)
+            try "<!doctype html>\n<title>upstream</title>\n<p>Hello from nginx.</p>\n".write(
+                toFile: root + "/index.html",
+                atomically: true,
+                encoding: .utf8
+            )
+            try #"{"orders": [{"id": 1}, {"id": 2}]}"#.write(
+                toFile: root + "/orders.json",
+                atomically: true,
+                encoding: .utf8
+            )
             try "spaces in the name\n".write(toFile: root + "/a b.txt", atomically: true, encoding: .utf8)
             self.big = try ProxyEndToEndTests.randomBytes(4 << 20)
             try self.big.write(to: URL(fileURLWithPath: root + "/big.bin"))
@@ -55,7 +63,9 @@ struct ProxyEndToEndTests {
 
     func fetch(_ url: String, _ extra: [String] = []) throws -> Seen {
         // With -I the head goes to standard output too; the body is then nothing.
-        let result = try Curl.run(["-s", "-D", "/dev/stderr", url] + extra + (extra.contains("-I") ? ["-o", "/dev/null"] : []))
+        let result = try Curl.run(
+            ["-s", "-D", "/dev/stderr", url] + extra + (extra.contains("-I") ? ["-o", "/dev/null"] : [])
+        )
         let lines = result.stderr.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         let headers = lines.dropFirst().filter { line in
             let name = line.split(separator: ":").first.map { $0.lowercased() } ?? ""
@@ -66,7 +76,8 @@ struct ProxyEndToEndTests {
 
     /// The process's peak resident memory, in MiB.
     func peakMemory(_ server: FaultlineProcess) -> Double {
-        let status = (try? String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status =
+            (try? String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
         return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
     }
@@ -77,7 +88,9 @@ struct ProxyEndToEndTests {
         let upstream = try Upstream()
         let (server, url) = try self.serve(["--upstream", upstream.url])
         defer { self.stop(server) }
-        let etag = try #require(try self.fetch("\(upstream.url)/index.html").headers.first { $0.lowercased().hasPrefix("etag:") })
+        let etag = try #require(
+            try self.fetch("\(upstream.url)/index.html").headers.first { $0.lowercased().hasPrefix("etag:") }
+        )
         let cases: [(String, [String])] = [
             ("/index.html", []), ("/orders.json", []), ("/big.bin", []), ("/a%20b.txt", []), ("/missing", []),
             ("/index.html", ["-I"]), ("/index.html", ["-H", "If-None-Match: \(etag.dropFirst(6))"]),
@@ -152,17 +165,9 @@ struct ProxyEndToEndTests {
         #expect(proxiedStored.count == 64 * 16384)
     }
 
-    /// The Python of the clients' virtual environment (made by scripts/client-venv).
+    /// The Python of the clients' virtual environment (made by scripts/test-venv).
     func clientPython() throws -> String {
-        let process = Process()
-        process.executableURL = Self.repository.appendingPathComponent("scripts/client-venv")
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ProcessError(message: "scripts/client-venv failed") }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Command.testPython()
     }
 
     // MARK: - Faults on real answers
@@ -186,12 +191,16 @@ struct ProxyEndToEndTests {
         #expect(cut.exitCode == 18, "curl: (18) transfer closed with outstanding read data remaining")
         #expect(cut.stdoutBytes == Array(upstream.big.prefix(1000)))
         #expect(cut.stderr.contains("Content-Length: 4194304\r\n"), "the true length")
-        let late = try Curl.run(["-s", "-D", "/dev/stderr", "-o", "/dev/null", "-w", "%{time_starttransfer}", url + "/index.html"])
+        let late = try Curl.run([
+            "-s", "-D", "/dev/stderr", "-o", "/dev/null", "-w", "%{time_starttransfer}", url + "/index.html",
+        ])
         #expect((Double(late.stdout) ?? 0) >= 0.5)
         #expect(late.stderr.contains("X-Faultline: late\r\n") && late.stderr.contains("Server: nginx/"))
         var statuses: [String: Int] = [:]
         for _ in 0..<100 {
-            let result = try Curl.run(["-s", "-D", "/dev/stderr", "-o", "/dev/null", "-w", "%{http_code}", url + "/orders.json"])
+            let result = try Curl.run([
+                "-s", "-D", "/dev/stderr", "-o", "/dev/null", "-w", "%{http_code}", url + "/orders.json",
+            ])
             statuses[result.stdout, default: 0] += 1
             if result.stdout == "503" { #expect(result.stderr.contains("Retry-After: 2\r\n")) }
         }
@@ -252,7 +261,10 @@ struct ProxyEndToEndTests {
         #expect(expired.body.contains(": TLS: certificate has expired"), "\(expired.body)")
         let untrusted = try get("/untrusted")
         #expect(untrusted.status == "502")
-        #expect(untrusted.body.contains(": TLS: certificate is signed by an authority the system does not trust"), "\(untrusted.body)")
+        #expect(
+            untrusted.body.contains(": TLS: certificate is signed by an authority the system does not trust"),
+            "\(untrusted.body)"
+        )
         self.stop(server)
         let entries = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -275,14 +287,21 @@ struct ProxyEndToEndTests {
         let (server, url) = try self.serve(["--upstream", upstream.url])
         defer { self.stop(server) }
         // 2 MB/s for 3 s: about 6 MB of 256 MiB.
-        let slow = try Curl.run(["-s", "-o", "/dev/null", "--limit-rate", "2M", "-m", "3", "-w", "%{size_download}", url + "/huge.bin"])
+        let slow = try Curl.run([
+            "-s", "-o", "/dev/null", "--limit-rate", "2M", "-m", "3", "-w", "%{size_download}", url + "/huge.bin",
+        ])
         let received = Double(slow.stdout) ?? 0
         #expect(received > 1_000_000 && received < 20_000_000)
         Thread.sleep(forTimeInterval: 0.5)
         let line = try #require(upstream.nginx.loggedRequests().first { $0.hasPrefix("GET /huge.bin ") })
         let sent = Double(line.split(separator: " ")[4]) ?? .infinity
-        print("proxy back-pressure: the client took \(Int(received)) bytes in 3 s, nginx sent \(Int(sent)) of 268435456; peak RSS \(self.peakMemory(server)) MiB")
-        #expect(sent < received + 40_000_000, "nginx sent \(sent) bytes while the client took \(received): only socket buffers between")
+        print(
+            "proxy back-pressure: the client took \(Int(received)) bytes in 3 s, nginx sent \(Int(sent)) of 268435456; peak RSS \(self.peakMemory(server)) MiB"
+        )
+        #expect(
+            sent < received + 40_000_000,
+            "nginx sent \(sent) bytes while the client took \(received): only socket buffers between"
+        )
         #expect(self.peakMemory(server) < 100, "peak RSS \(self.peakMemory(server)) MiB")
     }
 
@@ -292,16 +311,30 @@ struct ProxyEndToEndTests {
         try Self.writePattern(to: source, mebibytes: 1024)
         let (server, url) = try self.serve(["--upstream", upstream.url])
         defer { self.stop(server) }
-        let download = try Curl.run(["-s", "-o", upstream.folder.path("downloaded.bin"), "-w", "%{http_code} %{size_download} %{speed_download}", url + "/gib.bin"], timeout: 300)
+        let download = try Curl.run(
+            [
+                "-s", "-o", upstream.folder.path("downloaded.bin"), "-w",
+                "%{http_code} %{size_download} %{speed_download}", url + "/gib.bin",
+            ],
+            timeout: 300
+        )
         #expect(download.stdout.hasPrefix("200 1073741824 "), "\(download.stdout)")
         #expect(FileManager.default.contentsEqual(atPath: source, andPath: upstream.folder.path("downloaded.bin")))
         try FileManager.default.removeItem(atPath: upstream.folder.path("downloaded.bin"))
         let afterDownload = self.peakMemory(server)
-        let upload = try Curl.run(["-s", "-T", source, "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{speed_upload}", url + "/upload/gib.bin"], timeout: 300)
+        let upload = try Curl.run(
+            [
+                "-s", "-T", source, "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{speed_upload}",
+                url + "/upload/gib.bin",
+            ],
+            timeout: 300
+        )
         #expect(upload.stdout.hasPrefix("201 1073741824 "), "\(upload.stdout)")
         #expect(FileManager.default.contentsEqual(atPath: source, andPath: upstream.nginx.root + "/upload/gib.bin"))
         let peak = self.peakMemory(server)
-        print("proxy 1 GiB: download \(download.stdout), upload \(upload.stdout); peak RSS \(afterDownload) MiB after the download, \(peak) MiB after the upload")
+        print(
+            "proxy 1 GiB: download \(download.stdout), upload \(upload.stdout); peak RSS \(afterDownload) MiB after the download, \(peak) MiB after the upload"
+        )
         #expect(afterDownload < 100 && peak < 100, "peak RSS \(peak) MiB")
     }
 
@@ -329,7 +362,10 @@ struct ProxyEndToEndTests {
     @Test func aRecordingServedGivesTheRecordedAnswers() throws {
         let upstream = try Upstream()
         let out = upstream.folder.path("recorded/api.yaml")
-        try FileManager.default.createDirectory(atPath: upstream.folder.path("recorded"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: upstream.folder.path("recorded"),
+            withIntermediateDirectories: true
+        )
         let recorder = try FaultlineProcess(["record", "--upstream", upstream.url, "--out", out, "--port", "0"])
         let url = try #require(try recorder.waitUntilListening().first)
         let paths = ["/index.html", "/orders.json", "/big.bin", "/missing", "/index.html?lang=en", "/chunked"]
@@ -338,10 +374,20 @@ struct ProxyEndToEndTests {
         _ = try Curl.run(["-s", "-I", url + "/index.html"])
         recorder.signal(2)
         #expect(recorder.waitForExit() == 0)
-        #expect(recorder.standardOutput.contains("faultline recorded 7 exchanges as 7 rules in \(out) (bodies in api-bodies/)\n"), "\(recorder.standardOutput)")
+        #expect(
+            recorder.standardOutput.contains(
+                "faultline recorded 7 exchanges as 7 rules in \(out) (bodies in api-bodies/)\n"
+            ),
+            "\(recorder.standardOutput)"
+        )
         let yaml = try String(contentsOfFile: out, encoding: .utf8)
         #expect(yaml.contains("bodyFile: api-bodies/"))
-        #expect(FileManager.default.contentsEqual(atPath: upstream.nginx.root + "/big.bin", andPath: upstream.folder.path("recorded/api-bodies/1-get-big-bin.bin")))
+        #expect(
+            FileManager.default.contentsEqual(
+                atPath: upstream.nginx.root + "/big.bin",
+                andPath: upstream.folder.path("recorded/api-bodies/1-get-big-bin.bin")
+            )
+        )
         let check = try FaultlineProcess.run(["check", out])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         upstream.nginx.stop()
@@ -360,7 +406,11 @@ struct ProxyEndToEndTests {
             }
         }
         // Edit, then replay: the recorded service, broken where the edit says.
-        try (yaml.replacingOccurrences(of: "  path: /orders.json\n", with: "  path: /orders.json\n  fault: {truncate: 5}\n"))
+        try
+            (yaml.replacingOccurrences(
+                of: "  path: /orders.json\n",
+                with: "  path: /orders.json\n  fault: {truncate: 5}\n"
+            ))
             .write(toFile: out, atomically: true, encoding: .utf8)
         let (edited, editedURL) = try self.serve([out])
         defer { self.stop(edited) }
@@ -373,10 +423,14 @@ struct ProxyEndToEndTests {
 
     @Test func faultlineRunPutsTheScenarioInFrontOfTheUpstream() throws {
         let upstream = try Upstream()
-        let scenario = try upstream.folder.write("run.yaml", "version: 1\nrules:\n  - {name: down, path: /orders.json, status: 503, times: 1}\nexpect:\n  - {rule: down, count: 1}\n")
+        let scenario = try upstream.folder.write(
+            "run.yaml",
+            "version: 1\nrules:\n  - {name: down, path: /orders.json, status: 503, times: 1}\nexpect:\n  - {rule: down, count: 1}\n"
+        )
         let result = try FaultlineProcess.run([
             "run", scenario, "--upstream", upstream.url, "--",
-            "bash", "-c", "curl -s -o /dev/null -w '%{http_code} ' \"$FAULTLINE_URL/orders.json\"; curl -s \"$FAULTLINE_URL/orders.json\"; curl -s \"$FAULTLINE_URL/index.html\" | head -c 15",
+            "bash", "-c",
+            "curl -s -o /dev/null -w '%{http_code} ' \"$FAULTLINE_URL/orders.json\"; curl -s \"$FAULTLINE_URL/orders.json\"; curl -s \"$FAULTLINE_URL/index.html\" | head -c 15",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "503 {\"orders\": [{\"id\": 1}, {\"id\": 2}]}<!doctype html>")
@@ -385,17 +439,25 @@ struct ProxyEndToEndTests {
 
     @Test func theOutageExampleFailsAFifthWithRetryAfterAndCutsItsExport() throws {
         let upstream = try Upstream()
-        let example = try String(contentsOf: Self.repository.appendingPathComponent("Scenarios/proxy-outage.yaml"), encoding: .utf8)
+        let example = try String(
+            contentsOf: Self.repository.appendingPathComponent("Scenarios/proxy-outage.yaml"),
+            encoding: .utf8
+        )
         #expect(example.hasPrefix("# yaml-language-server: $schema=../schema/scenario.schema.json\n"))
         #expect(example.contains("http://127.0.0.1:8081"))
         try FileManager.default.createDirectory(atPath: upstream.nginx.root + "/api", withIntermediateDirectories: true)
         try upstream.big.prefix(64 * 1024).write(to: URL(fileURLWithPath: upstream.nginx.root + "/api/export"))
-        let scenario = try upstream.folder.write("proxy-outage.yaml", example.replacingOccurrences(of: "http://127.0.0.1:8081", with: upstream.url))
+        let scenario = try upstream.folder.write(
+            "proxy-outage.yaml",
+            example.replacingOccurrences(of: "http://127.0.0.1:8081", with: upstream.url)
+        )
         let (server, url) = try self.serve([scenario])
         defer { self.stop(server) }
         var failed = 0
         for _ in 0..<100 {
-            let result = try Curl.run(["-s", "-D", "/dev/stderr", "-o", "/dev/null", "-w", "%{http_code}", url + "/index.html"])
+            let result = try Curl.run([
+                "-s", "-D", "/dev/stderr", "-o", "/dev/null", "-w", "%{http_code}", url + "/index.html",
+            ])
             if result.stdout == "503" {
                 failed += 1
                 #expect(result.stderr.contains("Retry-After: "))

@@ -26,7 +26,9 @@ final class ProxyHTTP2Tests {
 
     init() throws {
         self.folder = try TemporaryFolder()
-        self.upstream = try FaultlineProcess(["serve", try self.folder.write("upstream.yaml", Self.upstreamScenario), "--port", "0"])
+        self.upstream = try FaultlineProcess([
+            "serve", try self.folder.write("upstream.yaml", Self.upstreamScenario), "--port", "0",
+        ])
         self.upstreamURL = try #require(try self.upstream.waitUntilListening().first)
         let front = """
             version: 1
@@ -66,11 +68,17 @@ final class ProxyHTTP2Tests {
 
     @Test func theUpstreamsAnswerGoesOutAsFramesWithoutConnectionFields() throws {
         let result = try Curl.run(["-s", "-i", "--http2-prior-knowledge", self.frontURL + "/hello?x=1"])
-        let (head, body) = try #require(result.stdout.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pairOrNil)
+        let (head, body) = try #require(
+            result.stdout.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pairOrNil
+        )
         let lines = head.split(separator: "\r\n").map(String.init)
         #expect(lines.first == "HTTP/2 200 ")
         #expect(lines.contains("x-up: 1"))
-        #expect(!lines.contains { $0.hasPrefix("keep-alive") || $0.hasPrefix("connection") || $0.hasPrefix("transfer-encoding") })
+        #expect(
+            !lines.contains {
+                $0.hasPrefix("keep-alive") || $0.hasPrefix("connection") || $0.hasPrefix("transfer-encoding")
+            }
+        )
         #expect(body == "hello from upstream\n")
         let entry = try self.lastEntry(self.frontURL, rule: "through")
         #expect(entry["version"] as? String == "HTTP/2")
@@ -85,11 +93,17 @@ final class ProxyHTTP2Tests {
     @Test func aLargeBodyStreamsBothWays() throws {
         let payload = String(repeating: "0123456789abcdef", count: 65_536)  // 1 MiB
         let file = try self.folder.write("payload.bin", payload)
-        let upload = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", "--http2-prior-knowledge", "--data-binary", "@" + file, self.frontURL + "/upload"])
+        let upload = try Curl.run([
+            "-s", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", "--http2-prior-knowledge", "--data-binary",
+            "@" + file, self.frontURL + "/upload",
+        ])
         #expect(upload.stdout == "201 2")
         let arrived = try self.lastEntry(self.upstreamURL, rule: "upload")
         #expect(arrived["bodyBytes"] as? Int == 1_048_576)
-        let download = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "--http2-prior-knowledge", self.frontURL + "/large"])
+        let download = try Curl.run([
+            "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "--http2-prior-knowledge",
+            self.frontURL + "/large",
+        ])
         #expect(download.stdout == "200 204800")
     }
 

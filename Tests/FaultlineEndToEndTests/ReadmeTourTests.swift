@@ -29,7 +29,9 @@ struct ReadmeTourTests {
 
     /// Every command of the tour, as the README writes it (without its comment).
     static let expectations: [String: Expected] = [
-        "curl -i http://127.0.0.1:8080/status/503": Expected(stdout: ["HTTP/1.1 503 Service Unavailable\r\n", "Retry-After: 1\r\n"]),
+        "curl -i http://127.0.0.1:8080/status/503": Expected(stdout: [
+            "HTTP/1.1 503 Service Unavailable\r\n", "Retry-After: 1\r\n",
+        ]),
         "curl -i http://127.0.0.1:8080/delay/2": Expected(stdout: ["HTTP/1.1 200 OK\r\n"], atLeast: 2),
         "curl -L http://127.0.0.1:8080/redirect/3": Expected(stdout: ["ok"]),
         "curl -s http://127.0.0.1:8080/bytes/1MiB | wc -c": Expected(stdout: ["1048576\n"]),
@@ -38,10 +40,14 @@ struct ReadmeTourTests {
         "curl -r 0-9 http://127.0.0.1:8080/range/100": Expected(stdoutBytes: 10),
         "curl -u user:pass http://127.0.0.1:8080/basic-auth/user/pass": Expected(stdout: [#"{"authenticated":true}"#]),
         "curl http://127.0.0.1:8080/reset": Expected(exitCode: 56, stderr: ["Connection reset by peer"]),
-        "curl -s http://127.0.0.1:8080/__faultline/journal": Expected(stdout: [#""target":"/status/503""#, #""fault":"reset""#]),
+        "curl -s http://127.0.0.1:8080/__faultline/journal": Expected(stdout: [
+            #""target":"/status/503""#, #""fault":"reset""#,
+        ]),
         "faultline check orders.yaml": Expected(stdout: ["orders.yaml: ok, 3 rules\n"]),
         "faultline ctl load orders.yaml": Expected(stdout: ["loaded orders.yaml: 3 rules\n"]),
-        "curl -i http://127.0.0.1:8080/api/orders": Expected(stdout: ["HTTP/1.1 503 Service Unavailable\r\n", "Retry-After: 1\r\n"]),
+        "curl -i http://127.0.0.1:8080/api/orders": Expected(stdout: [
+            "HTTP/1.1 503 Service Unavailable\r\n", "Retry-After: 1\r\n",
+        ]),
         "faultline ctl enable orders-outage": Expected(stdout: ["enabled orders-outage (1 rule)\n"]),
         "faultline ctl disable orders-outage": Expected(stdout: ["disabled orders-outage (1 rule)\n"]),
         "faultline ctl journal --rule orders": Expected(stdout: [#""rule":"orders""#, #""status":503"#]),
@@ -105,7 +111,10 @@ struct ReadmeTourTests {
         let blocks = Self.blocks(try Self.tour())
         for block in blocks where block.language == "yaml" {
             let first = try #require(block.lines.first)
-            let name = try #require(first.split(separator: ":").first.map { $0.dropFirst(2) }, "a yaml block names its file")
+            let name = try #require(
+                first.split(separator: ":").first.map { $0.dropFirst(2) },
+                "a yaml block names its file"
+            )
             try folder.write(String(name), block.lines.joined(separator: "\n") + "\n")
         }
         let binaries = URL(fileURLWithPath: FaultlineProcess.executablePath).deletingLastPathComponent().path
@@ -169,7 +178,11 @@ struct ReadmeTourTests {
                 }
                 let expected = try #require(Self.expectations[command], "no expectation for '\(command)'")
                 let started = Date()
-                let result = try Self.shell(command.replacingOccurrences(of: "8080", with: "\(port)"), in: folder.url, environment: environment)
+                let result = try Self.shell(
+                    command.replacingOccurrences(of: "8080", with: "\(port)"),
+                    in: folder.url,
+                    environment: environment
+                )
                 let elapsed = Date().timeIntervalSince(started)
                 let stdout = String(decoding: result.stdout, as: UTF8.self)
                 let context = "\(command)\nexit \(result.status)\nstdout: \(stdout)\nstderr: \(result.stderr)"
@@ -203,7 +216,11 @@ struct ReadmeTourTests {
     }
 
     /// Runs one command line with bash, as a user's shell would, and returns what it printed.
-    static func shell(_ command: String, in folder: URL, environment: [String: String]) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
+    static func shell(
+        _ command: String,
+        in folder: URL,
+        environment: [String: String]
+    ) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", command]

@@ -113,7 +113,8 @@ struct ReportTests {
         )
         // curl's URL globbing: 900 and 300 requests back to back, ignoring every Retry-After.
         let client = try self.script(
-            folder, "burst.sh",
+            folder,
+            "burst.sh",
             """
             #!/usr/bin/env bash
             curl -s -o /dev/null "$FAULTLINE_URL/orders?n=[1-900]"
@@ -123,7 +124,10 @@ struct ReportTests {
         )
         let report = folder.path("report.html")
         let journal = folder.path("journal.jsonl")
-        let result = try FaultlineProcess.run(["run", scenario, "--report", report, "--journal", journal, "--", client], timeout: 120)
+        let result = try FaultlineProcess.run(
+            ["run", scenario, "--report", report, "--journal", journal, "--", client],
+            timeout: 120
+        )
         #expect(result.status == 1, "\(result.stderr)")
         // curl sends a request again when the server dropped a connection it reused: 1,200 or a few more.
         let entries = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
@@ -138,7 +142,10 @@ struct ReportTests {
             "--max-height", "1600",
         ])
         #expect(check.status == 0, "\(check.stderr)\(check.stdout)")
-        #expect(check.stdout.contains("\"ids\": \(entries.count),"), "every request in a mark: \(check.stdout.prefix(300))")
+        #expect(
+            check.stdout.contains("\"ids\": \(entries.count),"),
+            "every request in a mark: \(check.stdout.prefix(300))"
+        )
         #expect(check.stdout.contains("\"pages\": 3,"), "three pages of rows: \(check.stdout.prefix(300))")
         #expect(!check.stdout.hasPrefix("{\"marks\": \(entries.count),"), "binned")
     }
@@ -159,7 +166,9 @@ struct ReportTests {
         let folder = try TemporaryFolder()
         let marker = folder.path("ran")
         let scenario = Self.root.appendingPathComponent("Scenarios/retry-after-storm.yaml").path
-        let result = try FaultlineProcess.run(["run", scenario, "--report", folder.path("missing/report.html"), "--", "touch", marker])
+        let result = try FaultlineProcess.run([
+            "run", scenario, "--report", folder.path("missing/report.html"), "--", "touch", marker,
+        ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("faultline: cannot write the report to \(folder.path("missing/report.html"))"))
         #expect(!FileManager.default.fileExists(atPath: marker), "the command never ran")

@@ -17,9 +17,16 @@ struct ResourceLimitTests {
             self.port = try #require(Int(url.split(separator: ":").last ?? ""))
         }
 
-        func call(_ method: String, _ path: String, body: String = "", client: RawHTTPClient? = nil) throws -> RawResponse {
+        func call(
+            _ method: String,
+            _ path: String,
+            body: String = "",
+            client: RawHTTPClient? = nil
+        ) throws -> RawResponse {
             let client = try client ?? RawHTTPClient(port: self.port)
-            try client.send("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            try client.send(
+                "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
             return try client.readResponse(bodyExpected: method != "HEAD")
         }
 
@@ -29,7 +36,10 @@ struct ResourceLimitTests {
 
         /// The process's resident memory now and at its peak, in KiB (VmRSS, VmHWM).
         func memory() throws -> (resident: Int, peak: Int) {
-            let status = try String(contentsOfFile: "/proc/\(self.process.process.processIdentifier)/status", encoding: .utf8)
+            let status = try String(
+                contentsOfFile: "/proc/\(self.process.process.processIdentifier)/status",
+                encoding: .utf8
+            )
             func field(_ name: String) -> Int {
                 let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
                 return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -86,7 +96,10 @@ struct ResourceLimitTests {
         #expect(try server.call("DELETE", "/__faultline/journal", client: client).status == 204)
         let after = try server.memory().resident
         print("resident KiB: baseline \(baseline), journal full \(full), after DELETE \(after)")
-        #expect(after - baseline < (full - baseline) / 2, "most of it is given back: \(baseline) -> \(full) -> \(after) KiB")
+        #expect(
+            after - baseline < (full - baseline) / 2,
+            "most of it is given back: \(baseline) -> \(full) -> \(after) KiB"
+        )
     }
 
     @Test func readingAHugeJournalStreamsItInsteadOfBuildingItWhole() throws {
@@ -102,15 +115,23 @@ struct ResourceLimitTests {
         let answer = try server.call("GET", "/__faultline/journal", client: client)
         let after = try server.memory()
         #expect(answer.status == 200)
-        #expect(answer.header("Transfer-Encoding") == "chunked" && answer.header("Content-Length") == nil, "\(answer.head)")
+        #expect(
+            answer.header("Transfer-Encoding") == "chunked" && answer.header("Content-Length") == nil,
+            "\(answer.head)"
+        )
         #expect(answer.header("Content-Type") == "application/json")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [[String: Any]])
         #expect(entries.count == 5000)
         #expect(entries.map { $0["id"] as? Int } == Array(1...5000))
-        print("journal of \(answer.body.count) bytes; resident KiB \(before.resident) -> \(after.resident), peak \(before.peak) -> \(after.peak)")
+        print(
+            "journal of \(answer.body.count) bytes; resident KiB \(before.resident) -> \(after.resident), peak \(before.peak) -> \(after.peak)"
+        )
         // Built whole, the answer alone (over 40 MB) would raise the peak by more than its size.
         #expect(answer.body.count > 40_000_000)
-        #expect(after.peak - max(before.peak, before.resident) < 16_384, "the peak grows by far less than the answer's size")
+        #expect(
+            after.peak - max(before.peak, before.resident) < 16_384,
+            "the peak grows by far less than the answer's size"
+        )
         // The connection carries on after the last chunk.
         #expect(try server.call("GET", "/__faultline/health", client: client).status == 200)
     }

@@ -44,9 +44,16 @@ struct RunCommandTests {
         let client = try self.script(folder, "patient.sh", Self.client(pause: "1.1"))
         let result = try FaultlineProcess.run(["run", scenario, "--", client])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "attempt 1: 503\nattempt 2: 503\nattempt 3: 200\n", "the command's output is passed through")
+        #expect(
+            result.stdout == "attempt 1: 503\nattempt 2: 503\nattempt 3: 200\n",
+            "the command's output is passed through"
+        )
         #expect(result.stderr.contains("faultline: 2 of 2 expectations met\n"))
-        #expect(result.stderr.contains("  ok   orders honorsRetryAfter: Every request waited at least the Retry-After of the answer before it.\n"))
+        #expect(
+            result.stderr.contains(
+                "  ok   orders honorsRetryAfter: Every request waited at least the Retry-After of the answer before it.\n"
+            )
+        )
     }
 
     @Test func aClientThatIgnoresRetryAfterFailsWithTheEvidence() throws {
@@ -99,9 +106,13 @@ struct RunCommandTests {
         #expect(lines[0].hasPrefix("url=http://127.0.0.1:") && !lines[0].hasSuffix(":8080") && !lines[0].hasSuffix("/"))
         #expect(lines[1].hasPrefix("https=https://localhost:") && !lines[1].hasSuffix(":8443"))
         #expect(lines[2] == "hi")
-        let plain = try FaultlineProcess.run(["run", "--", "bash", "-c", "echo ${FAULTLINE_CA_FILE-unset} ${FAULTLINE_HTTPS_URL-unset}"])
+        let plain = try FaultlineProcess.run([
+            "run", "--", "bash", "-c", "echo ${FAULTLINE_CA_FILE-unset} ${FAULTLINE_HTTPS_URL-unset}",
+        ])
         #expect(plain.stdout == "unset unset\n", "no TLS listener, no CA: the variables are not set")
-        let kept = try FaultlineProcess.run(["run", "--keep-ports", "--port", "0", "--", "bash", "-c", "echo $FAULTLINE_URL"])
+        let kept = try FaultlineProcess.run([
+            "run", "--keep-ports", "--port", "0", "--", "bash", "-c", "echo $FAULTLINE_URL",
+        ])
         #expect(kept.stdout.hasPrefix("http://127.0.0.1:"))
     }
 
@@ -122,14 +133,28 @@ struct RunCommandTests {
             }
             return false
         }
-        try "version: 1\nrules:\n  - {path: /x, body: second}\n".write(toFile: scenario, atomically: true, encoding: .utf8)
+        try "version: 1\nrules:\n  - {path: /x, body: second}\n".write(
+            toFile: scenario,
+            atomically: true,
+            encoding: .utf8
+        )
         #expect(try waitFor("second"))
-        try "version: 1\nrules:\n  - {path: /x, bdy: third}\n".write(toFile: scenario, atomically: true, encoding: .utf8)
+        try "version: 1\nrules:\n  - {path: /x, bdy: third}\n".write(
+            toFile: scenario,
+            atomically: true,
+            encoding: .utf8
+        )
         Thread.sleep(forTimeInterval: 1)
         #expect(try Curl.run(["-s", "\(url)/x"]).stdout == "second", "a broken edit keeps the old rules")
-        #expect(server.standardError.contains("live.yaml:3:16: error: Unknown key 'bdy' in a rule; did you mean 'body'?"))
+        #expect(
+            server.standardError.contains("live.yaml:3:16: error: Unknown key 'bdy' in a rule; did you mean 'body'?")
+        )
         #expect(server.standardError.contains("the previous rules keep serving"))
-        try "version: 1\nrules:\n  - {path: /x, body: fourth}\n".write(toFile: scenario, atomically: true, encoding: .utf8)
+        try "version: 1\nrules:\n  - {path: /x, body: fourth}\n".write(
+            toFile: scenario,
+            atomically: true,
+            encoding: .utf8
+        )
         #expect(try waitFor("fourth"))
     }
 }
@@ -140,7 +165,11 @@ struct CIScriptTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    func script(_ name: String, _ arguments: [String], in folder: TemporaryFolder) throws -> (status: Int32, stdout: String, stderr: String) {
+    func script(
+        _ name: String,
+        _ arguments: [String],
+        in folder: TemporaryFolder
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Self.root.appendingPathComponent("scripts/\(name)")
         process.arguments = arguments
@@ -168,7 +197,9 @@ struct CIScriptTests {
         )
         let started = try self.script("faultline-start", ["s.yaml"], in: folder)
         #expect(started.status == 0, "\(started.stderr)")
-        let url = try #require(started.stdout.split(separator: "\n").first { $0.hasPrefix("FAULTLINE_URL=") }?.dropFirst(14))
+        let url = try #require(
+            started.stdout.split(separator: "\n").first { $0.hasPrefix("FAULTLINE_URL=") }?.dropFirst(14)
+        )
         #expect(try Curl.run(["-s", "\(url)/ping"]).stdout == "pong")
         let unmet = try self.script("faultline-stop", [], in: folder)
         #expect(unmet.status == 1)

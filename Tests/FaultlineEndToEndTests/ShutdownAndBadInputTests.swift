@@ -55,7 +55,9 @@ struct ShutdownAndBadInputTests {
         let journal = folder.path("journal.jsonl")
         for _ in 0..<3 {
             try? FileManager.default.removeItem(atPath: journal)
-            let server = try FaultlineProcess(["serve", scenario, "--port", "0", "--threads", "2", "--grace-period", "300ms", "--journal", journal])
+            let server = try FaultlineProcess([
+                "serve", scenario, "--port", "0", "--threads", "2", "--grace-period", "300ms", "--journal", journal,
+            ])
             let port = try self.port(of: server)
             // Both answers are under way once their status lines have come: one waits before its body, one drips it.
             let slow = try RawHTTPClient(port: port)
@@ -89,9 +91,13 @@ struct ShutdownAndBadInputTests {
             server.signal()
             server.waitForExit()
         }
-        let message = "faultline: cannot write the journal file /dev/full: No space left on device; its entries are not saved\n"
+        let message =
+            "faultline: cannot write the journal file /dev/full: No space left on device; its entries are not saved\n"
         for _ in 0..<5 {
-            #expect(try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/status/200"]).stdout == "200")
+            #expect(
+                try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/status/200"])
+                    .stdout == "200"
+            )
             #expect(self.eventually { server.standardError.contains(message) }, "\(server.standardError)")
         }
         #expect(server.standardError == message, "once, and nothing else")
@@ -109,9 +115,16 @@ struct ShutdownAndBadInputTests {
             server.waitForExit()
         }
         #expect(try Curl.run(["-s", "http://127.0.0.1:\(port)/status/200"]).exitCode == 0)
-        #expect(self.eventually { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\"GET /status/200 HTTP/1.1\" 200") })
+        #expect(
+            self.eventually {
+                ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(
+                    "\"GET /status/200 HTTP/1.1\" 200"
+                )
+            }
+        )
         try FileManager.default.removeItem(at: logs)
-        let message = "faultline: cannot write the access log \(path): it was removed, and making it again failed: "
+        let message =
+            "faultline: cannot write the access log \(path): it was removed, and making it again failed: "
             + "No such file or directory; its entries are not saved\n"
         for _ in 0..<5 {
             #expect(try Curl.run(["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/status/201"]).exitCode == 0)
@@ -130,17 +143,29 @@ struct ShutdownAndBadInputTests {
             server.waitForExit()
         }
         #expect(try Curl.run(["-s", "http://127.0.0.1:\(port)/status/200"]).exitCode == 0)
-        #expect(self.eventually { FileManager.default.fileExists(atPath: path) && ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") != "" })
+        #expect(
+            self.eventually {
+                FileManager.default.fileExists(atPath: path)
+                    && ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") != ""
+            }
+        )
         try FileManager.default.removeItem(atPath: path)
         #expect(try Curl.run(["-s", "http://127.0.0.1:\(port)/status/202"]).exitCode == 0)
-        #expect(self.eventually { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\"status\":202") })
+        #expect(
+            self.eventually { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\"status\":202") }
+        )
         #expect(server.standardError == "")
     }
 
     @Test func aJournalFileInAMissingFolderIsRefusedWithTheRealReason() throws {
-        let result = try FaultlineProcess.run(["serve", "--port", "0", "--journal", "/nonexistent-folder/journal.jsonl"])
+        let result = try FaultlineProcess.run([
+            "serve", "--port", "0", "--journal", "/nonexistent-folder/journal.jsonl",
+        ])
         #expect(result.status == 1)
-        #expect(result.stderr == "faultline: cannot open /nonexistent-folder/journal.jsonl for writing (No such file or directory)\n")
+        #expect(
+            result.stderr
+                == "faultline: cannot open /nonexistent-folder/journal.jsonl for writing (No such file or directory)\n"
+        )
     }
 
     // MARK: - Auth schemes
@@ -159,13 +184,18 @@ struct ShutdownAndBadInputTests {
         }
         let basic = Data("u:p".utf8).base64EncodedString()
         for (path, credentials, expected) in [
-            ("/token", "Bearer t0k", "token-ok"), ("/token", "bearer t0k", "token-ok"), ("/token", "BEARER t0k", "token-ok"),
-            ("/basic", "Basic \(basic)", "basic-ok"), ("/basic", "BASIC \(basic)", "basic-ok"), ("/basic", "basic \(basic)", "basic-ok"),
+            ("/token", "Bearer t0k", "token-ok"), ("/token", "bearer t0k", "token-ok"),
+            ("/token", "BEARER t0k", "token-ok"),
+            ("/basic", "Basic \(basic)", "basic-ok"), ("/basic", "BASIC \(basic)", "basic-ok"),
+            ("/basic", "basic \(basic)", "basic-ok"),
         ] {
             let result = try Curl.run(["-s", "-H", "Authorization: \(credentials)", "http://127.0.0.1:\(port)\(path)"])
             #expect(result.stdout == expected, "\(credentials)")
         }
-        let wrong = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: bearer nope", "http://127.0.0.1:\(port)/token"])
+        let wrong = try Curl.run([
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: bearer nope",
+            "http://127.0.0.1:\(port)/token",
+        ])
         #expect(wrong.stdout == "401")
     }
 }

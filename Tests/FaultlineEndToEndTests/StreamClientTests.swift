@@ -51,7 +51,12 @@ struct StreamClientTests {
     /// speaks HTTP/2 by prior knowledge too).
     func withServer(http2: Bool = false, _ body: (String) throws -> Void) throws {
         let folder = try TemporaryFolder()
-        let text = http2 ? Self.scenario.replacingOccurrences(of: "version: 1\n", with: "version: 1\nlisteners: [{port: 0, http2: true}]\n") : Self.scenario
+        let text =
+            http2
+            ? Self.scenario.replacingOccurrences(
+                of: "version: 1\n",
+                with: "version: 1\nlisteners: [{port: 0, http2: true}]\n"
+            ) : Self.scenario
         let scenario = try folder.write("streams.yaml", text)
         let server = try FaultlineProcess(["serve", scenario, "--port", "0"])
         defer {
@@ -90,7 +95,8 @@ struct StreamClientTests {
             }
             #expect(
                 lines.map(\.text) == [
-                    "id: 1", "retry: 200", "data: one", "", "id: 2", "data: two", "", "id: 3", "data: three", "data: lines", "",
+                    "id: 1", "retry: 200", "data: one", "", "id: 2", "data: two", "", "id: 3", "data: three",
+                    "data: lines", "",
                     "event: done", "id: 4", "data: [DONE]", "",
                 ]
             )
@@ -134,11 +140,18 @@ struct StreamClientTests {
             let h2 = ["-sN", "--http2-prior-knowledge"]
             let ticks = try Curl.run(h2 + ["-w", "%{http_version}", "\(url)/ticks"])
             #expect(ticks.exitCode == 0)
-            #expect(ticks.stdout == "id: 1\nretry: 200\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\ndata: lines\n\nevent: done\nid: 4\ndata: [DONE]\n\n2")
+            #expect(
+                ticks.stdout
+                    == "id: 1\nretry: 200\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\ndata: lines\n\nevent: done\nid: 4\ndata: [DONE]\n\n2"
+            )
             // The cut on the wire, frame by frame (nghttp prints each frame and the body): both events, then the reset.
             let cut = try Command.run("nghttp", ["-v", "\(url)/resumable"], timeout: 20)
             let frames = cut.stdout.split(separator: "\n").filter { $0.contains("] recv ") }
-            #expect(cut.stdout.contains("\nid: 1\nretry: 300\ndata: a\n\n[") && cut.stdout.contains("\nid: 2\ndata: b\n\n["), "\(cut.stdout)")
+            #expect(
+                cut.stdout.contains("\nid: 1\nretry: 300\ndata: a\n\n[")
+                    && cut.stdout.contains("\nid: 2\ndata: b\n\n["),
+                "\(cut.stdout)"
+            )
             #expect(frames.filter { $0.contains("recv DATA frame") }.count == 2, "an event a frame")
             let resetFrame = try #require(frames.firstIndex { $0.contains("recv RST_STREAM frame") }, "\(cut.stdout)")
             let lastData = try #require(frames.lastIndex { $0.contains("recv DATA frame") }, "\(cut.stdout)")
@@ -156,7 +169,10 @@ struct StreamClientTests {
             #expect(entries.map { $0["outcome"] as? String } == ["dropped", "completed"])
             #expect(entries.map { $0["fault"] as? String } == ["cutAfter", nil])
             #expect(entries.map { $0["eventsSent"] as? Int } == [2, 2])
-            #expect(!(entries.first?["responseHeaders"] as? [[String]] ?? []).contains { $0.first == "Transfer-Encoding" }, "no chunked framing on HTTP/2")
+            #expect(
+                !(entries.first?["responseHeaders"] as? [[String]] ?? []).contains { $0.first == "Transfer-Encoding" },
+                "no chunked framing on HTTP/2"
+            )
             let stall = try #require(try self.journal(url, rule: "stall").first)
             #expect(stall["outcome"] as? String == "client-closed")
             #expect(stall["eventsSent"] as? Int == 1)
@@ -191,10 +207,16 @@ struct StreamClientTests {
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             let records = self.records(result)
             let attempts = records.filter { $0["attempt"] != nil }
-            #expect(attempts.map { $0["lastEventId"] as? String } == [nil, "2"], "the retry carried the last id it had")
+            #expect(
+                attempts.map { $0["lastEventId"] as? String } == [nil, "2"],
+                "the retry carried the last id it had"
+            )
             #expect(records.compactMap { $0["data"] as? String } == ["a", "b", "c", "end"], "each event once")
             let error = try #require(records.first { $0["error"] != nil })
-            #expect(error["error"] as? String == "RemoteProtocolError", "httpx sees the stream end without its last chunk")
+            #expect(
+                error["error"] as? String == "RemoteProtocolError",
+                "httpx sees the stream end without its last chunk"
+            )
             let gap = (attempts[1]["t"] as? Double ?? 0) - (error["t"] as? Double ?? 0)
             #expect(gap >= 0.3, "it waited the 300 ms retry")
             let verdict = try Curl.run(["-s", "\(url)/__faultline/expectations"]).stdout
@@ -208,7 +230,9 @@ struct StreamClientTests {
     @Test func httpxSSESeesAStallAsAReadTimeout() throws {
         let python = try Command.testPython()
         try self.withServer { url in
-            let result = try Command.run([python, Self.client("sse_httpx.py"), "--read-timeout", "0.5", "--reconnect", "never", "\(url)/stall"])
+            let result = try Command.run([
+                python, Self.client("sse_httpx.py"), "--read-timeout", "0.5", "--reconnect", "never", "\(url)/stall",
+            ])
             #expect(result.status == 1, "it gave up")
             let records = self.records(result)
             #expect(records.compactMap { $0["data"] as? String } == ["a"])
@@ -232,11 +256,19 @@ struct StreamClientTests {
             #expect(events.map { $0["data"] as? String } == ["one", "two", "three\nlines", "[DONE]"])
             #expect(events.map { $0["event"] as? String } == ["message", "message", "message", "done"])
             #expect(events.first?["retry"] as? String == "200")
-            #expect(events.dropFirst().compactMap { $0["t"] as? Double }.enumerated().allSatisfy { $1 >= 0.3 * Double($0 + 1) })
+            #expect(
+                events.dropFirst().compactMap { $0["t"] as? Double }.enumerated().allSatisfy {
+                    $1 >= 0.3 * Double($0 + 1)
+                }
+            )
             #expect(all.last?["end"] as? String == "clean")
-            let resumed = self.records(try Command.run([python, Self.client("sse_sseclient.py"), "--last-event-id", "2", "\(url)/ticks"]))
+            let resumed = self.records(
+                try Command.run([python, Self.client("sse_sseclient.py"), "--last-event-id", "2", "\(url)/ticks"])
+            )
             #expect(resumed.compactMap { $0["data"] as? String } == ["three\nlines", "[DONE]"])
-            let stalled = self.records(try Command.run([python, Self.client("sse_sseclient.py"), "--read-timeout", "0.5", "\(url)/stall"]))
+            let stalled = self.records(
+                try Command.run([python, Self.client("sse_sseclient.py"), "--read-timeout", "0.5", "\(url)/stall"])
+            )
             #expect(stalled.compactMap { $0["data"] as? String } == ["a"])
             #expect(stalled.last?["end"] as? String == "timeout")
             let reset = self.records(try Command.run([python, Self.client("sse_sseclient.py"), "\(url)/reset"]))
@@ -249,13 +281,19 @@ struct StreamClientTests {
 
     /// `faultline run Scenarios/NAME -- COMMAND...`.
     func runExample(_ name: String, _ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try FaultlineProcess.run(["run", Self.root.appendingPathComponent("Scenarios/\(name)").path, "--"] + command, timeout: 120)
+        try FaultlineProcess.run(
+            ["run", Self.root.appendingPathComponent("Scenarios/\(name)").path, "--"] + command,
+            timeout: 120
+        )
     }
 
     @Test func anExpectationFailsForAClientThatReconnectsTooSoon() throws {
         let python = try Command.testPython()
         let sse = [python, Self.client("sse_httpx.py"), "--chat", "--until", "[DONE]"]
-        let impatient = try self.runExample("llm-token-stream.yaml", sse + ["--reconnect", "impatient", "/v1/chat/completions"])
+        let impatient = try self.runExample(
+            "llm-token-stream.yaml",
+            sse + ["--reconnect", "impatient", "/v1/chat/completions"]
+        )
         #expect(impatient.status == 1)
         #expect(impatient.stderr.contains("faultline: 2 of 3 expectations met\n"), "\(impatient.stderr)")
         #expect(impatient.stderr.contains("  FAIL chat honorsRetry: Request 2 came "))
@@ -271,7 +309,10 @@ struct StreamClientTests {
         #expect(good.stdout.contains("\"answer\": \"The answer to your question is 42.\""), "assembled exactly once")
         #expect(good.stderr.contains("faultline: 3 of 3 expectations met\n"))
         #expect(good.stderr.contains("requests at 0.000 s 200 cutAfter (4 events), "))
-        let forgetful = try self.runExample("llm-token-stream.yaml", sse + ["--reconnect", "forget", "/v1/chat/completions"])
+        let forgetful = try self.runExample(
+            "llm-token-stream.yaml",
+            sse + ["--reconnect", "forget", "/v1/chat/completions"]
+        )
         #expect(forgetful.status == 1)
         #expect(
             forgetful.stderr.contains(
@@ -280,21 +321,36 @@ struct StreamClientTests {
             ),
             "\(forgetful.stderr)"
         )
-        #expect(forgetful.stdout.contains("\"answer\": \"The answer to yourThe answer to your question is 42.\""), "the first tokens twice")
-        let trusting = try self.runExample("llm-token-stream.yaml", sse + ["--reconnect", "never", "/v1/chat/completions"])
+        #expect(
+            forgetful.stdout.contains("\"answer\": \"The answer to yourThe answer to your question is 42.\""),
+            "the first tokens twice"
+        )
+        let trusting = try self.runExample(
+            "llm-token-stream.yaml",
+            sse + ["--reconnect", "never", "/v1/chat/completions"]
+        )
         #expect(trusting.stderr.contains("  FAIL chat count: 1 request; expected exactly 2.\n"), "\(trusting.stderr)")
     }
 
     @Test func theNDJSONExampleGivesTheVerdictsItsCommentsPromise() throws {
         let python = try Command.testPython()
         let ndjson = "\(python) \(Self.client("ndjson_httpx.py"))"
-        let careful = try self.runExample("ndjson-export.yaml", ["bash", "-c", "\(ndjson) /v1/orders/export && \(ndjson) /v1/orders/changes"])
+        let careful = try self.runExample(
+            "ndjson-export.yaml",
+            ["bash", "-c", "\(ndjson) /v1/orders/export && \(ndjson) /v1/orders/changes"]
+        )
         #expect(careful.status == 0, "\(careful.stderr)")
-        #expect(careful.stdout.components(separatedBy: "\"records\": 4").count == 3, "all four orders and all four changes")
+        #expect(
+            careful.stdout.components(separatedBy: "\"records\": 4").count == 3,
+            "all four orders and all four changes"
+        )
         #expect(careful.stderr.contains("faultline: 2 of 2 expectations met\n"))
         let trusting = try self.runExample(
             "ndjson-export.yaml",
-            ["bash", "-c", "curl -s \"$FAULTLINE_URL/v1/orders/export\"; curl -s --max-time 2 \"$FAULTLINE_URL/v1/orders/changes\"; exit 0"]
+            [
+                "bash", "-c",
+                "curl -s \"$FAULTLINE_URL/v1/orders/export\"; curl -s --max-time 2 \"$FAULTLINE_URL/v1/orders/changes\"; exit 0",
+            ]
         )
         #expect(trusting.status == 1)
         #expect(trusting.stderr.contains("  FAIL export count: 1 request; expected exactly 2.\n"), "\(trusting.stderr)")

@@ -60,14 +60,20 @@ final class TLSCurlTests {
     @Test func theReadinessLineOfATLSFaultListenerNamesTheFault() throws {
         let lines = self.server.standardOutput.split(separator: "\n").filter { $0.hasPrefix("faultline listening on ") }
         #expect(lines.count == Self.names.count)
-        for name in ["expired", "not-yet-valid", "wrong-host", "untrusted", "handshake-reset", "handshake-hang", "close-without-notify"] {
+        for name in [
+            "expired", "not-yet-valid", "wrong-host", "untrusted", "handshake-reset", "handshake-hang",
+            "close-without-notify",
+        ] {
             let url = try #require(self.urls[name])
             #expect(url.hasPrefix("https://localhost:"))
             #expect(lines.contains("faultline listening on \(url) (tls fault: \(name))"[...]), "\(lines)")
         }
         for name in ["plain", "auto", "mtls", "tls12"] {
             let url = try #require(self.urls[name])
-            #expect(lines.contains("faultline listening on \(url)"[...]), "no fault named on a listener without one: \(lines)")
+            #expect(
+                lines.contains("faultline listening on \(url)"[...]),
+                "no fault named on a listener without one: \(lines)"
+            )
         }
     }
 
@@ -77,7 +83,9 @@ final class TLSCurlTests {
         let result = try Curl.run(["-s", "--cacert", self.caFile, self.url("auto")])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout == "secure\n")
-        let byAddress = try Curl.run(["-s", "--cacert", self.caFile, self.url("auto").replacingOccurrences(of: "localhost", with: "127.0.0.1")])
+        let byAddress = try Curl.run([
+            "-s", "--cacert", self.caFile, self.url("auto").replacingOccurrences(of: "localhost", with: "127.0.0.1"),
+        ])
         #expect(byAddress.stdout == "secure\n", "the certificate covers 127.0.0.1 too")
         let untrusting = try Curl.run(["-s", self.url("auto")])
         #expect(untrusting.exitCode == 60, "without the CA, curl refuses the certificate")
@@ -127,8 +135,11 @@ final class TLSCurlTests {
             let port = String(self.urls[name]?.split(separator: ":").last ?? "")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost",
-                "-alpn", "http/1.1", "-CAfile", self.caFile] + extra
+            process.arguments =
+                [
+                    "openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost",
+                    "-alpn", "http/1.1", "-CAfile", self.caFile,
+                ] + extra
             let output = Pipe()
             process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
             process.standardOutput = output
@@ -155,9 +166,15 @@ final class TLSCurlTests {
         _ = try Curl.run(["-s", "--cacert", self.caFile, self.url("expired")])
         Thread.sleep(forTimeInterval: 0.3)
         let journal = try Curl.run(["-s", self.url("plain", "/__faultline/journal")])
-        let entries = try #require(try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]])
+        let entries = try #require(
+            try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]]
+        )
         let port = String(self.urls["auto"]?.split(separator: ":").last ?? "")
-        let secure = try #require(entries.last { ($0["listener"] as? String)?.hasSuffix(":\(port)") == true && $0["target"] as? String == "/x" })
+        let secure = try #require(
+            entries.last {
+                ($0["listener"] as? String)?.hasSuffix(":\(port)") == true && $0["target"] as? String == "/x"
+            }
+        )
         #expect(secure["tls"] as? String == "TLSv1.3")
         #expect(entries.contains { $0["fault"] as? String == "expired" && $0["outcome"] as? String == "client-closed" })
     }
@@ -196,7 +213,10 @@ struct TLSCertificateFileTests {
         #expect(lines[3].hasPrefix("6:27: error: The certificate file 'missing.pem' does not exist"))
         #expect(lines[4].hasPrefix("7:43: error: The CA file garbage.pem holds no certificate"))
         #expect(lines[5] == "8:28: error: Unknown TLS fault 'expird'; did you mean 'expired'?")
-        #expect(lines[6] == "9:15: error: 'hosts' applies to a TLS listener; add 'tls: auto' or 'tls: {cert: ..., key: ...}'.")
+        #expect(
+            lines[6]
+                == "9:15: error: 'hosts' applies to a TLS listener; add 'tls: auto' or 'tls: {cert: ..., key: ...}'."
+        )
     }
 
     @Test func certsWritesEveryFile() throws {
@@ -205,13 +225,19 @@ struct TLSCertificateFileTests {
         #expect(result.status == 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path("c")).sorted()
         var expected = ["ca.key", "ca.pem", "client.key", "client.pem", "server.key", "server.pem"]
-        for fault in ["expired", "not-yet-valid", "wrong-host", "untrusted", "handshake-hang", "handshake-reset", "close-without-notify"] {
+        for fault in [
+            "expired", "not-yet-valid", "wrong-host", "untrusted", "handshake-hang", "handshake-reset",
+            "close-without-notify",
+        ] {
             expected += ["server-\(fault).key", "server-\(fault).pem"]
         }
         #expect(files == expected.sorted())
         let verify = Process()
         verify.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        verify.arguments = ["openssl", "verify", "-CAfile", folder.path("c/ca.pem"), folder.path("c/server.pem"), folder.path("c/client.pem")]
+        verify.arguments = [
+            "openssl", "verify", "-CAfile", folder.path("c/ca.pem"), folder.path("c/server.pem"),
+            folder.path("c/client.pem"),
+        ]
         verify.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try verify.run()
         verify.waitUntilExit()

@@ -19,7 +19,8 @@ struct ConformanceTests {
             body: "body of {code}\\n"
         """
 
-    static let codes: [Int] = [100, 101, 102, 103, 200, 204, 205, 206, 301, 302, 303, 304, 305, 307, 308]
+    static let codes: [Int] =
+        [100, 101, 102, 103, 200, 204, 205, 206, 301, 302, 303, 304, 305, 307, 308]
         + Array(400...417) + [451, 499] + Array(500...505)
 
     @Test(arguments: ["GET", "HEAD"], ["HTTP/1.1", "HTTP/1.0"])
@@ -42,15 +43,21 @@ struct ConformanceTests {
                     if bodiless { nil } else if code == 205 { 0 } else if (301...308).contains(code) {
                         ResponsePlannerTestsAccess.redirectPageLength(status: code, location: "/target")
                     } else { "body of \(code)\n".utf8.count }
-                #expect(response.header("Content-Length").flatMap(Int.init) == expectedLength, "\(label): Content-Length")
+                #expect(
+                    response.header("Content-Length").flatMap(Int.init) == expectedLength,
+                    "\(label): Content-Length"
+                )
                 #expect(response.header("Transfer-Encoding") == nil, "\(label): never chunked")
-                if bodiless || code == 205 { #expect(response.header("Content-Type") == nil, "\(label): no Content-Type") }
+                if bodiless || code == 205 {
+                    #expect(response.header("Content-Type") == nil, "\(label): no Content-Type")
+                }
                 switch code {
                 case 301, 302, 303, 305, 307, 308: #expect(response.header("Location") == "/target", "\(label)")
                 case 401: #expect(response.header("WWW-Authenticate") == #"Basic realm="faultline""#, "\(label)")
                 case 405: #expect(response.header("Allow") != nil, "\(label)")
                 case 407: #expect(response.header("Proxy-Authenticate") == #"Basic realm="faultline""#, "\(label)")
-                case 416: #expect(response.header("Content-Range") == "bytes */\("body of 416\n".utf8.count)", "\(label)")
+                case 416:
+                    #expect(response.header("Content-Range") == "bytes */\("body of 416\n".utf8.count)", "\(label)")
                 case 206: #expect(response.header("Content-Range") == "bytes 0-11/12", "\(label)")
                 case 200: #expect(response.header("Accept-Ranges") == "bytes", "\(label)")
                 default: break

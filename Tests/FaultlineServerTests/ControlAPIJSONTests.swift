@@ -33,13 +33,20 @@ struct ControlAPIJSONTests {
         try await withFaultline(scenario: .yaml(Self.scenario)) { server in
             let missing = try self.call(server.port, "GET", "/__faultline/a%22b")
             #expect(missing.status == 404)
-            #expect(try self.object(missing)["error"] as? String == "no control endpoint /__faultline/a\"b; see the README's control API section")
+            #expect(
+                try self.object(missing)["error"] as? String
+                    == "no control endpoint /__faultline/a\"b; see the README's control API section"
+            )
 
             let wrongMethod = try self.call(server.port, "DELETE", "/__faultline/health")
             #expect(wrongMethod.status == 405)
             _ = try self.object(wrongMethod)
 
-            let enabled = try self.call(server.port, "POST", "/__faultline/rules/he%20said%20%22hi%22%20%5C%20and%20left/disable")
+            let enabled = try self.call(
+                server.port,
+                "POST",
+                "/__faultline/rules/he%20said%20%22hi%22%20%5C%20and%20left/disable"
+            )
             #expect(enabled.status == 200)
             let answer = try self.object(enabled)
             #expect(answer["rule"] as? String == #"he said "hi" \ and left"#)

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import FaultlineCore
-@testable import FaultlineServer
 import FaultlineTestSupport
 import FaultlineTesting
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import FaultlineServer
 
 /// The control API over real sockets: each endpoint, reloads that keep the old scenario when the new one is bad,
 /// resets that close what waits, and who may use it.
@@ -24,10 +25,18 @@ struct ControlAPITests {
           - {rule: outage, never: true}
         """
 
-    func call(_ port: Int, _ method: String, _ path: String, body: String = "", headers: [String] = []) throws -> RawResponse {
+    func call(
+        _ port: Int,
+        _ method: String,
+        _ path: String,
+        body: String = "",
+        headers: [String] = []
+    ) throws -> RawResponse {
         let client = try RawHTTPClient(port: port)
         let extra = headers.map { $0 + "\r\n" }.joined()
-        try client.send("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)")
+        try client.send(
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+        )
         return try client.readResponse(bodyExpected: method != "HEAD")
     }
 
@@ -47,20 +56,39 @@ struct ControlAPITests {
     @Test func aBadScenarioIsRefusedAndTheOldOneKeepsServing() async throws {
         try await withFaultline(scenario: .yaml(Self.scenario)) { server in
             #expect(try self.call(server.port, "GET", "/__faultline/scenario").text == Self.scenario)
-            let refused = try self.call(server.port, "PUT", "/__faultline/scenario", body: "version: 1\nrules:\n  - {path: /pay, stauts: 500}\n")
+            let refused = try self.call(
+                server.port,
+                "PUT",
+                "/__faultline/scenario",
+                body: "version: 1\nrules:\n  - {path: /pay, stauts: 500}\n"
+            )
             #expect(refused.status == 400)
-            #expect(refused.text == "<control-api>:3:18: error: Unknown key 'stauts' in a rule; did you mean 'status'?\n")
+            #expect(
+                refused.text == "<control-api>:3:18: error: Unknown key 'stauts' in a rule; did you mean 'status'?\n"
+            )
             #expect(try self.call(server.port, "GET", "/pay").text == "paid", "the old rules still answer")
 
-            let loaded = try self.call(server.port, "PUT", "/__faultline/scenario", body: "version: 1\nrules:\n  - {path: /pay, status: 500}\n")
+            let loaded = try self.call(
+                server.port,
+                "PUT",
+                "/__faultline/scenario",
+                body: "version: 1\nrules:\n  - {path: /pay, status: 500}\n"
+            )
             #expect(loaded.text == "{\"loaded\":true,\"rules\":1}\n")
             #expect(try self.call(server.port, "GET", "/pay").status == 500)
-            #expect(try self.call(server.port, "GET", "/__faultline/scenario").text == "version: 1\nrules:\n  - {path: /pay, status: 500}\n")
+            #expect(
+                try self.call(server.port, "GET", "/__faultline/scenario").text
+                    == "version: 1\nrules:\n  - {path: /pay, status: 500}\n"
+            )
         }
     }
 
     @Test func resetStartsOverAndClosesWhatWaits() async throws {
-        try await withFaultline(scenario: .yaml("version: 1\nrules:\n  - {path: /once, times: 1, status: 503}\n  - {path: /once}\n  - {name: hang, path: /hang, fault: hang}\n  - {name: slow, path: /slow, delay: 30s}\n")) { server in
+        try await withFaultline(
+            scenario: .yaml(
+                "version: 1\nrules:\n  - {path: /once, times: 1, status: 503}\n  - {path: /once}\n  - {name: hang, path: /hang, fault: hang}\n  - {name: slow, path: /slow, delay: 30s}\n"
+            )
+        ) { server in
             #expect(try self.call(server.port, "GET", "/once").status == 503)
             #expect(try self.call(server.port, "GET", "/once").status == 200)
             let hanging = try RawHTTPClient(port: server.port)
@@ -73,7 +101,10 @@ struct ControlAPITests {
             #expect(try slow.isClosedByServer(within: 20), "the delayed response is closed")
             #expect(try self.call(server.port, "GET", "/once").status == 503, "times counts again from the reset")
             // The exchanges the reset closed belong to the case before it: the fresh journal has only what came after.
-            #expect(await eventually { server.journal().map(\.target) == ["/once"] }, "\(server.journal().map(\.target))")
+            #expect(
+                await eventually { server.journal().map(\.target) == ["/once"] },
+                "\(server.journal().map(\.target))"
+            )
         }
     }
 
@@ -94,12 +125,19 @@ struct ControlAPITests {
             #expect((parsed["results"] as? [[String: Any]])?.count == 2)
 
             let metrics = try self.call(server.port, "GET", "/__faultline/metrics").text
-            #expect(metrics.contains(#"faultline_requests_total{rule="pay",status="200",outcome="completed"} 2"#), "\(metrics)")
+            #expect(
+                metrics.contains(#"faultline_requests_total{rule="pay",status="200",outcome="completed"} 2"#),
+                "\(metrics)"
+            )
             #expect(metrics.contains("faultline_open_connections"))
             // Read when asked: once the earlier callers' connections are closed, only the one asking is open.
-            #expect(await eventually {
-                ((try? self.call(server.port, "GET", "/__faultline/metrics").text) ?? "").contains("\nfaultline_open_connections 1.0\n")
-            })
+            #expect(
+                await eventually {
+                    ((try? self.call(server.port, "GET", "/__faultline/metrics").text) ?? "").contains(
+                        "\nfaultline_open_connections 1.0\n"
+                    )
+                }
+            )
             #expect(try self.call(server.port, "GET", "/__faultline/health").status == 200)
 
             #expect(try self.call(server.port, "DELETE", "/__faultline/journal").status == 204)
@@ -111,25 +149,68 @@ struct ControlAPITests {
 
     @Test func onlyLoopbackClientsOrTheTokenHolder() throws {
         let control = ServerControl(
-            live: LiveScenario(RuleEngine(scenario: try ScenarioLoader.load(yaml: Self.scenario, name: "s", baseDirectory: "/"))),
+            live: LiveScenario(
+                RuleEngine(scenario: try ScenarioLoader.load(yaml: Self.scenario, name: "s", baseDirectory: "/"))
+            ),
             source: .init(yaml: Self.scenario, baseDirectory: "/")
         )
         let health = IncomingRequest(method: "GET", target: "/__faultline/health")
         let remote = try SocketAddress(ipAddress: "10.1.2.3", port: 40000)
         let local = try SocketAddress(ipAddress: "127.0.0.1", port: 40000)
-        #expect(ControlAPI.respond(to: health, body: [], remoteAddress: remote, control: control, statistics: ServerStatistics()).status == 403)
-        #expect(ControlAPI.respond(to: health, body: [], remoteAddress: local, control: control, statistics: ServerStatistics()).status == 200)
+        #expect(
+            ControlAPI.respond(
+                to: health,
+                body: [],
+                remoteAddress: remote,
+                control: control,
+                statistics: ServerStatistics()
+            ).status == 403
+        )
+        #expect(
+            ControlAPI.respond(
+                to: health,
+                body: [],
+                remoteAddress: local,
+                control: control,
+                statistics: ServerStatistics()
+            ).status == 200
+        )
         #expect(try SocketAddress(ipAddress: "::1", port: 1).isLoopback)
         #expect(try SocketAddress(ipAddress: "::ffff:127.0.0.1", port: 1).isLoopback)
         #expect(try !SocketAddress(ipAddress: "::ffff:10.0.0.1", port: 1).isLoopback)
 
         let guarded = ServerControl(live: control.live, source: control.scenarioSource, adminToken: "s3cret")
-        #expect(ControlAPI.respond(to: health, body: [], remoteAddress: local, control: guarded, statistics: ServerStatistics()).status == 401, "the token is asked of loopback clients too")
+        #expect(
+            ControlAPI.respond(
+                to: health,
+                body: [],
+                remoteAddress: local,
+                control: guarded,
+                statistics: ServerStatistics()
+            ).status == 401,
+            "the token is asked of loopback clients too"
+        )
         var withToken = health
         withToken.headers = [HeaderField("Authorization", "Bearer s3cret")]
-        #expect(ControlAPI.respond(to: withToken, body: [], remoteAddress: remote, control: guarded, statistics: ServerStatistics()).status == 200)
+        #expect(
+            ControlAPI.respond(
+                to: withToken,
+                body: [],
+                remoteAddress: remote,
+                control: guarded,
+                statistics: ServerStatistics()
+            ).status == 200
+        )
         withToken.headers = [HeaderField("Authorization", "Bearer wrong")]
-        #expect(ControlAPI.respond(to: withToken, body: [], remoteAddress: remote, control: guarded, statistics: ServerStatistics()).status == 401)
+        #expect(
+            ControlAPI.respond(
+                to: withToken,
+                body: [],
+                remoteAddress: remote,
+                control: guarded,
+                statistics: ServerStatistics()
+            ).status == 401
+        )
     }
 }
 
@@ -152,7 +233,10 @@ struct TestingLibraryTests {
             // A client that honours Retry-After.
             var status: UInt = 0
             for _ in 0..<5 {
-                let response = try await client.execute(HTTPClientRequest(url: "\(server.url)/api/orders"), timeout: .seconds(5))
+                let response = try await client.execute(
+                    HTTPClientRequest(url: "\(server.url)/api/orders"),
+                    timeout: .seconds(5)
+                )
                 status = response.status.code
                 _ = try await response.body.collect(upTo: 1 << 20)
                 guard status == 503 else { break }

@@ -22,7 +22,10 @@ struct ExchangePathTests {
             #expect(date >= Int64(sent) + 2, "Date \(response.header("Date") ?? "-") for a request sent at \(sent)")
             #expect(await eventually { !server.journal().isEmpty })
             let entry = try #require(server.journal().first)
-            #expect(entry.responseHeaders.first(named: "Date") == response.header("Date"), "the journal shows the Date sent")
+            #expect(
+                entry.responseHeaders.first(named: "Date") == response.header("Date"),
+                "the journal shows the Date sent"
+            )
         }
     }
 
@@ -48,7 +51,9 @@ struct ExchangePathTests {
                 try client.send("GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 _ = try client.readResponse()
                 let health = try self.get(server.port, "/__faultline/journal?limit=1")
-                let entries = try #require(try JSONSerialization.jsonObject(with: Data(health.body)) as? [[String: Any]])
+                let entries = try #require(
+                    try JSONSerialization.jsonObject(with: Data(health.body)) as? [[String: Any]]
+                )
                 #expect(entries.first?["id"] as? Int == round, "round \(round)")
                 if entries.first?["id"] as? Int != round { break }
             }

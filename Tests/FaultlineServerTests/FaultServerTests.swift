@@ -216,7 +216,8 @@ struct FaultServerTests {
             #expect(text[..<headEnd.lowerBound].contains("\r\nTransfer-Encoding: chunked"))
             #expect(!text[..<headEnd.lowerBound].contains("Content-Length"))
             let body = text[headEnd.upperBound...]
-            let sizes = body.components(separatedBy: "\r\n").enumerated().filter { $0.offset % 2 == 0 }.map(\.element).filter { !$0.isEmpty }
+            let sizes = body.components(separatedBy: "\r\n").enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                .filter { !$0.isEmpty }
             #expect(sizes == ["1000", "1000", "710", "0"])
         }
     }
@@ -225,7 +226,9 @@ struct FaultServerTests {
         try await withServer(Self.scenario) { server in
             // `gzip, chunked`: chunk framing (here by Faultline, below NIO's encoder), and the connection stays usable.
             let raw = try RawHTTPClient(port: server.port)
-            try raw.send("GET /layered HTTP/1.1\r\nHost: x\r\n\r\nGET /layered HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            try raw.send(
+                "GET /layered HTTP/1.1\r\nHost: x\r\n\r\nGET /layered HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
             let text = String(decoding: raw.readUntilEnd().bytes, as: UTF8.self)
             let answer = try #require(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").last)
             #expect(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count == 3, "two answers: \(text)")
@@ -302,7 +305,10 @@ struct FaultServerTests {
                 }
             }
             #expect(await eventually(timeout: 10) { server.server.statistics.openConnections == 0 })
-            #expect(await eventually(timeout: 10) { openDescriptors() <= before }, "descriptors: \(before) before, \(openDescriptors()) after")
+            #expect(
+                await eventually(timeout: 10) { openDescriptors() <= before },
+                "descriptors: \(before) before, \(openDescriptors()) after"
+            )
             #expect(server.server.recorder.journal.entries().count == 4000)
         }
     }
@@ -352,12 +358,18 @@ struct FaultEdgeCaseTests {
             #expect(try slow.readResponse().status == 200)
             try slow.send("GET /x HTTP/1.1\r\nHo")
             #expect(try slow.readResponse().status == 408, "half a head after a request gets 408")
-            #expect(await eventually { server.server.recorder.journal.entries().contains { $0.status == 408 && $0.outcome == .timeout } })
+            #expect(
+                await eventually {
+                    server.server.recorder.journal.entries().contains { $0.status == 408 && $0.outcome == .timeout }
+                }
+            )
         }
     }
 
     @Test func requestsQueuedBehindADropAreJournaledAsUnanswered() async throws {
-        try await withServer("version: 1\nrules:\n  - {name: drop, path: /drop, fault: drop, delay: 200ms}\n  - {name: ok, path: /ok}\n") { server in
+        try await withServer(
+            "version: 1\nrules:\n  - {name: drop, path: /drop, fault: drop, delay: 200ms}\n  - {name: ok, path: /ok}\n"
+        ) { server in
             let client = try RawHTTPClient(port: server.port)
             try client.send("GET /drop HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readToEnd() == [])
@@ -370,7 +382,9 @@ struct FaultEdgeCaseTests {
     }
 
     @Test func expectContinueNeverPrecedesAFault() async throws {
-        try await withServer("version: 1\nrules:\n  - {method: POST, path: /hang, fault: hang}\n  - {method: POST, path: /drop, fault: drop}\n") { server in
+        try await withServer(
+            "version: 1\nrules:\n  - {method: POST, path: /hang, fault: hang}\n  - {method: POST, path: /drop, fault: drop}\n"
+        ) { server in
             let dropped = try RawHTTPClient(port: server.port)
             try dropped.send("POST /drop HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
             #expect(try dropped.readToEnd() == [], "no 100 Continue, not a byte")
@@ -386,7 +400,8 @@ struct FaultEdgeCaseTests {
     }
 
     @Test func http10ClientsGetAContentLengthInsteadOfChunks() async throws {
-        try await withServer("version: 1\nrules:\n  - {path: /c, body: hello, chunked: true, chunkSize: 2}\n") { server in
+        try await withServer("version: 1\nrules:\n  - {path: /c, body: hello, chunked: true, chunkSize: 2}\n") {
+            server in
             let client = try RawHTTPClient(port: server.port)
             try client.send("GET /c HTTP/1.0\r\n\r\n")
             let response = try client.readResponse()

@@ -1,8 +1,9 @@
 import FaultlineCore
-@testable import FaultlineServer
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import FaultlineServer
 
 /// The connection's decisions for request bodies that may go on to an upstream (a scenario with `proxy` rules):
 /// the reply is asked for when the request's turn comes, before its body ends; a proxied one gets the body as it
@@ -13,9 +14,14 @@ struct ForwardingStateMachineTests {
     typealias Machine = HTTP1ConnectionStateMachine
     typealias Tests = HTTP1ConnectionStateMachineTests
 
-    static func upload(_ target: String = "/up", length: Int? = 10, headers: [(String, String)] = []) -> Machine.Request {
+    static func upload(_ target: String = "/up", length: Int? = 10, headers: [(String, String)] = []) -> Machine.Request
+    {
         var fields = [("Host", "x")] + headers
-        if let length { fields.append(("Content-Length", String(length))) } else { fields.append(("Transfer-Encoding", "chunked")) }
+        if let length {
+            fields.append(("Content-Length", String(length)))
+        } else {
+            fields.append(("Transfer-Encoding", "chunked"))
+        }
         var request = Tests.request(target, method: "POST", headers: fields)
         request.mayForwardBody = true
         return request
@@ -75,7 +81,11 @@ struct ForwardingStateMachineTests {
         #expect(!machine.isForwardingBody)
         #expect(!machine.closesAfterResponse)
         // The answer ends like any other: the connection stays open for the next request.
-        #expect(Tests.schedules(machine.responseFinished(close: nil, closeAfter: false, now: Tests.at(3), bytesReceived: 100)) == nil)
+        #expect(
+            Tests.schedules(
+                machine.responseFinished(close: nil, closeAfter: false, now: Tests.at(3), bytesReceived: 100)
+            ) == nil
+        )
         #expect(Tests.responds(machine.receivedHead(Tests.request("/next"), now: Tests.at(4))) == nil)
         #expect(Tests.responds(machine.receivedEnd()) == "/next")
     }
@@ -130,7 +140,10 @@ struct ForwardingStateMachineTests {
         var refusing = Tests.machine()
         _ = refusing.connected(now: Tests.at(0))
         _ = refusing.receivedHead(Self.upload(headers: [("Expect", "100-continue")]), now: Tests.at(0))
-        #expect(Tests.responds(refusing.earlyReply(Self.answered(status: 401))) == "/up", "a 401 answers without the body")
+        #expect(
+            Tests.responds(refusing.earlyReply(Self.answered(status: 401))) == "/up",
+            "a 401 answers without the body"
+        )
     }
 
     @Test func maxBodySizeHoldsForBodiesFaultlineKeepsNotForThoseItForwards() throws {
@@ -143,7 +156,10 @@ struct ForwardingStateMachineTests {
         var local = Tests.machine { $0.maxBodySize = 5 }
         _ = local.connected(now: Tests.at(0))
         _ = local.receivedHead(Self.upload(length: 1000), now: Tests.at(0))
-        #expect(Tests.refuses(local.earlyReply(Self.answered())) == 413, "a body Faultline answers itself is held to the limit")
+        #expect(
+            Tests.refuses(local.earlyReply(Self.answered())) == 413,
+            "a body Faultline answers itself is held to the limit"
+        )
     }
 
     @Test func aBodyThatMayGoUpstreamWaitsForItsTurnWithoutBeingRead() throws {
@@ -175,7 +191,14 @@ struct ForwardingStateMachineTests {
         _ = machine.receivedHead(Self.upload(length: 1 << 20), now: Tests.at(0))
         _ = machine.earlyReply(try Self.proxied())
         _ = machine.receivedBody(ByteBuffer(string: "part"), now: Tests.at(1))
-        guard case .closeOutputAndLinger = machine.responseFinished(close: nil, closeAfter: false, now: Tests.at(2), bytesReceived: 0) else {
+        guard
+            case .closeOutputAndLinger = machine.responseFinished(
+                close: nil,
+                closeAfter: false,
+                now: Tests.at(2),
+                bytesReceived: 0
+            )
+        else {
             Issue.record("the rest of the body is not read; the connection lingers, then closes")
             return
         }

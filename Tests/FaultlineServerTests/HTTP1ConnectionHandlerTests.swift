@@ -1,6 +1,5 @@
 import FaultlineCore
 import Foundation
-@testable import FaultlineServer
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -8,12 +7,20 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 
+@testable import FaultlineServer
+
 /// The connection handler on an `EmbeddedChannel`: raw bytes in, raw bytes out, time moved by hand.
 @Suite("HTTP/1.1 connection handler on an embedded channel")
 struct HTTP1ConnectionHandlerTests {
-    func makeChannel(_ yaml: String, limits configure: (inout Limits) -> Void = { _ in }) throws -> (EmbeddedChannel, ServerControl) {
+    func makeChannel(
+        _ yaml: String,
+        limits configure: (inout Limits) -> Void = { _ in }
+    ) throws -> (EmbeddedChannel, ServerControl) {
         let scenario = try ScenarioLoader.load(yaml: yaml, name: "<test>", baseDirectory: "/tmp")
-        let control = ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: yaml, baseDirectory: "/tmp"))
+        let control = ServerControl(
+            live: LiveScenario(RuleEngine(scenario: scenario)),
+            source: .init(yaml: yaml, baseDirectory: "/tmp")
+        )
         var limits = scenario.limits
         configure(&limits)
         let channel = EmbeddedChannel()
@@ -40,7 +47,9 @@ struct HTTP1ConnectionHandlerTests {
     }
 
     @Test func aSlowHeadTakesExactlyItsDuration() throws {
-        let (channel, _) = try self.makeChannel("version: 1\nrules:\n  - {path: /s, body: ok, fault: {slowHeaders: 3s}}\n")
+        let (channel, _) = try self.makeChannel(
+            "version: 1\nrules:\n  - {path: /s, body: ok, fault: {slowHeaders: 3s}}\n"
+        )
         try channel.writeInbound(ByteBuffer(string: "GET /s HTTP/1.1\r\nHost: x\r\n\r\n"))
         var head = try self.written(channel)
         #expect(head.hasPrefix("HTTP"), "the first bytes go out at once")
@@ -55,7 +64,9 @@ struct HTTP1ConnectionHandlerTests {
     }
 
     @Test func aStalledBodyGets408AndTheConnectionCloses() throws {
-        let (channel, control) = try self.makeChannel("version: 1\nrules:\n  - {path: /up, method: POST}\n") { $0.requestTimeout = .seconds(5) }
+        let (channel, control) = try self.makeChannel("version: 1\nrules:\n  - {path: /up, method: POST}\n") {
+            $0.requestTimeout = .seconds(5)
+        }
         try channel.writeInbound(ByteBuffer(string: "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123"))
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
         try channel.writeInbound(ByteBuffer(string: "45"))
@@ -74,8 +85,12 @@ struct HTTP1ConnectionHandlerTests {
     }
 
     @Test func expectContinueGetsItsInterimAnswerBeforeTheBody() throws {
-        let (channel, _) = try self.makeChannel("version: 1\nrules:\n  - {path: /up, method: POST, status: 201, body: stored}\n")
-        try channel.writeInbound(ByteBuffer(string: "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"))
+        let (channel, _) = try self.makeChannel(
+            "version: 1\nrules:\n  - {path: /up, method: POST, status: 201, body: stored}\n"
+        )
+        try channel.writeInbound(
+            ByteBuffer(string: "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        )
         #expect(try self.written(channel) == "HTTP/1.1 100 Continue\r\n\r\n")
         try channel.writeInbound(ByteBuffer(string: "hello"))
         let answer = try self.written(channel)
@@ -99,7 +114,9 @@ struct HTTP1ConnectionHandlerTests {
     }
 
     @Test func journalIdsFollowArrivalNotCompletion() throws {
-        let (channel, control) = try self.makeChannel("version: 1\nrules:\n  - {path: /slow, delay: 1s}\n  - {path: /fast}\n")
+        let (channel, control) = try self.makeChannel(
+            "version: 1\nrules:\n  - {path: /slow, delay: 1s}\n  - {path: /fast}\n"
+        )
         let (other, _) = try self.makeChannel("version: 1\nrules: []\n")
         _ = other
         try channel.writeInbound(ByteBuffer(string: "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"))

@@ -1,8 +1,9 @@
 import FaultlineCore
-@testable import FaultlineServer
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import FaultlineServer
 
 /// The connection's decisions without a socket: events in, actions out, time from a clock of the test's own.
 @Suite("HTTP/1.1 connection state machine")
@@ -29,7 +30,12 @@ struct HTTP1ConnectionStateMachineTests {
         keepsBody: Bool = false
     ) -> Machine.Request {
         Machine.Request(
-            head: IncomingRequest(method: method, target: target, headers: headers.map { HeaderField($0.0, $0.1) }, version: version),
+            head: IncomingRequest(
+                method: method,
+                target: target,
+                headers: headers.map { HeaderField($0.0, $0.1) },
+                version: version
+            ),
             keepsBody: keepsBody,
             facts: RequestFacts(journalID: 0, journalGeneration: 0, receivedAt: 0, arrivedAt: .now(), isJournaled: true)
         )
@@ -67,10 +73,17 @@ struct HTTP1ConnectionStateMachineTests {
         #expect(Self.responds(machine.receivedEnd()) == nil, "/b waits behind /a")
         _ = machine.receivedHead(Self.request("/c"), now: Self.at(1))
         #expect(Self.responds(machine.receivedEnd()) == nil)
-        #expect(Self.responds(machine.responseFinished(close: nil, closeAfter: false, now: Self.at(2), bytesReceived: 90)) == "/b")
-        #expect(Self.responds(machine.responseFinished(close: nil, closeAfter: false, now: Self.at(3), bytesReceived: 90)) == "/c")
+        #expect(
+            Self.responds(machine.responseFinished(close: nil, closeAfter: false, now: Self.at(2), bytesReceived: 90))
+                == "/b"
+        )
+        #expect(
+            Self.responds(machine.responseFinished(close: nil, closeAfter: false, now: Self.at(3), bytesReceived: 90))
+                == "/c"
+        )
         // Idle again: the next head is due; the timer armed at the start fires and is moved on, not replaced per request.
-        if case .none = machine.responseFinished(close: nil, closeAfter: false, now: Self.at(4), bytesReceived: 90) {} else {
+        if case .none = machine.responseFinished(close: nil, closeAfter: false, now: Self.at(4), bytesReceived: 90) {
+        } else {
             Issue.record("a keep-alive answer moves the deadline without a new timer")
         }
         #expect(Self.schedules(machine.timerFired(now: Self.at(30), bytesReceived: 90)) == Self.at(34))
@@ -85,7 +98,14 @@ struct HTTP1ConnectionStateMachineTests {
             _ = machine.receivedEnd()
         }
         if case .none = machine.readRequested() {} else { Issue.record("16 queued requests stop reading") }
-        guard case .respond(let next, let read) = machine.responseFinished(close: nil, closeAfter: false, now: Self.at(1), bytesReceived: 0) else {
+        guard
+            case .respond(let next, let read) = machine.responseFinished(
+                close: nil,
+                closeAfter: false,
+                now: Self.at(1),
+                bytesReceived: 0
+            )
+        else {
             Issue.record("the next request is answered")
             return
         }
@@ -96,9 +116,15 @@ struct HTTP1ConnectionStateMachineTests {
     @Test func connectionCloseAndTheServerStoppingCloseAfterTheAnswer() {
         var machine = Self.machine()
         _ = machine.connected(now: Self.at(0))
-        _ = machine.receivedHead(Self.request("/a", headers: [("Host", "x"), ("Connection", "close")]), now: Self.at(0))
+        _ = machine.receivedHead(
+            Self.request("/a", headers: [("Host", "x"), ("Connection", "close")]),
+            now: Self.at(0)
+        )
         _ = machine.receivedEnd()
-        #expect(Self.closes(machine.responseFinished(close: nil, closeAfter: true, now: Self.at(1), bytesReceived: 10)) == .fin)
+        #expect(
+            Self.closes(machine.responseFinished(close: nil, closeAfter: true, now: Self.at(1), bytesReceived: 10))
+                == .fin
+        )
 
         var stopping = Self.machine()
         _ = stopping.connected(now: Self.at(0))
@@ -106,7 +132,10 @@ struct HTTP1ConnectionStateMachineTests {
         _ = stopping.receivedEnd()
         _ = stopping.quiesce(responseIsHanging: false)
         #expect(stopping.closesAfterResponse, "the plan says Connection: close")
-        #expect(Self.closes(stopping.responseFinished(close: nil, closeAfter: true, now: Self.at(1), bytesReceived: 10)) == .fin)
+        #expect(
+            Self.closes(stopping.responseFinished(close: nil, closeAfter: true, now: Self.at(1), bytesReceived: 10))
+                == .fin
+        )
     }
 
     @Test func aFaultThatEndsTheConnectionClosesItAsTheWriterSays() {
@@ -116,7 +145,10 @@ struct HTTP1ConnectionStateMachineTests {
         _ = machine.receivedEnd()
         _ = machine.receivedHead(Self.request("/next"), now: Self.at(0))
         _ = machine.receivedEnd()
-        #expect(Self.closes(machine.responseFinished(close: .reset, closeAfter: true, now: Self.at(1), bytesReceived: 10)) == .reset)
+        #expect(
+            Self.closes(machine.responseFinished(close: .reset, closeAfter: true, now: Self.at(1), bytesReceived: 10))
+                == .reset
+        )
         let left = machine.connectionClosed()
         #expect(left.map(\.request.head.target) == ["/next"])
         #expect(left.map(\.outcome) == [.dropped], "the server cut the connection: the queued request was dropped")
@@ -127,11 +159,17 @@ struct HTTP1ConnectionStateMachineTests {
     @Test func aSlowHeadGets408AndAnIdleKeepAliveConnectionClosesQuietly() {
         var slow = Self.machine()
         _ = slow.connected(now: Self.at(0))
-        #expect(Self.refuses(slow.timerFired(now: Self.at(30), bytesReceived: 7)) == 408, "a new connection that sent half a head")
+        #expect(
+            Self.refuses(slow.timerFired(now: Self.at(30), bytesReceived: 7)) == 408,
+            "a new connection that sent half a head"
+        )
 
         var silent = Self.machine()
         _ = silent.connected(now: Self.at(0))
-        #expect(Self.refuses(silent.timerFired(now: Self.at(30), bytesReceived: 0)) == 408, "nothing at all on a new connection")
+        #expect(
+            Self.refuses(silent.timerFired(now: Self.at(30), bytesReceived: 0)) == 408,
+            "nothing at all on a new connection"
+        )
 
         var idle = Self.machine()
         _ = idle.connected(now: Self.at(0))
@@ -139,7 +177,10 @@ struct HTTP1ConnectionStateMachineTests {
         _ = idle.receivedEnd()
         _ = idle.responseFinished(close: nil, closeAfter: false, now: Self.at(2), bytesReceived: 40)
         #expect(Self.schedules(idle.timerFired(now: Self.at(30), bytesReceived: 40)) == Self.at(32))
-        #expect(Self.closes(idle.timerFired(now: Self.at(32), bytesReceived: 40)) == .fin, "idle after an answer: no 408")
+        #expect(
+            Self.closes(idle.timerFired(now: Self.at(32), bytesReceived: 40)) == .fin,
+            "idle after an answer: no 408"
+        )
 
         var partial = Self.machine()
         _ = partial.connected(now: Self.at(0))
@@ -147,14 +188,20 @@ struct HTTP1ConnectionStateMachineTests {
         _ = partial.receivedEnd()
         _ = partial.responseFinished(close: nil, closeAfter: false, now: Self.at(2), bytesReceived: 40)
         _ = partial.timerFired(now: Self.at(30), bytesReceived: 40)
-        #expect(Self.refuses(partial.timerFired(now: Self.at(32), bytesReceived: 45)) == 408, "part of a next head arrived")
+        #expect(
+            Self.refuses(partial.timerFired(now: Self.at(32), bytesReceived: 45)) == 408,
+            "part of a next head arrived"
+        )
     }
 
     @Test func aBodyThatStallsAfterTheHeadGets408() {
         var machine = Self.machine()
         _ = machine.connected(now: Self.at(0))
         let upload = Self.request("/up", method: "POST", headers: [("Host", "x"), ("Content-Length", "100")])
-        if case .none = machine.receivedHead(upload, now: Self.at(1)) {} else { Issue.record("the armed timer covers the body") }
+        if case .none = machine.receivedHead(upload, now: Self.at(1)) {
+        } else {
+            Issue.record("the armed timer covers the body")
+        }
         _ = machine.receivedBody(ByteBuffer(string: "0123456789"), now: Self.at(5))
         // The timer armed for the head fires early and moves to the body's deadline, which moved with each part.
         #expect(Self.schedules(machine.timerFired(now: Self.at(30), bytesReceived: 60)) == Self.at(35))
@@ -172,7 +219,8 @@ struct HTTP1ConnectionStateMachineTests {
         _ = complete.receivedHead(upload, now: Self.at(1))
         _ = complete.receivedBody(ByteBuffer(string: String(repeating: "x", count: 100)), now: Self.at(2))
         #expect(Self.responds(complete.receivedEnd()) == "/up")
-        if case .none = complete.timerFired(now: Self.at(30), bytesReceived: 200) {} else {
+        if case .none = complete.timerFired(now: Self.at(30), bytesReceived: 200) {
+        } else {
             Issue.record("a body that arrived whole leaves no deadline while the answer is written")
         }
     }
@@ -186,7 +234,13 @@ struct HTTP1ConnectionStateMachineTests {
         #expect(Self.refuses(machine.receivedHead(big, now: Self.at(1))) == 413)
         #expect(machine.closesAfterResponse)
         if case .none = machine.readRequested() {} else { Issue.record("a refused connection reads no more requests") }
-        guard case .closeOutputAndLinger(let until) = machine.responseFinished(close: nil, closeAfter: true, now: Self.at(2), bytesReceived: 50)
+        guard
+            case .closeOutputAndLinger(let until) = machine.responseFinished(
+                close: nil,
+                closeAfter: true,
+                now: Self.at(2),
+                bytesReceived: 50
+            )
         else {
             Issue.record("the client may send what it still has before the close")
             return
@@ -218,13 +272,21 @@ struct HTTP1ConnectionStateMachineTests {
         _ = machine.connected(now: Self.at(0))
         _ = machine.receivedHead(Self.request("/a"), now: Self.at(0))
         _ = machine.receivedEnd()
-        if case .none = machine.parseFailed(ParseFailure(status: 400, message: "bad")) {} else { Issue.record("queued behind /a") }
-        #expect(Self.refuses(machine.responseFinished(close: nil, closeAfter: false, now: Self.at(1), bytesReceived: 0)) == 400)
+        if case .none = machine.parseFailed(ParseFailure(status: 400, message: "bad")) {
+        } else {
+            Issue.record("queued behind /a")
+        }
+        #expect(
+            Self.refuses(machine.responseFinished(close: nil, closeAfter: false, now: Self.at(1), bytesReceived: 0))
+                == 400
+        )
     }
 
     @Test func parserErrorsGetTheRightStatus() {
         #expect(ParseFailure.classify(.invalidVersion, bytes: Array("GET / HTTP/1.1\nHost: x\n\n".utf8)).status == 400)
-        #expect(ParseFailure.classify(.invalidVersion, bytes: Array("GET / HTTP/2.0\r\nHost: x\r\n\r\n".utf8)).status == 505)
+        #expect(
+            ParseFailure.classify(.invalidVersion, bytes: Array("GET / HTTP/2.0\r\nHost: x\r\n\r\n".utf8)).status == 505
+        )
         #expect(ParseFailure.classify(.headerOverflow, bytes: nil).status == 431)
         #expect(ParseFailure.classify(.invalidMethod, bytes: nil).status == 501)
         #expect(ParseFailure.classify(.invalidHeaderToken, bytes: nil).status == 400)
@@ -235,7 +297,11 @@ struct HTTP1ConnectionStateMachineTests {
     @Test func expectContinueAsksTheRuleBeforeTheBody() {
         var machine = Self.machine()
         _ = machine.connected(now: Self.at(0))
-        let upload = Self.request("/up", method: "POST", headers: [("Host", "x"), ("Content-Length", "5"), ("Expect", "100-continue")])
+        let upload = Self.request(
+            "/up",
+            method: "POST",
+            headers: [("Host", "x"), ("Content-Length", "5"), ("Expect", "100-continue")]
+        )
         guard case .decideEarly = machine.receivedHead(upload, now: Self.at(0)) else {
             Issue.record("the rule is asked before the body")
             return
@@ -275,8 +341,14 @@ struct HTTP1ConnectionStateMachineTests {
         _ = sending.connected(now: Self.at(0))
         _ = sending.receivedHead(Self.request("/big"), now: Self.at(0))
         _ = sending.receivedEnd()
-        if case .none = sending.inputClosed(responseIsWaiting: false) {} else { Issue.record("a half-closed client still gets its answer") }
-        #expect(Self.closes(sending.responseFinished(close: nil, closeAfter: false, now: Self.at(1), bytesReceived: 0)) == .fin)
+        if case .none = sending.inputClosed(responseIsWaiting: false) {
+        } else {
+            Issue.record("a half-closed client still gets its answer")
+        }
+        #expect(
+            Self.closes(sending.responseFinished(close: nil, closeAfter: false, now: Self.at(1), bytesReceived: 0))
+                == .fin
+        )
     }
 
     @Test func stoppingEndsAHangAndAResetEndsWhatWaits() {
@@ -310,7 +382,10 @@ struct HTTP1ConnectionStateMachineTests {
         _ = machine.receivedEnd()
         _ = machine.receivedHead(Self.request("/b"), now: Self.at(0))
         _ = machine.receivedEnd()
-        _ = machine.receivedHead(Self.request("/c", method: "POST", headers: [("Host", "x"), ("Content-Length", "9")]), now: Self.at(0))
+        _ = machine.receivedHead(
+            Self.request("/c", method: "POST", headers: [("Host", "x"), ("Content-Length", "9")]),
+            now: Self.at(0)
+        )
         let left = machine.connectionClosed()
         #expect(left.map(\.request.head.target) == ["/b", "/c"])
         #expect(left.map(\.outcome) == [.clientClosed, .clientClosed])

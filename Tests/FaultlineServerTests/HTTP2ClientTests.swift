@@ -25,7 +25,10 @@ struct HTTP2ClientTests {
     func withClient<T>(trusting caPEM: String, _ body: (HTTPClient) async throws -> T) async throws -> T {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(caPEM.utf8), format: .pem)])
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(tlsConfiguration: tls)
+        )
         do {
             let result = try await body(client)
             try await client.shutdown()
@@ -53,7 +56,9 @@ struct HTTP2ClientTests {
                 // A delayed answer and a quick one on the same connection: the quick one does not wait. The slow one
                 // waits two minutes and is cancelled once the quick one is in, so a busy machine that holds the
                 // test's tasks back for seconds cannot reorder them.
-                let slow = Task { try await client.execute(HTTPClientRequest(url: "\(https)/slow"), timeout: .seconds(300)) }
+                let slow = Task {
+                    try await client.execute(HTTPClientRequest(url: "\(https)/slow"), timeout: .seconds(300))
+                }
                 try await Task.sleep(for: .milliseconds(100))
                 let quick = try await client.execute(HTTPClientRequest(url: "\(https)/tea"), timeout: .seconds(10))
                 #expect(String(buffer: try await quick.body.collect(upTo: 1 << 20)) == "short and stout\n")

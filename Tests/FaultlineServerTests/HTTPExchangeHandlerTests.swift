@@ -1,12 +1,13 @@
 import FaultlineCore
 import Foundation
-@testable import FaultlineServer
 import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOPosix
 import Testing
+
+@testable import FaultlineServer
 
 /// Handler tests on an `EmbeddedChannel`: raw bytes in, raw bytes out, time moved by hand. No sockets, no sleeps.
 @Suite("Exchange handler on an embedded channel")
@@ -18,7 +19,10 @@ struct HTTPExchangeHandlerTests {
         try FaultlineServer.configurePipeline(
             channel,
             environment: ConnectionEnvironment(
-                control: ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: yaml, baseDirectory: "/tmp")),
+                control: ServerControl(
+                    live: LiveScenario(RuleEngine(scenario: scenario)),
+                    source: .init(yaml: yaml, baseDirectory: "/tmp")
+                ),
                 threadPool: .singleton,
                 statistics: statistics,
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -40,7 +44,10 @@ struct HTTPExchangeHandlerTests {
 
     @Test func theDelayIsATimerNotABlockedThread() throws {
         let statistics = ServerStatistics()
-        let channel = try self.makeChannel("version: 1\nrules:\n  - {path: /d, delay: 2s, body: late}\n", statistics: statistics)
+        let channel = try self.makeChannel(
+            "version: 1\nrules:\n  - {path: /d, delay: 2s, body: late}\n",
+            statistics: statistics
+        )
         try channel.writeInbound(ByteBuffer(string: "GET /d HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(try self.written(channel) == "")
         #expect(statistics.pendingDelays == 1)
@@ -67,8 +74,12 @@ struct HTTPExchangeHandlerTests {
     }
 
     @Test func pipelinedRequestsWaitForTheDelayedOneBeforeThem() throws {
-        let channel = try self.makeChannel("version: 1\nrules:\n  - {path: /slow, delay: 1s, body: a}\n  - {path: /fast, body: b}\n")
-        try channel.writeInbound(ByteBuffer(string: "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"))
+        let channel = try self.makeChannel(
+            "version: 1\nrules:\n  - {path: /slow, delay: 1s, body: a}\n  - {path: /fast, body: b}\n"
+        )
+        try channel.writeInbound(
+            ByteBuffer(string: "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+        )
         #expect(try self.written(channel) == "")
         channel.embeddedEventLoop.advanceTime(by: .seconds(1))
         let text = try self.written(channel)

@@ -14,7 +14,9 @@ struct HTTPSemanticsServerTests {
         let content: [UInt8]
 
         init() throws {
-            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-ranges-\(UInt64.random(in: 0...UInt64.max))")
+            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "faultline-ranges-\(UInt64.random(in: 0...UInt64.max))"
+            )
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
             self.content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) }
             try Data(self.content).write(to: self.directory.appendingPathComponent("data.bin"))
@@ -64,10 +66,14 @@ struct HTTPSemanticsServerTests {
                 let boundary = try #require(multi.header("Content-Type").flatMap(Multipart.boundary(of:)))
                 let parts = try #require(Multipart.parts(of: multi.body, boundary: boundary))
                 #expect(parts.count == 3)
-                #expect(parts.map(\.body) == [Array(source[0...4]), Array(source[20...24]), Array(source[(length - 3)...])])
-                #expect(parts.map { $0.headers["content-range"] ?? "" } == [
-                    "bytes 0-4/\(length)", "bytes 20-24/\(length)", "bytes \(length - 3)-\(length - 1)/\(length)",
-                ])
+                #expect(
+                    parts.map(\.body) == [Array(source[0...4]), Array(source[20...24]), Array(source[(length - 3)...])]
+                )
+                #expect(
+                    parts.map { $0.headers["content-range"] ?? "" } == [
+                        "bytes 0-4/\(length)", "bytes 20-24/\(length)", "bytes \(length - 3)-\(length - 1)/\(length)",
+                    ]
+                )
 
                 let unsatisfiable = try self.get(client, path, ["Range: bytes=\(length)-"])
                 #expect(unsatisfiable.statusLine == "HTTP/1.1 416 Range Not Satisfiable")
@@ -113,7 +119,13 @@ struct HTTPSemanticsServerTests {
             #expect(cached.header("Content-Length") == nil)
             #expect(try self.get(client, "/doc", ["If-Modified-Since: Wed, 21 Oct 2026 07:28:00 GMT"]).status == 304)
             #expect(try self.get(client, "/doc", ["If-Modified-Since: Tue, 20 Oct 2026 07:28:00 GMT"]).status == 200)
-            #expect(try self.get(client, "/doc", [#"If-None-Match: "v0""#, "If-Modified-Since: Wed, 21 Oct 2026 07:28:00 GMT"]).status == 200)
+            #expect(
+                try self.get(
+                    client,
+                    "/doc",
+                    [#"If-None-Match: "v0""#, "If-Modified-Since: Wed, 21 Oct 2026 07:28:00 GMT"]
+                ).status == 200
+            )
             #expect(try self.get(client, "/doc", [#"If-Match: "v0""#]).statusLine == "HTTP/1.1 412 Precondition Failed")
             #expect(try self.get(client, "/doc", ["If-Unmodified-Since: Tue, 20 Oct 2026 07:28:00 GMT"]).status == 412)
             try client.send("PUT /doc HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\nContent-Length: 0\r\n\r\n")
@@ -199,14 +211,19 @@ struct HTTPSemanticsServerTests {
             """
         ) { server in
             let big = try RawHTTPClient(port: server.port)
-            try big.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + String(repeating: "x", count: 2000))
+            try big.send(
+                "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + String(repeating: "x", count: 2000)
+            )
             let tooLarge = try big.readResponse()
             #expect(tooLarge.statusLine == "HTTP/1.1 413 Content Too Large")
             #expect(tooLarge.header("Connection") == "close")
             #expect(try big.isClosedByServer(within: 20))
 
             let chunked = try RawHTTPClient(port: server.port)
-            try chunked.send("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + String(repeating: "y", count: 2048) + "\r\n0\r\n\r\n")
+            try chunked.send(
+                "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
+                    + String(repeating: "y", count: 2048) + "\r\n0\r\n\r\n"
+            )
             #expect(try chunked.readResponse().status == 413)
 
             let long = try RawHTTPClient(port: server.port)
@@ -273,7 +290,9 @@ struct HTTPSemanticsServerTests {
     @Test func upgradeRequestsCloseAfterTheirAnswer() async throws {
         try await withServer("version: 1\nrules:\n  - {path: /a, body: plain}\n") { server in
             let client = try RawHTTPClient(port: server.port)
-            try client.send("GET /a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+            try client.send(
+                "GET /a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"
+            )
             let response = try client.readResponse()
             #expect(response.text == "plain")
             #expect(response.header("Connection") == "close")

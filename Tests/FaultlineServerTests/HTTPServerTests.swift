@@ -25,7 +25,11 @@ struct HTTPServerTests {
             try client.send("GET /api/orders HTTP/1.1\r\nHost: localhost\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.statusLine == "HTTP/1.1 503 Busy")
-            #expect(response.headerNames == ["Date", "Content-Type", "Content-Length", "Retry-After", "Server", "X-Request-Id"])
+            #expect(
+                response.headerNames == [
+                    "Date", "Content-Type", "Content-Length", "Retry-After", "Server", "X-Request-Id",
+                ]
+            )
             #expect(response.header("Content-Type") == "text/plain; charset=utf-8")
             #expect(response.header("Content-Length") == "10")
             #expect(response.header("Retry-After") == "2")
@@ -88,7 +92,8 @@ struct HTTPServerTests {
     }
 
     @Test func answersAHalfClosedClientThenCloses() async throws {
-        try await withServer("version: 1\nrules:\n  - {path: /x, body: hi}\n  - {path: /slow, delay: 10s}\n") { server in
+        try await withServer("version: 1\nrules:\n  - {path: /x, body: hi}\n  - {path: /slow, delay: 10s}\n") {
+            server in
             let client = try RawHTTPClient(port: server.port)
             try client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
             client.shutdownWrite()
@@ -166,7 +171,9 @@ struct HTTPServerTests {
     }
 
     @Test func servesBodyFilesAndGeneratedBytes() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-files-\(UInt64.random(in: 0...UInt64.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-files-\(UInt64.random(in: 0...UInt64.max))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
@@ -184,8 +191,14 @@ struct HTTPServerTests {
             try client.send("GET /gen HTTP/1.1\r\nHost: x\r\n\r\n")
             let generated = try client.readResponse()
             #expect(generated.body.count == 20 * 1024 * 1024)
-            #expect(Array(generated.body.prefix(4096)) == GeneratedBytes(key: 0x4661_756C_746C_696E).bytes(offset: 0, count: 4096))
-            #expect(Array(generated.body.suffix(100)) == GeneratedBytes(key: 0x4661_756C_746C_696E).bytes(offset: 20 * 1024 * 1024 - 100, count: 100))
+            #expect(
+                Array(generated.body.prefix(4096))
+                    == GeneratedBytes(key: 0x4661_756C_746C_696E).bytes(offset: 0, count: 4096)
+            )
+            #expect(
+                Array(generated.body.suffix(100))
+                    == GeneratedBytes(key: 0x4661_756C_746C_696E).bytes(offset: 20 * 1024 * 1024 - 100, count: 100)
+            )
         }
     }
 

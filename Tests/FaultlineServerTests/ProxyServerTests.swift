@@ -9,15 +9,16 @@ import Testing
 /// journal telling what arrived), and a raw client seeing exactly what the proxy sent.
 @Suite("Proxy rules over real sockets, Faultline as the upstream", .serialized)
 struct ProxyServerTests {
-    /// Runs `body` with an upstream serving `upstream` and a front whose scenario `front` makes from the upstream.
+    /// Runs `body` with an upstream serving `upstream` and a front serving `front`, where `UPSTREAM` stands for the
+    /// upstream's URL.
     func withProxy(
         upstream: String,
-        front: @escaping (RunningFaultline) throws -> String,
+        front: String,
         seed: UInt64? = nil,
         _ body: (_ upstream: RunningFaultline, _ front: RunningFaultline) async throws -> Void
     ) async throws {
         try await withServer(upstream) { upstreamServer in
-            let yaml = try front(upstreamServer)
+            let yaml = front.replacingOccurrences(of: "UPSTREAM", with: upstreamServer.url)
             try await withFaultline(scenario: .yaml(yaml), seed: seed, eventLoopThreads: 1) { frontServer in
                 try await body(upstreamServer, frontServer)
             }
@@ -49,7 +50,10 @@ struct ProxyServerTests {
     // MARK: - Pass-through
 
     @Test func statusHeadersAndBodyPassThroughWithoutHopByHopFieldsEitherWay() async throws {
-        try await withProxy(upstream: Self.upstreamScenario, front: { "version: 1\nrules:\n  - {path: /**, proxy: \"\($0.url)\"}\n" }) { upstream, front in
+        try await withProxy(
+            upstream: Self.upstreamScenario,
+            front: "version: 1\nrules:\n  - {path: /**, proxy: \"UPSTREAM\"}\n"
+        ) { upstream, front in
             let direct = try self.exchange(upstream.port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             let proxied = try self.exchange(
                 front.port,
@@ -60,7 +64,10 @@ struct ProxyServerTests {
             #expect(proxied.text == "hello from upstream\n")
             let dropped: Set<String> = ["connection", "x-hop", "keep-alive"]
             let expected = direct.headers.filter { !dropped.contains($0.name.lowercased()) && $0.name != "Date" }
-            #expect(proxied.headers.filter { $0.name != "Date" }.map { "\($0.name): \($0.value)" } == expected.map { "\($0.name): \($0.value)" })
+            #expect(
+                proxied.headers.filter { $0.name != "Date" }.map { "\($0.name): \($0.value)" }
+                    == expected.map { "\($0.name): \($0.value)" }
+            )
             #expect(expected.contains { $0.name == "ETag" } && expected.contains { $0.name == "X-Up" })
             // An exchange is journaled once its last write is done, which may be a moment after the client has it.
             #expect(await eventually { upstream.journal().count == 2 && front.journal().count == 1 })
@@ -68,17 +75,33 @@ struct ProxyServerTests {
             #expect(arrived.target == "/hello?x=1")
             #expect(arrived.headers.first(named: "Host") == String(upstream.url.dropFirst("http://".count)))
             #expect(arrived.headers.first(named: "X-Client") == "2")
-            #expect(!arrived.headers.contains(named: "X-Secret") && !arrived.headers.contains(named: "Keep-Alive") && !arrived.headers.contains(named: "TE"))
+            #expect(
+                !arrived.headers.contains(named: "X-Secret") && !arrived.headers.contains(named: "Keep-Alive")
+                    && !arrived.headers.contains(named: "TE")
+            )
             let entry = try #require(front.journal().last)
-            #expect(entry.upstream == UpstreamOutcome(url: "\(upstream.url)/hello?x=1", status: 200, milliseconds: entry.upstream?.milliseconds ?? -1))
+            #expect(
+                entry.upstream
+                    == UpstreamOutcome(
+                        url: "\(upstream.url)/hello?x=1",
+                        status: 200,
+                        milliseconds: entry.upstream?.milliseconds ?? -1
+                    )
+            )
             #expect(entry.status == 200 && entry.outcome == .completed && entry.bodyBytesSent == 20)
         }
     }
 
     @Test func bodiesGoBothWaysAndHeadRangesAndConditionalsAreTheUpstreams() async throws {
-        try await withProxy(upstream: Self.upstreamScenario, front: { "version: 1\nrules:\n  - {path: /**, proxy: \"\($0.url)\"}\n" }) { upstream, front in
+        try await withProxy(
+            upstream: Self.upstreamScenario,
+            front: "version: 1\nrules:\n  - {path: /**, proxy: \"UPSTREAM\"}\n"
+        ) { upstream, front in
             let payload = String(repeating: "0123456789", count: 10_000)
-            let stored = try self.exchange(front.port, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(payload.utf8.count)\r\n\r\n\(payload)")
+            let stored = try self.exchange(
+                front.port,
+                "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(payload.utf8.count)\r\n\r\n\(payload)"
+            )
             #expect(stored.status == 201)
             #expect(stored.text == "stored")
             #expect(await eventually { upstream.journal().last?.bodyBytes == 100_000 })
@@ -90,7 +113,10 @@ struct ProxyServerTests {
             #expect(range.status == 206)
             #expect(range.header("Content-Range") == "bytes 2-5/16")
             #expect(range.text == "2345")
-            let notModified = try self.exchange(front.port, "GET /doc HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n")
+            let notModified = try self.exchange(
+                front.port,
+                "GET /doc HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n"
+            )
             #expect(notModified.status == 304)
             #expect(notModified.header("ETag") == "\"v1\"")
             #expect(notModified.header("Content-Length") == nil && notModified.body.isEmpty)
@@ -98,7 +124,10 @@ struct ProxyServerTests {
     }
 
     @Test func aChunkedUpstreamAnswerStaysChunkedAndHTTP10GetsItUntilTheClose() async throws {
-        try await withProxy(upstream: Self.upstreamScenario, front: { "version: 1\nrules:\n  - {path: /**, proxy: \"\($0.url)\"}\n" }) { _, front in
+        try await withProxy(
+            upstream: Self.upstreamScenario,
+            front: "version: 1\nrules:\n  - {path: /**, proxy: \"UPSTREAM\"}\n"
+        ) { _, front in
             let client = try RawHTTPClient(port: front.port)
             try client.send("GET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let raw = String(decoding: try client.readToEnd(), as: UTF8.self)
@@ -133,16 +162,14 @@ struct ProxyServerTests {
     @Test func theRulesFaultsDelaysPaceAndHeadersApplyToTheRealAnswer() async throws {
         try await withProxy(
             upstream: Self.upstreamScenario,
-            front: { upstream in
-                """
+            front: """
                 version: 1
                 rules:
-                  - {name: cut, path: /big, proxy: "\(upstream.url)", fault: {truncate: 1000}}
-                  - {name: late, path: /hello, proxy: "\(upstream.url)", delay: 300ms, bodyDelay: 200ms, headers: {X-Up: overridden, X-Faultline: "on"}}
-                  - {name: paced, path: /doc, proxy: "\(upstream.url)", throttle: 8B/s}
-                  - {name: reset, path: /upload, method: POST, proxy: "\(upstream.url)", fault: reset}
+                  - {name: cut, path: /big, proxy: "UPSTREAM", fault: {truncate: 1000}}
+                  - {name: late, path: /hello, proxy: "UPSTREAM", delay: 300ms, bodyDelay: 200ms, headers: {X-Up: overridden, X-Faultline: "on"}}
+                  - {name: paced, path: /doc, proxy: "UPSTREAM", throttle: 8B/s}
+                  - {name: reset, path: /upload, method: POST, proxy: "UPSTREAM", fault: reset}
                 """
-            }
         ) { upstream, front in
             let client = try RawHTTPClient(port: front.port)
             try client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -164,19 +191,24 @@ struct ProxyServerTests {
             #expect(await eventually { upstream.journal().contains { $0.rule == "upload" && $0.bodyBytes == 4 } })
             #expect(await eventually { front.journal().count == 4 })
             let byRule = Dictionary(front.journal().map { ($0.rule ?? "", $0) }, uniquingKeysWith: { $1 })
-            #expect(byRule["cut"]?.fault == "truncate" && byRule["cut"]?.outcome == .dropped && byRule["cut"]?.bodyBytesSent == 1000)
+            #expect(
+                byRule["cut"]?.fault == "truncate" && byRule["cut"]?.outcome == .dropped
+                    && byRule["cut"]?.bodyBytesSent == 1000
+            )
             #expect((byRule["late"]?.firstByteMs ?? 0) >= 300)
             #expect((byRule["late"]?.totalMs ?? 0) >= 500)
             #expect((byRule["paced"]?.totalMs ?? 0) >= 1500, "16 bytes at 8 B/s")
-            #expect(byRule["reset"]?.status == 499 && byRule["reset"]?.outcome == .reset && byRule["reset"]?.upstream?.status == 201)
+            #expect(
+                byRule["reset"]?.status == 499 && byRule["reset"]?.outcome == .reset
+                    && byRule["reset"]?.upstream?.status == 201
+            )
         }
     }
 
     @Test func aRuleBeforeTheProxyFailsItsShareOfRealCalls() async throws {
         try await withProxy(
             upstream: Self.upstreamScenario,
-            front: { upstream in
-                """
+            front: """
                 version: 1
                 rules:
                   - {name: outage, path: /hello, probability: 0.2, status: 503, retryAfter: 1}
@@ -184,10 +216,9 @@ struct ProxyServerTests {
                     path: /doc
                     sequence:
                       - {status: 503, times: 2}
-                      - {proxy: "\(upstream.url)"}
-                  - {name: real, path: /**, proxy: "\(upstream.url)"}
-                """
-            },
+                      - {proxy: "UPSTREAM"}
+                  - {name: real, path: /**, proxy: "UPSTREAM"}
+                """,
             seed: 7
         ) { upstream, front in
             var failed = 0
@@ -201,8 +232,13 @@ struct ProxyServerTests {
                 }
             }
             #expect((10...30).contains(failed), "about a fifth: \(failed) of 100")
-            #expect(await eventually { upstream.journal().count == 100 - failed }, "only the calls that passed reached the upstream")
-            let statuses = try (0..<4).map { _ in try self.exchange(front.port, "GET /doc HTTP/1.1\r\nHost: x\r\n\r\n").status }
+            #expect(
+                await eventually { upstream.journal().count == 100 - failed },
+                "only the calls that passed reached the upstream"
+            )
+            let statuses = try (0..<4).map { _ in
+                try self.exchange(front.port, "GET /doc HTTP/1.1\r\nHost: x\r\n\r\n").status
+            }
             #expect(statuses == [503, 503, 200, 200])
         }
     }
@@ -213,17 +249,15 @@ struct ProxyServerTests {
         let closedPort = try LoopbackPort.unused()
         try await withProxy(
             upstream: Self.upstreamScenario,
-            front: { upstream in
-                """
+            front: """
                 version: 1
                 defaults: {headers: {Server: faultline}}
                 rules:
                   - {path: /refused, proxy: "http://127.0.0.1:\(closedPort)"}
                   - {path: /dns, proxy: "http://no-such-host.invalid"}
-                  - {path: /slow, proxy: "\(upstream.url)", proxyTimeout: 500ms}
-                  - {path: /broken, proxy: "\(upstream.url)"}
+                  - {path: /slow, proxy: "UPSTREAM", proxyTimeout: 500ms}
+                  - {path: /broken, proxy: "UPSTREAM"}
                 """
-            }
         ) { _, front in
             let refused = try self.exchange(front.port, "GET /refused HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(refused.statusLine == "HTTP/1.1 502 Bad Gateway")
@@ -246,8 +280,14 @@ struct ProxyServerTests {
             #expect(broken.count < 10_240)
             #expect(await eventually { front.journal().count == 4 })
             let journal = front.journal()
-            #expect(journal[0].upstream?.status == nil && journal[0].upstream?.url == "http://127.0.0.1:\(closedPort)/refused")
-            #expect(journal[2].status == 504 && journal[2].upstream?.status == nil && (journal[2].upstream?.milliseconds ?? 0) >= 500)
+            #expect(
+                journal[0].upstream?.status == nil
+                    && journal[0].upstream?.url == "http://127.0.0.1:\(closedPort)/refused"
+            )
+            #expect(
+                journal[2].status == 504 && journal[2].upstream?.status == nil
+                    && (journal[2].upstream?.milliseconds ?? 0) >= 500
+            )
             #expect(journal[3].status == 200 && journal[3].outcome == .dropped && journal[3].upstream?.status == 200)
         }
     }
@@ -267,45 +307,57 @@ struct ProxyServerTests {
             rules:
               - {path: /**, body: "over TLS\\n"}
             """
-        try await withProxy(
-            upstream: upstreamYAML,
-            front: { upstream in
-                let ca = try folder.write("ca.pem", try #require(upstream.caCertificatePEM))
-                let ports = upstream.server.listeners.map(\.port)
-                return """
-                    version: 1
-                    rules:
-                      - {path: /trusted, proxy: "https://localhost:\(ports[1])", proxyCA: "\(ca)"}
-                      - {path: /system, proxy: "https://localhost:\(ports[1])"}
-                      - {path: /insecure, proxy: "https://localhost:\(ports[4])", proxyInsecure: true}
-                      - {path: /expired, proxy: "https://localhost:\(ports[2])", proxyCA: "\(ca)"}
-                      - {path: /wrong-host, proxy: "https://localhost:\(ports[3])", proxyCA: "\(ca)"}
-                      - {path: /untrusted, proxy: "https://localhost:\(ports[4])", proxyCA: "\(ca)"}
-                      - {path: /plain, proxy: "https://localhost:\(ports[0])", proxyCA: "\(ca)"}
-                    """
+        try await withServer(upstreamYAML) { upstream in
+            let ca = try folder.write("ca.pem", try #require(upstream.caCertificatePEM))
+            let ports = upstream.server.listeners.map(\.port)
+            let yaml = """
+                version: 1
+                rules:
+                  - {path: /trusted, proxy: "https://localhost:\(ports[1])", proxyCA: "\(ca)"}
+                  - {path: /system, proxy: "https://localhost:\(ports[1])"}
+                  - {path: /insecure, proxy: "https://localhost:\(ports[4])", proxyInsecure: true}
+                  - {path: /expired, proxy: "https://localhost:\(ports[2])", proxyCA: "\(ca)"}
+                  - {path: /wrong-host, proxy: "https://localhost:\(ports[3])", proxyCA: "\(ca)"}
+                  - {path: /untrusted, proxy: "https://localhost:\(ports[4])", proxyCA: "\(ca)"}
+                  - {path: /plain, proxy: "https://localhost:\(ports[0])", proxyCA: "\(ca)"}
+                """
+            try await withFaultline(scenario: .yaml(yaml), eventLoopThreads: 1) { front in
+                func get(_ path: String) throws -> RawResponse {
+                    try self.exchange(front.port, "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+                }
+                let trusted = try get("/trusted")
+                #expect(trusted.status == 200)
+                #expect(trusted.text == "over TLS\n")
+                #expect(try get("/insecure").text == "over TLS\n")
+                let system = try get("/system")
+                #expect(system.status == 502)
+                #expect(
+                    system.text.contains(
+                        ": TLS: certificate is signed by an authority the system does not trust (issuer: "
+                    ),
+                    "\(system.text)"
+                )
+                let expired = try get("/expired")
+                #expect(expired.status == 502)
+                #expect(expired.text.contains(": TLS: certificate has expired (on "), "\(expired.text)")
+                let wrongHost = try get("/wrong-host")
+                #expect(wrongHost.text.contains(": TLS: certificate is for "), "\(wrongHost.text)")
+                #expect(wrongHost.text.hasSuffix(", not localhost\n"))
+                let untrusted = try get("/untrusted")
+                #expect(
+                    untrusted.text.contains(
+                        ": TLS: certificate is not signed by the CA in ca.pem (issuer: CN=Untrusted Faultline CA"
+                    ),
+                    "\(untrusted.text)"
+                )
+                #expect(try get("/plain").text.contains(": TLS: "), "plain HTTP where TLS was expected")
+                // The journal also holds the refused handshakes (no path) and the TLS hello the plain listener refused.
+                #expect(
+                    await eventually {
+                        upstream.journal().map(\.path).filter { $0.count > 1 }.sorted() == ["/insecure", "/trusted"]
+                    }
+                )
             }
-        ) { upstream, front in
-            func get(_ path: String) throws -> RawResponse {
-                try self.exchange(front.port, "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
-            }
-            let trusted = try get("/trusted")
-            #expect(trusted.status == 200)
-            #expect(trusted.text == "over TLS\n")
-            #expect(try get("/insecure").text == "over TLS\n")
-            let system = try get("/system")
-            #expect(system.status == 502)
-            #expect(system.text.contains(": TLS: certificate is signed by an authority the system does not trust (issuer: "), "\(system.text)")
-            let expired = try get("/expired")
-            #expect(expired.status == 502)
-            #expect(expired.text.contains(": TLS: certificate has expired (on "), "\(expired.text)")
-            let wrongHost = try get("/wrong-host")
-            #expect(wrongHost.text.contains(": TLS: certificate is for "), "\(wrongHost.text)")
-            #expect(wrongHost.text.hasSuffix(", not localhost\n"))
-            let untrusted = try get("/untrusted")
-            #expect(untrusted.text.contains(": TLS: certificate is not signed by the CA in ca.pem (issuer: CN=Untrusted Faultline CA"), "\(untrusted.text)")
-            #expect(try get("/plain").text.contains(": TLS: "), "plain HTTP where TLS was expected")
-            // The journal also holds the refused handshakes (no path) and the TLS hello the plain listener refused.
-            #expect(await eventually { upstream.journal().map(\.path).filter { $0.count > 1 }.sorted() == ["/insecure", "/trusted"] })
         }
     }
 
@@ -314,13 +366,17 @@ struct ProxyServerTests {
     @Test func expectContinueAndPipelinedUploadsReachTheUpstreamInOrder() async throws {
         try await withProxy(
             upstream: "version: 1\nrules:\n  - {path: /upload, method: POST, body: stored}\n",
-            front: { "version: 1\nlimits: {maxBodySize: 10}\nrules:\n  - {path: /local, method: POST, body: here}\n  - {path: /**, proxy: \"\($0.url)\"}\n" }
+            front:
+                "version: 1\nlimits: {maxBodySize: 10}\nrules:\n  - {path: /local, method: POST, body: here}\n  - {path: /**, proxy: \"UPSTREAM\"}\n"
         ) { upstream, front in
             let client = try RawHTTPClient(port: front.port)
             try client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n")
             #expect(try client.readResponse(bodyExpected: false).statusLine == "HTTP/1.1 100 Continue")
             try client.send("12345678901234567890")
-            #expect(try client.readResponse().text == "stored", "maxBodySize does not hold for a body forwarded, not kept")
+            #expect(
+                try client.readResponse().text == "stored",
+                "maxBodySize does not hold for a body forwarded, not kept"
+            )
             try client.send(
                 "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
                     + "POST /local HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nmine"
@@ -330,7 +386,10 @@ struct ProxyServerTests {
             #expect(try client.readResponse().text == "here")
             #expect(try client.readResponse().text == "stored")
             #expect(await eventually { upstream.journal().map(\.bodyBytes) == [20, 3, 5] })
-            let tooLarge = try self.exchange(front.port, "POST /local HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n01234567890")
+            let tooLarge = try self.exchange(
+                front.port,
+                "POST /local HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n01234567890"
+            )
             #expect(tooLarge.status == 413, "a body Faultline answers itself keeps its limit")
         }
     }

@@ -39,8 +39,13 @@ struct RegexIsolationTests {
             let taken = server.journal().filter { $0.rule == "fast" }.map(\.receivedAt)
             #expect(taken.count == 10)
             let delays = zip(taken, sentAt).map { $0 - $1 }
-            #expect(delays.allSatisfy { $0 < 0.1 }, "requests to /fast were taken up after \(delays.map { Int($0 * 1000) }) ms")
-            #expect(server.journal().filter { $0.rule == nil }.allSatisfy { $0.regexGaveUp == ["slow"] && $0.status == 404 })
+            #expect(
+                delays.allSatisfy { $0 < 0.1 },
+                "requests to /fast were taken up after \(delays.map { Int($0 * 1000) }) ms"
+            )
+            #expect(
+                server.journal().filter { $0.rule == nil }.allSatisfy { $0.regexGaveUp == ["slow"] && $0.status == 404 }
+            )
         }
     }
 }

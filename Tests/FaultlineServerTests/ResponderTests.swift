@@ -1,6 +1,7 @@
 import FaultlineCore
-@testable import FaultlineServer
 import Testing
+
+@testable import FaultlineServer
 
 /// The responders without a socket: a request in, what to send out.
 @Suite("Responders")
@@ -9,7 +10,10 @@ struct ResponderTests {
 
     func control() throws -> ServerControl {
         let scenario = try ScenarioLoader.load(yaml: Self.yaml, name: "s.yaml", baseDirectory: "/tmp")
-        return ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: Self.yaml, baseDirectory: nil))
+        return ServerControl(
+            live: LiveScenario(RuleEngine(scenario: scenario)),
+            source: .init(yaml: Self.yaml, baseDirectory: nil)
+        )
     }
 
     @Test func theRulesAnswerWithTheirDecision() throws {
@@ -29,7 +33,11 @@ struct ResponderTests {
 
     @Test func theControlAPIAnswersPlainlyAndOnlyWhomItShould() throws {
         let responders = ServerResponders(control: try self.control(), statistics: ServerStatistics())
-        let head = IncomingRequest(method: "GET", target: "/__faultline/health", headers: [HeaderField("Host", "localhost")])
+        let head = IncomingRequest(
+            method: "GET",
+            target: "/__faultline/health",
+            headers: [HeaderField("Host", "localhost")]
+        )
         let responder = responders.responder(for: head)
         #expect(responder.mayBlock && responder.readsBody && !responder.isJournaled)
         let reply = responder.respond(to: ResponderRequest(head: head, clientIsLoopback: true))
@@ -42,10 +50,17 @@ struct ResponderTests {
         let ranged = IncomingRequest(
             method: "GET",
             target: "/__faultline/health",
-            headers: [HeaderField("Host", "localhost"), HeaderField("Range", "bytes=0-3"), HeaderField("If-None-Match", "*")]
+            headers: [
+                HeaderField("Host", "localhost"), HeaderField("Range", "bytes=0-3"), HeaderField("If-None-Match", "*"),
+            ]
         )
         let answer = responder.respond(to: ResponderRequest(head: ranged, clientIsLoopback: true))
-        let plan = ResponsePlanner.plan(answer.response, for: ranged, date: "Fri, 04 Dec 2026 10:00:00 GMT", mode: answer.planning)
+        let plan = ResponsePlanner.plan(
+            answer.response,
+            for: ranged,
+            date: "Fri, 04 Dec 2026 10:00:00 GMT",
+            mode: answer.planning
+        )
         #expect(plan.status == 200)
         #expect(!plan.headers.contains(named: "ETag"))
         #expect(!plan.headers.contains(named: "Last-Modified"))

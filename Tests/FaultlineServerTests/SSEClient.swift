@@ -31,7 +31,12 @@ struct SSEClient {
 
     /// Reads the stream at `url`, sending `headers`; `deadline` bounds the whole read. With `stopAfter`, the client
     /// leaves the stream (closes the connection) once it has that many events, as `EventSource.close()` does.
-    func read(_ url: String, headers: [(String, String)] = [], stopAfter: Int? = nil, deadline: TimeAmount = .seconds(30)) async -> Reading {
+    func read(
+        _ url: String,
+        headers: [(String, String)] = [],
+        stopAfter: Int? = nil,
+        deadline: TimeAmount = .seconds(30)
+    ) async -> Reading {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let start = ContinuousClock.now
@@ -63,7 +68,8 @@ struct SSEClient {
     /// Where the first blank line (`\n\n`) ends an event.
     static func blankLine(in bytes: [UInt8]) -> (start: Int, end: Int)? {
         guard bytes.count >= 2 else { return nil }
-        for index in 1..<bytes.count where bytes[index] == UInt8(ascii: "\n") && bytes[index - 1] == UInt8(ascii: "\n") {
+        for index in 1..<bytes.count where bytes[index] == UInt8(ascii: "\n") && bytes[index - 1] == UInt8(ascii: "\n")
+        {
             return (index - 1, index + 1)
         }
         return nil

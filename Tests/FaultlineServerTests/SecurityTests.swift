@@ -13,10 +13,19 @@ import Glibc
 /// file it should not, a web page cannot drive it, and body files are opened inside their folder, every time.
 @Suite("Security: files and the control API")
 struct SecurityTests {
-    func call(_ port: Int, _ method: String, _ path: String, host: String = "127.0.0.1", body: String = "", headers: [String] = []) throws -> RawResponse {
+    func call(
+        _ port: Int,
+        _ method: String,
+        _ path: String,
+        host: String = "127.0.0.1",
+        body: String = "",
+        headers: [String] = []
+    ) throws -> RawResponse {
         let client = try RawHTTPClient(port: port)
         let extra = headers.map { $0 + "\r\n" }.joined()
-        try client.send("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)")
+        try client.send(
+            "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+        )
         return try client.readResponse(bodyExpected: method != "HEAD")
     }
 
@@ -27,10 +36,18 @@ struct SecurityTests {
         var secret: URL { self.root.appendingPathComponent("secret.txt") }
 
         init() throws {
-            self.root = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-security-\(UInt64.random(in: 0...UInt64.max))")
-                .resolvingSymlinksInPath()
-            try FileManager.default.createDirectory(at: self.root.appendingPathComponent("scenarios/data"), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: self.root.appendingPathComponent("elsewhere"), withIntermediateDirectories: true)
+            self.root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "faultline-security-\(UInt64.random(in: 0...UInt64.max))"
+            )
+            .resolvingSymlinksInPath()
+            try FileManager.default.createDirectory(
+                at: self.root.appendingPathComponent("scenarios/data"),
+                withIntermediateDirectories: true
+            )
+            try FileManager.default.createDirectory(
+                at: self.root.appendingPathComponent("elsewhere"),
+                withIntermediateDirectories: true
+            )
             try Data("payload".utf8).write(to: self.scenarios.appendingPathComponent("data/x.bin"))
             try Data("top secret".utf8).write(to: self.secret)
             try Data("top secret".utf8).write(to: self.root.appendingPathComponent("elsewhere/x.bin"))
@@ -44,15 +61,30 @@ struct SecurityTests {
     @Test func aScenarioPutToTheBuiltInServerCannotNameAnyFile() async throws {
         try await withFaultline(scenario: .builtIn) { server in
             for path in ["etc/shadow", "/etc/passwd", "../../etc/passwd"] {
-                let refused = try self.call(server.port, "PUT", "/__faultline/scenario", body: "version: 1\nrules:\n  - {path: /x, bodyFile: \(path)}\n")
+                let refused = try self.call(
+                    server.port,
+                    "PUT",
+                    "/__faultline/scenario",
+                    body: "version: 1\nrules:\n  - {path: /x, bodyFile: \(path)}\n"
+                )
                 #expect(refused.status == 400, "\(path)")
-                #expect(refused.text.hasPrefix("<control-api>:3:26: error: The body file '\(path)' cannot be used here: the server was started without a scenario file"))
+                #expect(
+                    refused.text.hasPrefix(
+                        "<control-api>:3:26: error: The body file '\(path)' cannot be used here: the server was started without a scenario file"
+                    )
+                )
             }
-            let certificate = "version: 1\nlisteners:\n  - {port: 0, tls: {cert: /etc/ssl/certs/ca-certificates.crt, key: /etc/passwd}}\nrules: []\n"
+            let certificate =
+                "version: 1\nlisteners:\n  - {port: 0, tls: {cert: /etc/ssl/certs/ca-certificates.crt, key: /etc/passwd}}\nrules: []\n"
             let refused = try self.call(server.port, "PUT", "/__faultline/scenario", body: certificate)
             #expect(refused.status == 400)
-            #expect(refused.text.contains("The certificate file '/etc/ssl/certs/ca-certificates.crt' cannot be used here"))
-            #expect(try self.call(server.port, "GET", "/status/418").status == 418, "the built-in scenario still serves")
+            #expect(
+                refused.text.contains("The certificate file '/etc/ssl/certs/ca-certificates.crt' cannot be used here")
+            )
+            #expect(
+                try self.call(server.port, "GET", "/status/418").status == 418,
+                "the built-in scenario still serves"
+            )
         }
     }
 
@@ -62,15 +94,26 @@ struct SecurityTests {
         let file = folders.scenarios.appendingPathComponent("s.yaml")
         try Data("version: 1\nrules:\n  - {path: /x, bodyFile: data/x.bin}\n".utf8).write(to: file)
         try await withFaultline(scenario: .file(file.path)) { server in
-            let inside = try self.call(server.port, "PUT", "/__faultline/scenario", body: "version: 1\nrules:\n  - {path: /y, bodyFile: data/x.bin}\n")
+            let inside = try self.call(
+                server.port,
+                "PUT",
+                "/__faultline/scenario",
+                body: "version: 1\nrules:\n  - {path: /y, bodyFile: data/x.bin}\n"
+            )
             #expect(inside.status == 200)
             #expect(try self.call(server.port, "GET", "/y").text == "payload")
             for path in ["../secret.txt", folders.secret.path, "../elsewhere/x.bin"] {
-                let refused = try self.call(server.port, "PUT", "/__faultline/scenario", body: "version: 1\nrules:\n  - {path: /z, bodyFile: \(path)}\n")
+                let refused = try self.call(
+                    server.port,
+                    "PUT",
+                    "/__faultline/scenario",
+                    body: "version: 1\nrules:\n  - {path: /z, bodyFile: \(path)}\n"
+                )
                 #expect(refused.status == 400, "\(path)")
                 #expect(refused.text.contains("lies outside the scenario's folder"))
             }
-            let certificate = "version: 1\nlisteners:\n  - {port: 0, tls: {cert: ../secret.txt, key: ../secret.txt}}\nrules: []\n"
+            let certificate =
+                "version: 1\nlisteners:\n  - {port: 0, tls: {cert: ../secret.txt, key: ../secret.txt}}\nrules: []\n"
             let refused = try self.call(server.port, "PUT", "/__faultline/scenario", body: certificate)
             #expect(refused.status == 400)
             #expect(refused.text.contains("The certificate file '../secret.txt' lies outside the scenario's folder"))
@@ -80,8 +123,14 @@ struct SecurityTests {
     @Test func aScenarioPutThatIsNotUTF8IsRefused() async throws {
         try await withFaultline(scenario: .builtIn) { server in
             let client = try RawHTTPClient(port: server.port)
-            let body: [UInt8] = Array("version: 1\nrules:\n  - {path: /x, body: \"".utf8) + [0xFF, 0xFE] + Array("\"}\n".utf8)
-            try client.send(Array("PUT /__faultline/scenario HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            let body: [UInt8] =
+                Array("version: 1\nrules:\n  - {path: /x, body: \"".utf8) + [0xFF, 0xFE] + Array("\"}\n".utf8)
+            try client.send(
+                Array(
+                    "PUT /__faultline/scenario HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.count)\r\n\r\n"
+                        .utf8
+                ) + body
+            )
             let response = try client.readResponse()
             #expect(response.status == 400)
             #expect(response.text == "<control-api>:1:1: error: The scenario is not UTF-8 text.\n")
@@ -96,12 +145,30 @@ struct SecurityTests {
             let rebound = try self.call(server.port, "POST", "/__faultline/reset", host: "evil.example")
             #expect(rebound.status == 403)
             #expect(rebound.text.contains("not for 'evil.example'"))
-            #expect(try self.call(server.port, "GET", "/__faultline/journal", host: "evil.example:\(server.port)").status == 403)
-            let crossSite = try self.call(server.port, "POST", "/__faultline/reset", host: "127.0.0.1:\(server.port)", headers: ["Origin: http://evil.example"])
+            #expect(
+                try self.call(server.port, "GET", "/__faultline/journal", host: "evil.example:\(server.port)").status
+                    == 403
+            )
+            let crossSite = try self.call(
+                server.port,
+                "POST",
+                "/__faultline/reset",
+                host: "127.0.0.1:\(server.port)",
+                headers: ["Origin: http://evil.example"]
+            )
             #expect(crossSite.status == 403)
             #expect(server.journal().count == 1, "nothing was reset")
-            #expect(try self.call(server.port, "POST", "/__faultline/reset", host: "localhost:\(server.port)").status == 200)
-            #expect(try self.call(server.port, "POST", "/__faultline/reset", headers: ["Origin: http://localhost:\(server.port)"]).status == 200)
+            #expect(
+                try self.call(server.port, "POST", "/__faultline/reset", host: "localhost:\(server.port)").status == 200
+            )
+            #expect(
+                try self.call(
+                    server.port,
+                    "POST",
+                    "/__faultline/reset",
+                    headers: ["Origin: http://localhost:\(server.port)"]
+                ).status == 200
+            )
         }
     }
 
@@ -130,7 +197,10 @@ struct SecurityTests {
         try await withFaultline(scenario: .yaml(yaml, baseDirectory: folders.scenarios.path)) { server in
             let data = folders.scenarios.appendingPathComponent("data")
             try FileManager.default.removeItem(at: data)
-            try FileManager.default.createSymbolicLink(at: data, withDestinationURL: folders.root.appendingPathComponent("elsewhere"))
+            try FileManager.default.createSymbolicLink(
+                at: data,
+                withDestinationURL: folders.root.appendingPathComponent("elsewhere")
+            )
             let swapped = try self.call(server.port, "GET", "/x")
             #expect(swapped.status == 500)
             #expect(!swapped.text.contains("top secret"))
@@ -151,7 +221,10 @@ struct SecurityTests {
                 #expect(answer.status == 500)
                 #expect(answer.text.contains("is no longer a regular file"))
             }
-            #expect(try self.call(server.port, "GET", "/__faultline/health").status == 200, "the control API still answers")
+            #expect(
+                try self.call(server.port, "GET", "/__faultline/health").status == 200,
+                "the control API still answers"
+            )
         }
         // A FIFO is refused when the scenario loads, too.
         #expect(throws: ScenarioError.self) {
@@ -162,7 +235,8 @@ struct SecurityTests {
     // MARK: - 4. Every connection has a deadline
 
     @Test func aTLSHandshakeThatNeverStartsIsClosedAfterTheRequestTimeout() async throws {
-        let yaml = "version: 1\nlimits: {requestTimeout: 1s}\nlisteners:\n  - {port: 0, tls: auto}\nrules:\n  - {path: /, body: ok}\n"
+        let yaml =
+            "version: 1\nlimits: {requestTimeout: 1s}\nlisteners:\n  - {port: 0, tls: auto}\nrules:\n  - {path: /, body: ok}\n"
         try await withServer(yaml) { server in
             let silent = try RawHTTPClient(port: server.port)
             let opened = now()
@@ -193,4 +267,3 @@ struct SecurityTests {
         }
     }
 }
-

@@ -1,8 +1,9 @@
 import FaultlineCore
-@testable import FaultlineServer
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import FaultlineServer
 
 /// A stream's schedule on an embedded channel: each event exactly when due, time moved by hand.
 @Suite("Streams on an embedded channel")
@@ -28,7 +29,10 @@ struct StreamHandlerTests {
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(499))
         #expect(try handler.written(channel) == "")
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
-        #expect(try handler.written(channel) == "9\r\ndata: c\n\n\r\n9\r\ndata: d\n\n\r\n0\r\n\r\n", "an event without delay follows at once")
+        #expect(
+            try handler.written(channel) == "9\r\ndata: c\n\n\r\n9\r\ndata: d\n\n\r\n0\r\n\r\n",
+            "an event without delay follows at once"
+        )
         _ = try channel.finish()
         #expect(control.recorder.journal.entries().first?.eventsSent == 4)
     }

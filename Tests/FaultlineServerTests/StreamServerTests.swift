@@ -54,7 +54,10 @@ struct StreamServerTests {
         SSEClient.Event(type: "done", data: ["{\"ok\":true}"], comments: ["bye"]),
     ]
 
-    func withClient<T: Sendable>(readTimeout: TimeAmount? = nil, _ body: (SSEClient) async throws -> T) async throws -> T {
+    func withClient<T: Sendable>(
+        readTimeout: TimeAmount? = nil,
+        _ body: (SSEClient) async throws -> T
+    ) async throws -> T {
         var configuration = HTTPClient.Configuration()
         if let readTimeout { configuration.timeout.read = readTimeout }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -94,7 +97,8 @@ struct StreamServerTests {
             #expect(entry.eventsSent == 4)
             #expect(entry.lastEventID == "3", "the last event has no id: the client keeps 3")
             #expect(entry.retryMs == 300)
-            let body = "id: 1\nretry: 300\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\ndata: lines\n\n: bye\nevent: done\ndata: {\"ok\":true}\n\n"
+            let body =
+                "id: 1\nretry: 300\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\ndata: lines\n\n: bye\nevent: done\ndata: {\"ok\":true}\n\n"
             #expect(entry.bodyBytesSent == Int64(body.utf8.count))
             #expect(entry.totalMs >= 600)
         }
@@ -103,8 +107,10 @@ struct StreamServerTests {
     @Test func lastEventIDResumesAfterThatEvent() async throws {
         try await withServer(Self.scenario) { server in
             let (resumed, unknown) = try await self.withClient { client in
-                (await client.read("\(server.url)/ticks", headers: [("Last-Event-ID", "2")]),
-                 await client.read("\(server.url)/ticks", headers: [("Last-Event-ID", "nope")]))
+                (
+                    await client.read("\(server.url)/ticks", headers: [("Last-Event-ID", "2")]),
+                    await client.read("\(server.url)/ticks", headers: [("Last-Event-ID", "nope")])
+                )
             }
             #expect(resumed.events == Array(Self.ticks[2...]))
             #expect(unknown.events == Self.ticks, "an unknown id starts over")
@@ -132,11 +138,16 @@ struct StreamServerTests {
 
     @Test func aStallHoldsUntilTheClientsReadTimeout() async throws {
         try await withServer(Self.scenario) { server in
-            let reading = try await self.withClient(readTimeout: .milliseconds(500)) { client in await client.read("\(server.url)/stall") }
+            let reading = try await self.withClient(readTimeout: .milliseconds(500)) { client in
+                await client.read("\(server.url)/stall")
+            }
             // The event reaches this reader unless it was held back past the timeout, which AsyncHTTPClient then
             // drops with the rest of the body (see the cut test); what was sent is the journal's, exactly.
             #expect([[], [["a"]]].contains(reading.events.map(\.data)), "\(reading.events)")
-            #expect(reading.error.map { "\($0)" }?.contains("readTimeout") == true, "\(String(describing: reading.error))")
+            #expect(
+                reading.error.map { "\($0)" }?.contains("readTimeout") == true,
+                "\(String(describing: reading.error))"
+            )
             let entry = try #require(await self.entry(server, rule: "stall"))
             #expect(entry.status == 200)
             #expect(entry.outcome == .clientClosed)
@@ -168,13 +179,21 @@ struct StreamServerTests {
             let text = String(decoding: try client.readToEnd(), as: UTF8.self)
             let head = try #require(text.split(separator: "\r\n\r\n", maxSplits: 1).first)
             #expect(head.hasPrefix("HTTP/1.1 200 OK\r\nDate: "))
-            #expect(head.hasSuffix("\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\nConnection: close"))
+            #expect(
+                head.hasSuffix(
+                    "\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\nConnection: close"
+                )
+            )
             #expect(text.hasSuffix("\r\n\r\n9\r\n{\"id\":1}\n\r\n9\r\n{\"id\":2}\n\r\n0\r\n\r\n"))
             // HTTP/1.0 has no chunks: the body is the items, ended by the close.
             let old = try RawHTTPClient(port: server.port)
             try old.send("GET /lines HTTP/1.0\r\n\r\n")
             let oldText = String(decoding: try old.readToEnd(), as: UTF8.self)
-            #expect(oldText.hasSuffix("\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n{\"id\":1}\n{\"id\":2}\n"))
+            #expect(
+                oldText.hasSuffix(
+                    "\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n{\"id\":1}\n{\"id\":2}\n"
+                )
+            )
             // A cut stream has no last chunk.
             let cut = try RawHTTPClient(port: server.port)
             try cut.send("GET /cut HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -204,7 +223,10 @@ struct StreamServerTests {
     @Test func aLargeItemGoesOutAsTheClientTakesIt() async throws {
         try await withServer(Self.scenario) { server in
             let body = try await self.withClient { sse in
-                let response = try await sse.client.execute(HTTPClientRequest(url: "\(server.url)/export"), timeout: .seconds(30))
+                let response = try await sse.client.execute(
+                    HTTPClientRequest(url: "\(server.url)/export"),
+                    timeout: .seconds(30)
+                )
                 #expect(response.headers.first(name: "content-type") == "application/octet-stream")
                 return try await response.body.collect(upTo: 1 << 20)
             }
@@ -256,7 +278,11 @@ struct StreamServerTests {
                         Issue.record("a client that reconnects at once must fail honorsRetry")
                     } catch {
                         #expect(error.description.contains("FAIL feed honorsRetry: Request 2 came "))
-                        #expect(error.description.contains("after the stream of request 1 ended, which had set retry: 0.300 s."))
+                        #expect(
+                            error.description.contains(
+                                "after the stream of request 1 ended, which had set retry: 0.300 s."
+                            )
+                        )
                         #expect(error.description.contains("ok   feed resumesStream: "))
                     }
                 }

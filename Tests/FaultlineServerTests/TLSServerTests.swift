@@ -29,7 +29,10 @@ struct TLSServerTests {
     func withClient<T>(trusting caPEM: String, _ body: (HTTPClient) async throws -> T) async throws -> T {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(caPEM.utf8), format: .pem)])
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(tlsConfiguration: tls)
+        )
         do {
             let result = try await body(client)
             try await client.shutdown()
@@ -40,7 +43,11 @@ struct TLSServerTests {
         }
     }
 
-    func get(_ client: HTTPClient, _ url: String, headers: [(String, String)] = []) async throws -> (HTTPClientResponse, [UInt8]) {
+    func get(
+        _ client: HTTPClient,
+        _ url: String,
+        headers: [(String, String)] = []
+    ) async throws -> (HTTPClientResponse, [UInt8]) {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(10))
@@ -66,7 +73,11 @@ struct TLSServerTests {
                 let (whole, wholeBody) = try await self.get(client, "\(https)/big")
                 #expect(whole.headers.first(name: "accept-ranges") == "bytes")
                 #expect(wholeBody == GeneratedBytes(key: 0x4661_756C_746C_696E).bytes(offset: 0, count: 100_000))
-                let (range, rangeBody) = try await self.get(client, "\(https)/big", headers: [("Range", "bytes=99990-")])
+                let (range, rangeBody) = try await self.get(
+                    client,
+                    "\(https)/big",
+                    headers: [("Range", "bytes=99990-")]
+                )
                 #expect(range.status == .partialContent)
                 #expect(rangeBody == Array(wholeBody[99_990...]))
 
@@ -82,7 +93,9 @@ struct TLSServerTests {
     }
 
     @Test func bodyFilesGoThroughMemoryOverTLS() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-tls-\(UInt64.random(in: 0...UInt64.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "faultline-tls-\(UInt64.random(in: 0...UInt64.max))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let content = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
@@ -94,7 +107,11 @@ struct TLSServerTests {
                 let (response, body) = try await self.get(client, "\(https)/file")
                 #expect(response.status == .ok)
                 #expect(body == content)
-                let (part, partBody) = try await self.get(client, "\(https)/file", headers: [("Range", "bytes=300000-300009")])
+                let (part, partBody) = try await self.get(
+                    client,
+                    "\(https)/file",
+                    headers: [("Range", "bytes=300000-300009")]
+                )
                 #expect(part.status == .partialContent)
                 #expect(partBody == Array(content[300_000...300_009]))
             }
@@ -106,11 +123,15 @@ struct TLSServerTests {
 struct HandshakeFaultShutdownTests {
     @Test func aHangingHandshakeDoesNotHoldUpShutdown() async throws {
         let scenario = try ScenarioLoader.load(
-            yaml: "version: 1\nlisteners:\n  - {port: 0, tls: {fault: handshake-hang}}\nrules:\n  - {path: /, body: ok}\n",
+            yaml:
+                "version: 1\nlisteners:\n  - {port: 0, tls: {fault: handshake-hang}}\nrules:\n  - {path: /, body: ok}\n",
             name: "hang.yaml",
             baseDirectory: "/tmp"
         )
-        let control = ServerControl(live: LiveScenario(RuleEngine(scenario: scenario)), source: .init(yaml: "", baseDirectory: "/tmp"))
+        let control = ServerControl(
+            live: LiveScenario(RuleEngine(scenario: scenario)),
+            source: .init(yaml: "", baseDirectory: "/tmp")
+        )
         let server = try await FaultlineServer.start(
             control: control,
             configuration: FaultlineServer.Configuration(listeners: scenario.listeners, eventLoopThreads: 1)

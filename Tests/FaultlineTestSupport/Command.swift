@@ -23,7 +23,11 @@ public enum Command {
     }
 
     /// Runs `arguments` (the program first) with the environment plus `environment`; kills it after `timeout` seconds.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> Result {
+    public static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        timeout: Double = 120
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments

@@ -71,7 +71,9 @@ public final class FaultlineProcess: @unchecked Sendable {
             if !self.process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.01)
         }
-        throw ProcessError(message: "faultline did not become ready; stdout: \(self.standardOutput) stderr: \(self.standardError)")
+        throw ProcessError(
+            message: "faultline did not become ready; stdout: \(self.standardOutput) stderr: \(self.standardError)"
+        )
     }
 
     /// Sends a signal (SIGTERM by default).

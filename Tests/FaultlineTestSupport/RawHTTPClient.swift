@@ -13,7 +13,9 @@ public final class RawHTTPClient {
     public struct SocketError: Error, CustomStringConvertible {
         public let operation: String
         public let code: Int32
-        public var description: String { "\(self.operation) failed: \(String(cString: strerror(self.code))) (\(self.code))" }
+        public var description: String {
+            "\(self.operation) failed: \(String(cString: strerror(self.code))) (\(self.code))"
+        }
         /// Whether the peer reset the connection (TCP RST).
         public var isReset: Bool { self.code == ECONNRESET }
         /// Whether the read timed out.
@@ -91,7 +93,9 @@ public final class RawHTTPClient {
         while headEnd == nil {
             headEnd = self.findHeadEnd()
             if headEnd == nil {
-                guard try self.fill() else { throw SocketError(operation: "read (connection closed before a full head)", code: EPIPE) }
+                guard try self.fill() else {
+                    throw SocketError(operation: "read (connection closed before a full head)", code: EPIPE)
+                }
             }
         }
         guard let headEnd else { throw SocketError(operation: "read", code: EPROTO) }
@@ -134,7 +138,10 @@ public final class RawHTTPClient {
             }
             let data = try self.readBytes(count: size + 2)
             guard data.count == size + 2, data[size] == 13, data[size + 1] == 10 else {
-                throw SocketError(operation: "read (a chunk of \(size) bytes cut short or not ended by CRLF)", code: EPROTO)
+                throw SocketError(
+                    operation: "read (a chunk of \(size) bytes cut short or not ended by CRLF)",
+                    code: EPROTO
+                )
             }
             body += data[..<size]
         }
@@ -143,11 +150,15 @@ public final class RawHTTPClient {
     /// Reads one line ending in CRLF, without it.
     private func readLine() throws -> String {
         while true {
-            if let end = self.pending.indices.dropLast().first(where: { self.pending[$0] == 13 && self.pending[$0 + 1] == 10 }) {
+            if let end = self.pending.indices.dropLast().first(where: {
+                self.pending[$0] == 13 && self.pending[$0 + 1] == 10
+            }) {
                 defer { self.pending.removeFirst(end + 2) }
                 return String(decoding: self.pending[..<end], as: UTF8.self)
             }
-            guard try self.fill() else { throw SocketError(operation: "read (connection closed inside a chunked body)", code: EPIPE) }
+            guard try self.fill() else {
+                throw SocketError(operation: "read (connection closed inside a chunked body)", code: EPIPE)
+            }
         }
     }
 

@@ -11,7 +11,9 @@ public final class ScratchFolder: @unchecked Sendable {
     public let url: URL
 
     public init(prefix: String = "faultline-test") throws {
-        self.url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UInt64.random(in: 0...UInt64.max))")
+        self.url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(prefix)-\(UInt64.random(in: 0...UInt64.max))"
+        )
         try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
         // Servers started by the tests (nginx's workers) run as another user and read from here.
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: self.url.path)
@@ -53,7 +55,9 @@ public enum LoopbackPort {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
         }
         guard bound else { throw ProcessError(message: "bind() failed") }
         return Int(UInt16(bigEndian: address.sin_port))

@@ -23,7 +23,8 @@ public final class TestNginx: @unchecked Sendable {
 
     /// Whether nginx and its echo module are installed.
     public static var isInstalled: Bool {
-        FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") && FileManager.default.fileExists(atPath: Self.echoModule)
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
+            && FileManager.default.fileExists(atPath: Self.echoModule)
     }
 
     static let echoModule = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
@@ -31,7 +32,9 @@ public final class TestNginx: @unchecked Sendable {
     /// Starts nginx with its files and configuration in `folder` (which must be readable by nginx's workers).
     public init(in folder: String, extraLocations: String = "") throws {
         guard Self.isInstalled else {
-            throw ProcessError(message: "nginx and libnginx-mod-http-echo are not installed; run scripts/install-test-tools")
+            throw ProcessError(
+                message: "nginx and libnginx-mod-http-echo are not installed; run scripts/install-test-tools"
+            )
         }
         self.folder = folder
         self.root = folder + "/root"

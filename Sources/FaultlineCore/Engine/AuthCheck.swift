@@ -10,7 +10,11 @@ enum AuthCheck {
     }
 
     /// `nil` when the credentials are right.
-    static func refusal(for request: IncomingRequest, auth: AuthSpec, context: TemplateContext) throws(TemplateError) -> Refusal? {
+    static func refusal(
+        for request: IncomingRequest,
+        auth: AuthSpec,
+        context: TemplateContext
+    ) throws(TemplateError) -> Refusal? {
         let headerName = auth.proxy ? "Proxy-Authorization" : "Authorization"
         let sent = request.headers.first(named: headerName)?.trimmingSpaces()
         let (scheme, credentials) = Self.split(sent)
@@ -32,7 +36,8 @@ enum AuthCheck {
             if scheme?.equalsIgnoringASCIICase("bearer") ?? false, credentials == expected { return nil }
             // RFC 6750 section 3: no error code when no token came, invalid_token for a wrong one.
             let challenge =
-                sent == nil ? "Bearer realm=\"\(auth.realm)\"" : "Bearer realm=\"\(auth.realm)\", error=\"invalid_token\""
+                sent == nil
+                ? "Bearer realm=\"\(auth.realm)\"" : "Bearer realm=\"\(auth.realm)\", error=\"invalid_token\""
             return Refusal(
                 status: status,
                 challenge: HeaderField(challengeName, challenge),
@@ -44,7 +49,9 @@ enum AuthCheck {
     /// The `user:password` of `Basic` credentials, decoded; `nil` for another scheme or bad base64.
     static func basicCredentials(_ authorization: String?) -> String? {
         let (scheme, credentials) = Self.split(authorization?.trimmingSpaces())
-        guard scheme?.equalsIgnoringASCIICase("basic") ?? false, let credentials, let data = Data(base64Encoded: credentials) else { return nil }
+        guard scheme?.equalsIgnoringASCIICase("basic") ?? false, let credentials,
+            let data = Data(base64Encoded: credentials)
+        else { return nil }
         return String(data: data, encoding: .utf8)
     }
 

@@ -39,12 +39,14 @@ final class CompiledRule: Sendable {
     private static func prepare(_ spec: ResponseSpec, of rule: Rule, loadedAt: Int64) -> ResolvedResponse? {
         guard spec.isStatic, rule.requestSeed == nil else { return nil }
         var generator = SeededGenerator(seed: 0)
-        guard var response = try? ResponseResolver.resolve(
-            spec,
-            defaultHeaders: rule.defaultHeaders,
-            context: TemplateContext(),
-            generator: &generator
-        ) else { return nil }
+        guard
+            var response = try? ResponseResolver.resolve(
+                spec,
+                defaultHeaders: rule.defaultHeaders,
+                context: TemplateContext(),
+                generator: &generator
+            )
+        else { return nil }
         if !response.lastModifiedIsExplicit { response.lastModified = loadedAt }
         response.lastModifiedText = response.lastModified.map { HTTPDate.format(secondsSince1970: $0) }
         if case .bytes(let bytes, _) = response.body { response.bodyETag = EntityTag.forBytes(bytes) }

@@ -47,10 +47,22 @@ public struct Decision: Sendable {
 
     /// Who answered, without the response.
     public var attribution: Attribution {
-        Attribution(kind: self.kind, ruleIndex: self.ruleIndex, ruleLabel: self.ruleLabel, step: self.step, regexGaveUp: self.regexGaveUp)
+        Attribution(
+            kind: self.kind,
+            ruleIndex: self.ruleIndex,
+            ruleLabel: self.ruleLabel,
+            step: self.step,
+            regexGaveUp: self.regexGaveUp
+        )
     }
 
-    public init(kind: Kind, ruleIndex: Int? = nil, ruleLabel: String? = nil, step: Int? = nil, response: ResolvedResponse) {
+    public init(
+        kind: Kind,
+        ruleIndex: Int? = nil,
+        ruleLabel: String? = nil,
+        step: Int? = nil,
+        response: ResolvedResponse
+    ) {
         self.kind = kind
         self.ruleIndex = ruleIndex
         self.ruleLabel = ruleLabel

@@ -19,7 +19,8 @@ public struct IncomingRequest: Sendable {
     /// The subject of the client's certificate (`CN=client,O=acme`), when it presented one.
     public var clientCertificateSubject: String?
 
-    public init(method: String, target: String, headers: [HeaderField] = [], version: (major: Int, minor: Int) = (1, 1)) {
+    public init(method: String, target: String, headers: [HeaderField] = [], version: (major: Int, minor: Int) = (1, 1))
+    {
         self.method = method
         self.target = target
         self.headers = headers
@@ -34,7 +35,9 @@ public struct IncomingRequest: Sendable {
     static func split(target: String) -> (path: String, query: [QueryItem]) {
         // The common case, a plain path with nothing to decode, takes no work at all.
         if target.utf8.first == UInt8(ascii: "/"),
-            !target.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") })
+            !target.utf8.contains(where: {
+                $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#")
+            })
         {
             return (target, [])
         }

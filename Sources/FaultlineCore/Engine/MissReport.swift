@@ -42,8 +42,10 @@ struct MissReport {
         for position in closest {
             let weighedRule = weighed[position]
             let rule = rules[weighedRule.index]
-            let words = weighedRule.misses.isEmpty
-                ? Self.reasonsForSteppingAside(rule, weighedRule, elapsed: elapsed) : weighedRule.misses.map(\.description)
+            let words =
+                weighedRule.misses.isEmpty
+                ? Self.reasonsForSteppingAside(rule, weighedRule, elapsed: elapsed)
+                : weighedRule.misses.map(\.description)
             let reasons = words.isEmpty ? "no reason recorded" : words.joined(separator: "; ")
             text += "- \(rule.label) (\(rule.sourceLocation)): \(reasons)\n"
         }

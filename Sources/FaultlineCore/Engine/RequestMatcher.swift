@@ -23,19 +23,22 @@ enum RequestMatcher {
                 let kind = if case .regex = pattern { "the path regex" } else { "the path" }
                 return "the path \(sent) does not match \(kind) \(pattern.source)"
             case .regexGaveUp(_, let pattern):
-                return "the path regex \(pattern.source) gave up on this path after \(PathRegex.progressBudget * 10_000) steps"
+                return
+                    "the path regex \(pattern.source) gave up on this path after \(PathRegex.progressBudget * 10_000) steps"
             case .header(let name, let expected, let sent):
                 if sent.isEmpty { return "the header \(name) is missing (expected \"\(expected)\")" }
                 return "the header \(name) is \(sent.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(expected)\""
             case .query(let name, let expected, let sent):
                 if sent.isEmpty { return "the query parameter \(name) is missing (expected \"\(expected)\")" }
-                return "the query parameter \(name) is \(sent.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(expected)\""
+                return
+                    "the query parameter \(name) is \(sent.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(expected)\""
             case .contentType(let sent, let expected):
                 return "the Content-Type \(sent ?? "(none)") is not \(expected.joined(separator: " or "))"
             case .accept(let sent, let offered):
                 return "the Accept \(sent.joined(separator: ", ")) takes none of \(offered.joined(separator: ", "))"
             case .clientCertificate(let sent, let expected):
-                return sent.map { "the client certificate \($0) is not \(expected)" } ?? "no client certificate was presented (expected \(expected))"
+                return sent.map { "the client certificate \($0) is not \(expected)" }
+                    ?? "no client certificate was presented (expected \(expected))"
             }
         }
 
@@ -79,7 +82,9 @@ enum RequestMatcher {
         for condition in rule.queryConditions {
             guard request.query.contains(condition) else { return .missed }
         }
-        if let subject = rule.clientCertCondition, !SubjectMatch.matches(subject, subject: request.clientCertificateSubject) {
+        if let subject = rule.clientCertCondition,
+            !SubjectMatch.matches(subject, subject: request.clientCertificateSubject)
+        {
             return .missed
         }
         if let consumes = rule.consumes, !self.contentTypeFits(request, consumes) { return .missed }
@@ -113,7 +118,9 @@ enum RequestMatcher {
             let values = request.query.filter { $0.name == condition.name }.map(\.value)
             misses.append(.query(name: condition.name, expected: condition.value, sent: values))
         }
-        if let subject = rule.clientCertCondition, !SubjectMatch.matches(subject, subject: request.clientCertificateSubject) {
+        if let subject = rule.clientCertCondition,
+            !SubjectMatch.matches(subject, subject: request.clientCertificateSubject)
+        {
             misses.append(.clientCertificate(sent: request.clientCertificateSubject, expected: subject))
         }
         if let consumes = rule.consumes, !self.contentTypeFits(request, consumes) {

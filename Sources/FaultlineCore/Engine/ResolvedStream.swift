@@ -18,7 +18,13 @@ public struct ResolvedStream: Sendable, Equatable {
     /// A body made piece by piece after the items as the connection takes it (the control API's journal).
     public var produced: ProducedBody?
 
-    public init(kind: Kind, items: [StreamItem], keepOpen: Bool = false, contentType: String, produced: ProducedBody? = nil) {
+    public init(
+        kind: Kind,
+        items: [StreamItem],
+        keepOpen: Bool = false,
+        contentType: String,
+        produced: ProducedBody? = nil
+    ) {
         self.kind = kind
         self.items = items
         self.keepOpen = keepOpen

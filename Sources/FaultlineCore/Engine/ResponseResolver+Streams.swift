@@ -13,7 +13,12 @@ extension ResponseResolver {
             for event in events {
                 items.append(try self.event(event, in: context))
             }
-            return ResolvedStream(kind: .events, items: items, keepOpen: spec.keepOpen, contentType: "text/event-stream")
+            return ResolvedStream(
+                kind: .events,
+                items: items,
+                keepOpen: spec.keepOpen,
+                contentType: "text/event-stream"
+            )
         case .items(let specs):
             var items: [StreamItem] = []
             items.reserveCapacity(specs.count)
@@ -23,7 +28,9 @@ extension ResponseResolver {
                 switch spec.content {
                 case .text(let template):
                     allJSON = false
-                    items.append(StreamItem(delay: delay, payload: .bytes(Array(try template.render(in: context).utf8))))
+                    items.append(
+                        StreamItem(delay: delay, payload: .bytes(Array(try template.render(in: context).utf8)))
+                    )
                 case .json(let line):
                     items.append(StreamItem(delay: delay, payload: .bytes(line)))
                 case .bytes(let size):
@@ -65,12 +72,20 @@ extension ResponseResolver {
         case .text(let template): fields.data = try template.render(in: context)
         case .json(let text): fields.data = text
         }
-        return StreamItem(delay: delay, payload: .bytes(EventStreamEncoder.encode(fields)), eventID: fields.id, retry: event.retry)
+        return StreamItem(
+            delay: delay,
+            payload: .bytes(EventStreamEncoder.encode(fields)),
+            eventID: fields.id,
+            retry: event.retry
+        )
     }
 
-    static func itemDelay(_ delay: Templated<Duration>?, in context: TemplateContext) throws(TemplateError) -> Duration {
+    static func itemDelay(_ delay: Templated<Duration>?, in context: TemplateContext) throws(TemplateError) -> Duration
+    {
         guard let delay else { return .zero }
-        return try self.value(delay, in: context, what: "a duration such as 2, 1.5s or 250ms") { DurationSyntax.parse($0, allowBareSeconds: true) }
+        return try self.value(delay, in: context, what: "a duration such as 2, 1.5s or 250ms") {
+            DurationSyntax.parse($0, allowBareSeconds: true)
+        }
     }
 
     /// A number of events or items, for the stream faults.

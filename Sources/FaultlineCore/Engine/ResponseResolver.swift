@@ -32,7 +32,12 @@ enum ResponseResolver {
         context: TemplateContext,
         generator: inout SeededGenerator
     ) throws(TemplateError) -> ResolvedResponse {
-        try self.resolve(spec, defaultHeaders: defaultHeaders, context: context, draws: self.draw(spec, generator: &generator))
+        try self.resolve(
+            spec,
+            defaultHeaders: defaultHeaders,
+            context: context,
+            draws: self.draw(spec, generator: &generator)
+        )
     }
 
     /// Resolves `spec` with its random choices already made.
@@ -66,7 +71,10 @@ enum ResponseResolver {
         case .none:
             response.body = .none
         case .text(let template):
-            response.body = .bytes(Array(try template.render(in: context).utf8), contentType: "text/plain; charset=utf-8")
+            response.body = .bytes(
+                Array(try template.render(in: context).utf8),
+                contentType: "text/plain; charset=utf-8"
+            )
         case .json(let bytes):
             response.body = .bytes(bytes, contentType: "application/json")
         case .file(let file):
@@ -120,11 +128,15 @@ enum ResponseResolver {
         case .none:
             break
         case .rate(let rate):
-            let value = try self.value(rate, in: context, what: "a rate in bytes per second") { ByteCount.parseRate($0) ?? ByteCount.parse($0) }
+            let value = try self.value(rate, in: context, what: "a rate in bytes per second") {
+                ByteCount.parseRate($0) ?? ByteCount.parse($0)
+            }
             guard value > 0 else { throw TemplateError(message: "A throttle of zero bytes per second never ends.") }
             response.bytesPerSecond = value
         case .over(let duration):
-            response.spreadOver = try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) }
+            response.spreadOver = try self.value(duration, in: context, what: "a duration") {
+                DurationSyntax.parse($0, allowBareSeconds: true)
+            }
         }
         if spec.chunked { response.chunkSize = spec.chunkSize ?? 8192 }
         response.proxy = spec.proxy
@@ -134,7 +146,11 @@ enum ResponseResolver {
         return response
     }
 
-    static func delay(_ spec: Templated<DelaySpec>?, drawn: Duration?, in context: TemplateContext) throws(TemplateError) -> Duration {
+    static func delay(
+        _ spec: Templated<DelaySpec>?,
+        drawn: Duration?,
+        in context: TemplateContext
+    ) throws(TemplateError) -> Duration {
         switch spec {
         case .none:
             return .zero
@@ -166,7 +182,11 @@ enum ResponseResolver {
         }
     }
 
-    static func fault(_ spec: FaultSpec, in context: TemplateContext, garbage: (key: UInt64, length: Int)?) throws(TemplateError) -> Fault {
+    static func fault(
+        _ spec: FaultSpec,
+        in context: TemplateContext,
+        garbage: (key: UInt64, length: Int)?
+    ) throws(TemplateError) -> Fault {
         switch spec {
         case .drop: return .drop
         case .reset: return .reset
@@ -176,15 +196,23 @@ enum ResponseResolver {
             let drawn = garbage ?? (key: 0, length: 64)
             return .garbage(key: drawn.key, length: drawn.length)
         case .hang(let duration):
-            return .hang(try duration.map { d throws(TemplateError) in
-                try self.value(d, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) }
-            })
+            return .hang(
+                try duration.map { d throws(TemplateError) in
+                    try self.value(d, in: context, what: "a duration") {
+                        DurationSyntax.parse($0, allowBareSeconds: true)
+                    }
+                }
+            )
         case .truncate(let count):
             return .truncate(try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) })
         case .resetAfter(let count):
             return .resetAfter(try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) })
         case .slowHeaders(let duration):
-            return .slowHeaders(try self.value(duration, in: context, what: "a duration") { DurationSyntax.parse($0, allowBareSeconds: true) })
+            return .slowHeaders(
+                try self.value(duration, in: context, what: "a duration") {
+                    DurationSyntax.parse($0, allowBareSeconds: true)
+                }
+            )
         case .cutAfter(let count):
             return .cutAfter(try self.itemCount(count, in: context))
         case .stallAfter(let count):
@@ -192,9 +220,12 @@ enum ResponseResolver {
         case .resetAfterEvents(let count):
             return .resetAfterEvents(try self.itemCount(count, in: context))
         case .rstStream(let code, let afterBytes):
-            return .rstStream(code, afterBytes: try afterBytes.map { count throws(TemplateError) in
-                try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) }
-            })
+            return .rstStream(
+                code,
+                afterBytes: try afterBytes.map { count throws(TemplateError) in
+                    try self.value(count, in: context, what: "a number of bytes") { ByteCount.parse($0) }
+                }
+            )
         case .goaway(let code):
             return .goaway(code)
         case .goawayAfter(let code):
@@ -203,7 +234,11 @@ enum ResponseResolver {
     }
 
     /// Renders a header value, refusing request data that would break the head (a line break is a header injection).
-    static func fieldValue(_ template: TemplateString, in context: TemplateContext, name: String) throws(TemplateError) -> String {
+    static func fieldValue(
+        _ template: TemplateString,
+        in context: TemplateContext,
+        name: String
+    ) throws(TemplateError) -> String {
         let value = try template.render(in: context)
         guard HTTPSyntax.isFieldValue(value) else {
             throw TemplateError(message: "The value for \(name) would contain a line break or a control character.")

@@ -145,7 +145,11 @@ public final class RuleEngine: Sendable {
                 decision = self.resolve(answer, of: compiled, context: prepared.context, request: request)
                 // A rule's own 405 lists the methods the other rules take for this path.
                 if decision.kind == .rule, decision.response.status == 405 {
-                    decision.response.allow = self.allowedMethods(for: request, candidates: candidates, excluding: compiled.rule.index)
+                    decision.response.allow = self.allowedMethods(
+                        for: request,
+                        candidates: candidates,
+                        excluding: compiled.rule.index
+                    )
                 }
             }
             decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
@@ -176,7 +180,8 @@ public final class RuleEngine: Sendable {
         if count <= Self.weighEveryRuleUpTo { return Array(0..<count) }
         var chosen = Array(candidates.prefix(Self.explanationLimit - Self.neighbourLimit))
         var seen = Set(chosen)
-        for index in self.neighbours.neighbours(of: request.path, limit: Self.neighbourLimit) where seen.insert(index).inserted {
+        for index in self.neighbours.neighbours(of: request.path, limit: Self.neighbourLimit)
+        where seen.insert(index).inserted {
             chosen.append(index)
         }
         return chosen.sorted()
@@ -202,7 +207,8 @@ public final class RuleEngine: Sendable {
             self.ownSeed = rule.requestSeed.flatMap { try? $0.render(in: context) }.flatMap { UInt64($0) }
             if let probability = rule.probability {
                 do throws(TemplateError) {
-                    let chance = try ResponseResolver.value(probability, in: context, what: "a probability from 0 to 1") { text in
+                    let chance = try ResponseResolver.value(probability, in: context, what: "a probability from 0 to 1")
+                    { text in
                         Double(text).flatMap { (0...1).contains($0) ? $0 : nil }
                     }
                     self.probability = .success(chance)
@@ -216,7 +222,9 @@ public final class RuleEngine: Sendable {
                 self.refusal = .lengthRequired
             } else if let auth = rule.auth {
                 do throws(TemplateError) {
-                    self.refusal = try AuthCheck.refusal(for: request, auth: auth, context: context).map { .unauthorized($0) }
+                    self.refusal = try AuthCheck.refusal(for: request, auth: auth, context: context).map {
+                        .unauthorized($0)
+                    }
                 } catch {
                     self.refusal = .template(error)
                 }
@@ -273,7 +281,8 @@ public final class RuleEngine: Sendable {
         }
         if let times = rule.times, state.rules[index].answered >= times { return .stepAside }
         // A per-request seed makes this request's choices depend on it alone; otherwise the rule's stream.
-        var generator = prepared.ownSeed.map { SeededGenerator(seed: $0, stream: UInt64(index)) } ?? state.rules[index].generator
+        var generator =
+            prepared.ownSeed.map { SeededGenerator(seed: $0, stream: UInt64(index)) } ?? state.rules[index].generator
         defer { if prepared.ownSeed == nil { state.rules[index].generator = generator } }
         switch prepared.probability {
         case .failure(let error):
@@ -288,7 +297,9 @@ public final class RuleEngine: Sendable {
         if let limit = rule.rateLimit {
             let windowStart = now - limit.per
             state.rules[index].recentAnswers.removeAll { $0 <= windowStart }
-            if state.rules[index].recentAnswers.count >= limit.requests, let oldest = state.rules[index].recentAnswers.first {
+            if state.rules[index].recentAnswers.count >= limit.requests,
+                let oldest = state.rules[index].recentAnswers.first
+            {
                 let wait = (oldest + limit.per) - now
                 return .refused(.rateLimited(retryAfter: max(1, Int((Double(wait.nanoseconds) / 1e9).rounded(.up)))))
             }
@@ -299,7 +310,8 @@ public final class RuleEngine: Sendable {
         state.rules[index].answered += 1
         let (spec, step, staticResponse) = prepared.compiled.response(forAnswer: answerNumber)
         let generatorBefore = prepared.ownSeed == nil ? generator : nil
-        let draws = staticResponse == nil ? ResponseResolver.draw(spec, generator: &generator) : ResponseResolver.Draws()
+        let draws =
+            staticResponse == nil ? ResponseResolver.draw(spec, generator: &generator) : ResponseResolver.Draws()
         return .answered(
             CommittedAnswer(
                 answerNumber: answerNumber,
@@ -316,20 +328,43 @@ public final class RuleEngine: Sendable {
     /// The answer of a committed rule, its templates filled in outside the lock. A request the rule cannot answer
     /// (a template fails: a 400) is not an answer: `times`, the sequence, the rate limit and the random stream are
     /// put back, unless another request has been answered by the rule meanwhile.
-    private func resolve(_ answer: CommittedAnswer, of compiled: CompiledRule, context: TemplateContext, request: IncomingRequest) -> Decision {
+    private func resolve(
+        _ answer: CommittedAnswer,
+        of compiled: CompiledRule,
+        context: TemplateContext,
+        request: IncomingRequest
+    ) -> Decision {
         let rule = compiled.rule
         if let prepared = answer.prepared {
-            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: answer.step, response: prepared)
+            return Decision(
+                kind: .rule,
+                ruleIndex: rule.index,
+                ruleLabel: rule.label,
+                step: answer.step,
+                response: prepared
+            )
         }
         do throws(TemplateError) {
-            var response = try ResponseResolver.resolve(answer.spec, defaultHeaders: rule.defaultHeaders, context: context, draws: answer.draws)
+            var response = try ResponseResolver.resolve(
+                answer.spec,
+                defaultHeaders: rule.defaultHeaders,
+                context: context,
+                draws: answer.draws
+            )
             if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
-            return Decision(kind: .rule, ruleIndex: rule.index, ruleLabel: rule.label, step: answer.step, response: response)
+            return Decision(
+                kind: .rule,
+                ruleIndex: rule.index,
+                ruleLabel: rule.label,
+                step: answer.step,
+                response: response
+            )
         } catch {
             self.state.withLock { state in
                 guard state.rules[rule.index].answered == answer.answerNumber + 1 else { return }
                 state.rules[rule.index].answered -= 1
-                if let slot = answer.rateSlot, let position = state.rules[rule.index].recentAnswers.lastIndex(of: slot) {
+                if let slot = answer.rateSlot, let position = state.rules[rule.index].recentAnswers.lastIndex(of: slot)
+                {
                     state.rules[rule.index].recentAnswers.remove(at: position)
                 }
                 if let generator = answer.generatorBefore { state.rules[rule.index].generator = generator }
@@ -347,12 +382,20 @@ public final class RuleEngine: Sendable {
         case .lengthRequired:
             return decision(
                 .lengthRequired,
-                .text(status: 411, "Faultline: rule \(rule.label) requires a Content-Length.\n", headers: rule.defaultHeaders)
+                .text(
+                    status: 411,
+                    "Faultline: rule \(rule.label) requires a Content-Length.\n",
+                    headers: rule.defaultHeaders
+                )
             )
         case .unauthorized(let refused):
             return decision(
                 .unauthorized,
-                .text(status: refused.status, "Faultline: \(refused.message).\n", headers: rule.defaultHeaders + [refused.challenge])
+                .text(
+                    status: refused.status,
+                    "Faultline: \(refused.message).\n",
+                    headers: rule.defaultHeaders + [refused.challenge]
+                )
             )
         case .template(let error):
             return decision(
@@ -377,13 +420,22 @@ public final class RuleEngine: Sendable {
 
     /// 501, 405, 415, 406 or 404, from how close the rules came. Runs outside the engine's lock but for a read of the
     /// weighed rules' counters, and weighs at most `explanationLimit` rules.
-    private func noRuleAnswers(_ request: IncomingRequest, candidates: [Int], regexGaveUp: [Int], now: ContinuousClock.Instant) -> Decision {
+    private func noRuleAnswers(
+        _ request: IncomingRequest,
+        candidates: [Int],
+        regexGaveUp: [Int],
+        now: ContinuousClock.Instant
+    ) -> Decision {
         let defaults = self.scenario.defaultHeaders
         let rules = self.scenario.rules
         if !HTTPSyntax.knownMethods.contains(request.method), !self.ruleMethods.contains(request.method) {
             return Decision(
                 kind: .notImplemented,
-                response: .text(status: 501, "Faultline: the method \(request.method) is not implemented.\n", headers: defaults)
+                response: .text(
+                    status: 501,
+                    "Faultline: the method \(request.method) is not implemented.\n",
+                    headers: defaults
+                )
             )
         }
         // The weighed rules' misses, worked out once for the 405, 415, 406 and 404 below.
@@ -417,10 +469,19 @@ public final class RuleEngine: Sendable {
         }
         // Only the counters the explanation quotes are read under the lock, and only the weighed rules'.
         let (counters, elapsed) = self.state.withLock { state in
-            (examined.map { (state.rules[$0].answered, state.rules[$0].skipped, state.enabled[$0]) }, now - state.startedAt)
+            (
+                examined.map { (state.rules[$0].answered, state.rules[$0].skipped, state.enabled[$0]) },
+                now - state.startedAt
+            )
         }
         let weighedRules = zip(weighed, counters).map { weighed, counter in
-            MissReport.WeighedRule(index: weighed.index, misses: weighed.misses, answered: counter.0, skipped: counter.1, enabled: counter.2)
+            MissReport.WeighedRule(
+                index: weighed.index,
+                misses: weighed.misses,
+                answered: counter.0,
+                skipped: counter.1,
+                enabled: counter.2
+            )
         }
         let report = MissReport(request: request, rules: rules, weighed: weighedRules, elapsed: elapsed)
         return Decision(kind: .unmatched, response: .text(status: 404, report.text, headers: defaults))
@@ -438,7 +499,10 @@ public final class RuleEngine: Sendable {
     }
 
     /// The same, from the weighed rules' misses.
-    private func allowedMethods(weighed: [(index: Int, misses: [RequestMatcher.Miss])], excluding excluded: Int?) -> [String] {
+    private func allowedMethods(
+        weighed: [(index: Int, misses: [RequestMatcher.Miss])],
+        excluding excluded: Int?
+    ) -> [String] {
         var methods: Set<String> = []
         for (index, misses) in weighed where index != excluded && misses.allSatisfy(\.isMethod) {
             methods.formUnion(self.scenario.rules[index].methods ?? Self.commonMethods)
@@ -486,7 +550,11 @@ extension Rule {
 extension ResolvedResponse {
     /// A plain-text response.
     public static func text(status: Int, _ text: String, headers: [HeaderField] = []) -> ResolvedResponse {
-        ResolvedResponse(status: status, headers: headers, body: .bytes(Array(text.utf8), contentType: "text/plain; charset=utf-8"))
+        ResolvedResponse(
+            status: status,
+            headers: headers,
+            body: .bytes(Array(text.utf8), contentType: "text/plain; charset=utf-8")
+        )
     }
 }
 

@@ -12,7 +12,9 @@ extension ExpectationEvaluator {
     static func resumesStream(_ entries: [JournalEntry]) -> (Bool, String, [Int]) {
         var interrupted = 0
         for (index, entry) in entries.enumerated() {
-            guard entry.eventsSent != nil, let fault = entry.fault, let verb = self.streamInterruptions[fault] else { continue }
+            guard entry.eventsSent != nil, let fault = entry.fault, let verb = self.streamInterruptions[fault] else {
+                continue
+            }
             interrupted += 1
             let events = entry.eventsSent ?? 0
             let what = "the stream of request \(index + 1) \(verb) after \(events) event\(events == 1 ? "" : "s")"
@@ -27,17 +29,30 @@ extension ExpectationEvaluator {
             case (let expected?, let sent?) where !expected.isEmpty && sent == expected:
                 continue
             case (let expected?, nil) where !expected.isEmpty:
-                return (false, "After \(what), the last with id '\(expected)', request \(index + 2) carried no Last-Event-ID: it started over.", ids)
+                return (
+                    false,
+                    "After \(what), the last with id '\(expected)', request \(index + 2) carried no Last-Event-ID: it started over.",
+                    ids
+                )
             case (let expected?, let sent?) where !expected.isEmpty:
-                return (false, "After \(what), the last with id '\(expected)', request \(index + 2) carried Last-Event-ID '\(sent)'.", ids)
+                return (
+                    false,
+                    "After \(what), the last with id '\(expected)', request \(index + 2) carried Last-Event-ID '\(sent)'.",
+                    ids
+                )
             case (_, let sent?) where !sent.isEmpty:
-                return (false, "After \(what), none with an id, request \(index + 2) carried Last-Event-ID '\(sent)'.", ids)
+                return (
+                    false, "After \(what), none with an id, request \(index + 2) carried Last-Event-ID '\(sent)'.", ids
+                )
             default:
                 continue
             }
         }
         if interrupted == 0 { return (true, "No stream was cut or stalled, so there was nothing to resume.", []) }
-        return (true, "After each cut or stalled stream the client came back with the Last-Event-ID of the last event it had.", [])
+        return (
+            true,
+            "After each cut or stalled stream the client came back with the Last-Event-ID of the last event it had.", []
+        )
     }
 
     /// No request came sooner after a stream ended than the last `retry` sent (a client keeps it across
@@ -60,7 +75,11 @@ extension ExpectationEvaluator {
                 )
             }
         }
-        if judged == 0 { return (true, "No reconnection followed a stream that had sent a retry, so there was nothing to honour.", []) }
+        if judged == 0 {
+            return (
+                true, "No reconnection followed a stream that had sent a retry, so there was nothing to honour.", []
+            )
+        }
         return (true, "Every reconnection waited at least the last retry the stream had sent.", [])
     }
 }

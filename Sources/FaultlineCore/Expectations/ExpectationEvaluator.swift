@@ -20,7 +20,8 @@ public enum ExpectationEvaluator {
                 var (met, reason, requestIDs) = self.check(check, entries)
                 if droppedEntries > 0 {
                     met = false
-                    reason = "Cannot be judged: the journal let go of its \(droppedEntries) oldest exchange"
+                    reason =
+                        "Cannot be judged: the journal let go of its \(droppedEntries) oldest exchange"
                         + "\(droppedEntries == 1 ? "" : "s") (raise --journal-size). On what it kept: \(reason)"
                 }
                 results.append(
@@ -47,14 +48,18 @@ public enum ExpectationEvaluator {
         switch check {
         case .count(let min, let max):
             let expected: String =
-                if min == max, let min { "exactly \(min)" } else if let min, let max { "\(min) to \(max)" } else if let min {
+                if min == max, let min { "exactly \(min)" } else if let min, let max {
+                    "\(min) to \(max)"
+                } else if let min {
                     "at least \(min)"
                 } else { "at most \(max ?? 0)" }
             let met = count >= (min ?? 0) && count <= (max ?? Int.max)
             return (met, "\(requests); expected \(expected).", [])
 
         case .never:
-            return (count == 0, count == 0 ? "The rule was never hit." : "The rule was hit: \(requests).", entries.map(\.id))
+            return (
+                count == 0, count == 0 ? "The rule was never hit." : "The rule was hit: \(requests).", entries.map(\.id)
+            )
 
         case .honorsRetryAfter:
             var asked = 0
@@ -71,22 +76,38 @@ public enum ExpectationEvaluator {
                     )
                 }
             }
-            return (true, asked == 0 ? "No answer carried Retry-After, so there was nothing to honour." : "Every request waited at least the Retry-After of the answer before it.", [])
+            return (
+                true,
+                asked == 0
+                    ? "No answer carried Retry-After, so there was nothing to honour."
+                    : "Every request waited at least the Retry-After of the answer before it.", []
+            )
 
         case .minInterval(let interval):
             let wanted = Double(interval.nanoseconds) / 1e9
             for (index, (previous, next)) in zip(entries, entries.dropFirst()).enumerated() {
                 let gap = next.receivedAt - previous.finishedAt
                 if gap + self.intervalTolerance < wanted {
-                    return (false, "Request \(index + 2) came \(self.seconds(gap)) after the answer to request \(index + 1); expected at least \(self.seconds(wanted)).", [previous.id, next.id])
+                    return (
+                        false,
+                        "Request \(index + 2) came \(self.seconds(gap)) after the answer to request \(index + 1); expected at least \(self.seconds(wanted)).",
+                        [previous.id, next.id]
+                    )
                 }
             }
-            return (true, count < 2 ? "Fewer than two requests, so no interval to judge." : "Every request waited at least \(self.seconds(wanted)).", [])
+            return (
+                true,
+                count < 2
+                    ? "Fewer than two requests, so no interval to judge."
+                    : "Every request waited at least \(self.seconds(wanted)).", []
+            )
 
         case .backoff(let factor, let tolerance):
             let gaps = zip(entries, entries.dropFirst()).map { $1.receivedAt - $0.finishedAt }
             guard gaps.count >= 2 else {
-                return (false, "Backoff needs at least three requests to judge; there were \(count).", entries.map(\.id))
+                return (
+                    false, "Backoff needs at least three requests to judge; there were \(count).", entries.map(\.id)
+                )
             }
             let low = factor * (1 - tolerance)
             let high = factor * (1 + tolerance)
@@ -102,7 +123,10 @@ public enum ExpectationEvaluator {
                     )
                 }
             }
-            return (true, "Each wait grew by about \(self.ratio(factor)): \(gaps.map(self.seconds).joined(separator: ", ")).", [])
+            return (
+                true,
+                "Each wait grew by about \(self.ratio(factor)): \(gaps.map(self.seconds).joined(separator: ", ")).", []
+            )
 
         case .resumes:
             var cuts = 0
@@ -110,10 +134,17 @@ public enum ExpectationEvaluator {
                 cuts += 1
                 let expectedStart = self.rangeStart(of: entry) + entry.bodyBytesSent
                 guard index + 1 < entries.count else {
-                    return (false, "Request \(index + 1) was cut after \(entry.bodyBytesSent) bytes and the client never asked for the rest.", [entry.id])
+                    return (
+                        false,
+                        "Request \(index + 1) was cut after \(entry.bodyBytesSent) bytes and the client never asked for the rest.",
+                        [entry.id]
+                    )
                 }
                 let range = entries[index + 1].headers.first(named: "Range")
-                guard let range, range.replacingSpaces() == "bytes=\(expectedStart)-" || range.replacingSpaces().hasPrefix("bytes=\(expectedStart)-") else {
+                guard let range,
+                    range.replacingSpaces() == "bytes=\(expectedStart)-"
+                        || range.replacingSpaces().hasPrefix("bytes=\(expectedStart)-")
+                else {
                     return (
                         false,
                         "Request \(index + 1) was cut at byte \(expectedStart); request \(index + 2) asked for "
@@ -122,7 +153,12 @@ public enum ExpectationEvaluator {
                     )
                 }
             }
-            return (true, cuts == 0 ? "No answer was cut, so there was nothing to resume." : "After each cut answer the client asked for exactly the rest.", [])
+            return (
+                true,
+                cuts == 0
+                    ? "No answer was cut, so there was nothing to resume."
+                    : "After each cut answer the client asked for exactly the rest.", []
+            )
 
         case .revalidates:
             var checked = 0
@@ -132,19 +168,26 @@ public enum ExpectationEvaluator {
                 guard etag != nil || lastModified != nil else { continue }
                 checked += 1
                 let sentTags = EntityTag.list(next.headers.values(named: "If-None-Match"))
-                let matchesTag = etag.map { tag in sentTags.map { $0.contains { EntityTag.weaklyEqual($0, tag) } } ?? true } ?? false
+                let matchesTag =
+                    etag.map { tag in sentTags.map { $0.contains { EntityTag.weaklyEqual($0, tag) } } ?? true } ?? false
                 let matchesDate = lastModified.map { next.headers.first(named: "If-Modified-Since") == $0 } ?? false
                 if !matchesTag && !matchesDate {
                     return (
                         false,
                         "Request \(index + 2) did not revalidate: the answer before it had "
-                            + [etag.map { "ETag \($0)" }, lastModified.map { "Last-Modified \($0)" }].compactMap { $0 }.joined(separator: " and ")
+                            + [etag.map { "ETag \($0)" }, lastModified.map { "Last-Modified \($0)" }].compactMap { $0 }
+                            .joined(separator: " and ")
                             + ", but it sent neither If-None-Match nor If-Modified-Since with them.",
                         [previous.id, next.id]
                     )
                 }
             }
-            return (true, checked == 0 ? "No repeat request followed an answer with a validator." : "Every repeat request sent the validators of the answer before it.", [])
+            return (
+                true,
+                checked == 0
+                    ? "No repeat request followed an answer with a validator."
+                    : "Every repeat request sent the validators of the answer before it.", []
+            )
 
         case .resumesStream:
             return self.resumesStream(entries)
@@ -179,7 +222,8 @@ public enum ExpectationEvaluator {
         guard let value = entry.responseHeaders.first(named: "Retry-After")?.trimmingSpaces() else { return nil }
         if let seconds = Int(value) { return Double(seconds) }
         guard let date = HTTPDate.parse(value) else { return nil }
-        let now = entry.responseHeaders.first(named: "Date").flatMap(HTTPDate.parse).map(Double.init) ?? entry.receivedAt
+        let now =
+            entry.responseHeaders.first(named: "Date").flatMap(HTTPDate.parse).map(Double.init) ?? entry.receivedAt
         return max(0, Double(date) - now)
     }
 
@@ -198,7 +242,9 @@ public enum ExpectationEvaluator {
             var text = "\(self.seconds(entry.receivedAt - first.receivedAt)) \(entry.status)"
             if let fault = entry.fault { text += " \(fault)" }
             if let events = entry.eventsSent { text += " (\(events) event\(events == 1 ? "" : "s"))" }
-            if let retryAfter = entry.responseHeaders.first(named: "Retry-After") { text += " (Retry-After \(retryAfter))" }
+            if let retryAfter = entry.responseHeaders.first(named: "Retry-After") {
+                text += " (Retry-After \(retryAfter))"
+            }
             return text
         }
         let more = entries.count > shown.count ? ", ... (\(entries.count - shown.count) more)" : ""
@@ -211,7 +257,8 @@ public enum ExpectationEvaluator {
         let milliseconds = Int((value * 1000).rounded())
         let whole = milliseconds / 1000
         let fraction = abs(milliseconds % 1000)
-        return "\(milliseconds < 0 && whole == 0 ? "-" : "")\(whole).\(fraction < 10 ? "00" : fraction < 100 ? "0" : "")\(fraction) s"
+        return
+            "\(milliseconds < 0 && whole == 0 ? "-" : "")\(whole).\(fraction < 10 ? "00" : fraction < 100 ? "0" : "")\(fraction) s"
     }
 
     static func ratio(_ value: Double) -> String {

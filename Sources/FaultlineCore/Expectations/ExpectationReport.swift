@@ -53,7 +53,8 @@ public struct ExpectationReport: Sendable {
         for (index, result) in self.results.enumerated() {
             text += "  \(result.met ? "ok  " : "FAIL") \(result.rule) \(result.check): \(result.reason)\n"
             // The evidence once per expectation, after its last check.
-            let last = index + 1 == self.results.count || self.results[index + 1].sourceLocation != result.sourceLocation
+            let last =
+                index + 1 == self.results.count || self.results[index + 1].sourceLocation != result.sourceLocation
             if last, !result.evidence.isEmpty {
                 text += "       \(result.evidence)\n"
             }

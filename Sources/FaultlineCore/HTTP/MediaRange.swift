@@ -27,7 +27,9 @@ public struct MediaRange: Sendable, Equatable {
             guard pair.count == 2 else { continue }
             let name = pair[0].trimmingSpaces().lowercased()
             var value = pair[1].trimmingSpaces()
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             if name == "q" {
                 self.quality = Double(value).map { min(max($0, 0), 1) } ?? 1
             } else {

@@ -40,13 +40,24 @@ public enum RequestAdmission {
             return .refuse(status: 505, message: "\(version) is not supported; use HTTP/1.1 or HTTP/1.0")
         }
         if Int64(request.target.utf8.count) > limits.maxURILength {
-            return .refuse(status: 414, message: "the request target is longer than \(ByteCount.format(limits.maxURILength))")
+            return .refuse(
+                status: 414,
+                message: "the request target is longer than \(ByteCount.format(limits.maxURILength))"
+            )
         }
         if Int64(headerBytes) > limits.maxHeaderSize {
-            return .refuse(status: 431, message: "the header section is larger than \(ByteCount.format(limits.maxHeaderSize))")
+            return .refuse(
+                status: 431,
+                message: "the header section is larger than \(ByteCount.format(limits.maxHeaderSize))"
+            )
         }
-        if let length = request.headers.first(named: "Content-Length").flatMap({ Int64($0) }), length > limits.maxBodySize {
-            return .refuse(status: 413, message: "the request body is larger than \(ByteCount.format(limits.maxBodySize))")
+        if let length = request.headers.first(named: "Content-Length").flatMap({ Int64($0) }),
+            length > limits.maxBodySize
+        {
+            return .refuse(
+                status: 413,
+                message: "the request body is larger than \(ByteCount.format(limits.maxBodySize))"
+            )
         }
         guard let expectation = request.headers.first(named: "Expect") else { return .admit }
         guard expectation.lowercased().split(separator: " ").joined() == "100-continue" else {
@@ -94,6 +105,8 @@ extension IncomingRequest {
     /// Whether an HTTP/1.1 client waits for `100 Continue` before it sends its body.
     public var expectsContinue: Bool {
         self.version == (1, 1)
-            && self.headers.first(named: "Expect").map { $0.lowercased().split(separator: " ").joined() == "100-continue" } == true
+            && self.headers.first(named: "Expect").map {
+                $0.lowercased().split(separator: " ").joined() == "100-continue"
+            } == true
     }
 }

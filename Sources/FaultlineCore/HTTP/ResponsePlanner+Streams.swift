@@ -28,17 +28,22 @@ extension ResponsePlanner {
             }
             if status == 205 {
                 automatic.append(HeaderField("Content-Length", "0"))
-            } else if sendsBody, canChunk, !explicit.contains(named: "Transfer-Encoding"), !explicit.contains(named: "Content-Length") {
+            } else if sendsBody, canChunk, !explicit.contains(named: "Transfer-Encoding"),
+                !explicit.contains(named: "Content-Length")
+            {
                 automatic.append(HeaderField("Transfer-Encoding", "chunked"))
             }
         }
         self.appendStatusHeaders(response, status: status, to: &automatic)
         // Chunked unless the rule frames the body itself (its own Transfer-Encoding or Content-Length: a lying server).
         let ownFraming = explicit.contains(named: "Transfer-Encoding")
-        let isChunked = sendsBody && (ownFraming ? self.saysChunked(explicit) : canChunk && !explicit.contains(named: "Content-Length"))
+        let isChunked =
+            sendsBody
+            && (ownFraming ? self.saysChunked(explicit) : canChunk && !explicit.contains(named: "Content-Length"))
         // Without chunks (HTTP/1.0, or a rule's own framing) the body ends where the connection does.
         let closeDelimited = sendsBody && !isChunked && !explicit.contains(named: "Content-Length")
-        let closeAfter = self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
+        let closeAfter =
+            self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
             || closeDelimited
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
 
@@ -54,7 +59,11 @@ extension ResponsePlanner {
             segments: [],
             closeAfter: closeAfter
         )
-        plan.stream = ResponsePlan.StreamedBody(items: items, keepOpen: stream.keepOpen && sendsBody, produced: sendsBody ? stream.produced : nil)
+        plan.stream = ResponsePlan.StreamedBody(
+            items: items,
+            keepOpen: stream.keepOpen && sendsBody,
+            produced: sendsBody ? stream.produced : nil
+        )
         plan.isChunked = isChunked
         plan.dateIsAutomatic = !explicit.contains(named: "Date")
         if sendsBody { plan.bodyDelay = response.bodyDelay }

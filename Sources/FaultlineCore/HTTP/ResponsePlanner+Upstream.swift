@@ -27,7 +27,11 @@ extension ResponsePlanner {
         case .hang(let duration):
             return self.withoutResponse(.hang(duration), response, fault: response.fault)
         case .garbage(let key, let length):
-            return self.withoutResponse(.raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)), response, fault: response.fault)
+            return self.withoutResponse(
+                .raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)),
+                response,
+                fault: response.fault
+            )
         default:
             break
         }
@@ -38,7 +42,9 @@ extension ResponsePlanner {
 
         let bodiless = status < 200 || status == 204 || status == 304
         let sendsBody = !bodiless && request.method != "HEAD"
-        let length: Int64? = upstream.first(named: "Content-Length").flatMap { Int64($0.trimmingSpaces()) }.flatMap { $0 >= 0 ? $0 : nil }
+        let length: Int64? = upstream.first(named: "Content-Length").flatMap { Int64($0.trimmingSpaces()) }.flatMap {
+            $0 >= 0 ? $0 : nil
+        }
         // HTTP/1.0 has no chunked coding: a body of unknown length ends where the connection does.
         let canChunk = request.version != (1, 0)
         var framing: [HeaderField] = []
@@ -59,7 +65,8 @@ extension ResponsePlanner {
         let dateIsAutomatic = !upstream.contains(named: "Date") && !explicit.contains(named: "Date")
         if dateIsAutomatic { automatic.append(HeaderField("Date", date)) }
         if let retryAfter = response.retryAfter { automatic.append(HeaderField("Retry-After", retryAfter)) }
-        let closeAfter = self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
+        let closeAfter =
+            self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
             || closeDelimited
         var connection: [HeaderField] = []
         self.appendConnection(to: &connection, closeAfter: closeAfter, request: request)
@@ -70,7 +77,8 @@ extension ResponsePlanner {
             interim: self.interim(response, for: request),
             status: status,
             reason: head.reason.isEmpty ? StatusReason.phrase(for: status) : head.reason,
-            headers: automatic.filter { !explicit.contains(named: $0.name) } + upstream + explicit + framing + connection,
+            headers: automatic.filter { !explicit.contains(named: $0.name) } + upstream + explicit + framing
+                + connection,
             source: .none,
             segments: [],
             closeAfter: closeAfter

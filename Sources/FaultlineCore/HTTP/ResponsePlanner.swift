@@ -17,9 +17,14 @@ public enum ResponsePlanner {
     /// The statuses whose answers carry a `Location` and, for non-HEAD requests, a short HTML body.
     static let redirectStatuses: Set<Int> = [300, 301, 302, 303, 305, 307, 308]
     /// The headers a 304 keeps from the 200 it stands for (RFC 9110 section 15.4.5).
-    static let notModifiedHeaders = ["Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"]
+    static let notModifiedHeaders = [
+        "Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary",
+    ]
     /// Headers that describe a body, dropped when Faultline answers 412 or 416 instead of the rule's body.
-    static let representationHeaders = ["Content-Type", "Content-Length", "Content-Range", "Content-Encoding", "Transfer-Encoding", "ETag", "Last-Modified", "Accept-Ranges"]
+    static let representationHeaders = [
+        "Content-Type", "Content-Length", "Content-Range", "Content-Encoding", "Transfer-Encoding", "ETag",
+        "Last-Modified", "Accept-Ranges",
+    ]
 
     /// What the caller learnt about a `.file` body when it opened the file.
     public struct FileFacts: Sendable {
@@ -61,7 +66,11 @@ public enum ResponsePlanner {
         case .hang(let duration):
             return self.withoutResponse(.hang(duration), response, fault: response.fault)
         case .garbage(let key, let length):
-            return self.withoutResponse(.raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)), response, fault: response.fault)
+            return self.withoutResponse(
+                .raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)),
+                response,
+                fault: response.fault
+            )
         default:
             break
         }
@@ -71,7 +80,10 @@ public enum ResponsePlanner {
 
         var source = response.body
         if case .none = source, self.redirectStatuses.contains(status), let location = response.location {
-            source = .bytes(Array(self.redirectPage(status: status, location: location).utf8), contentType: "text/html; charset=utf-8")
+            source = .bytes(
+                Array(self.redirectPage(status: status, location: location).utf8),
+                contentType: "text/html; charset=utf-8"
+            )
         }
         let length = source.knownLength ?? file?.length ?? 0
         let hasBody = length > 0
@@ -88,17 +100,22 @@ public enum ResponsePlanner {
         var etag: String?
         var lastModified: Int64?
         if representation && isSuccess && (hasBody || response.etag != nil || response.lastModifiedIsExplicit) {
-            etag = explicit.first(named: "ETag") ?? response.etag
+            etag =
+                explicit.first(named: "ETag") ?? response.etag
                 ?? (hasBody ? response.bodyETag ?? self.entityTag(for: source, length: length, file: file) : nil)
             let ruleTime = response.lastModifiedIsExplicit ? response.lastModified : nil
             lastModified = ruleTime ?? file?.modified ?? response.lastModified
-            if let explicitDate = explicit.first(named: "Last-Modified") { lastModified = HTTPDate.parse(explicitDate) ?? lastModified }
+            if let explicitDate = explicit.first(named: "Last-Modified") {
+                lastModified = HTTPDate.parse(explicitDate) ?? lastModified
+            }
         }
 
         /// A 412 or 416 answers with a short explanation instead of the rule's representation, and none of the
         /// rule's headers that describe it.
         func replaceRepresentation(with text: String) {
-            explicit = explicit.filter { field in !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
+            explicit = explicit.filter { field in
+                !self.representationHeaders.contains { field.name.equalsIgnoringASCIICase($0) }
+            }
             source = self.textBody(text)
             segments = [.slice(offset: 0, length: source.knownLength ?? 0)]
             contentType = source.contentType
@@ -111,7 +128,14 @@ public enum ResponsePlanner {
             case .proceed:
                 break
             case .notModified:
-                return self.notModified(response, request: request, date: date, etag: etag, lastModified: lastModified, serverIsClosing: serverIsClosing)
+                return self.notModified(
+                    response,
+                    request: request,
+                    date: date,
+                    etag: etag,
+                    lastModified: lastModified,
+                    serverIsClosing: serverIsClosing
+                )
             case .failed:
                 status = 412
                 reason = nil
@@ -126,7 +150,8 @@ public enum ResponsePlanner {
             acceptRanges = status == 200
             let rangeHeader = request.headers.first(named: "Range")
             let ifRange = request.headers.first(named: "If-Range")
-            let rangeApplies = rangeHeader != nil && (request.method == "GET" || request.method == "HEAD")
+            let rangeApplies =
+                rangeHeader != nil && (request.method == "GET" || request.method == "HEAD")
                 && (ifRange.map { Preconditions.ifRangeHolds($0, etag: etag, lastModified: lastModified) } ?? true)
             let outcome = rangeApplies ? RangeRequest.resolve(rangeHeader ?? "", length: length) : .ignore
             switch outcome {
@@ -141,7 +166,9 @@ public enum ResponsePlanner {
                 reason = response.status == 206 ? response.reason : nil
                 acceptRanges = false
                 contentRange = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(length)"
-                segments = [.slice(offset: ranges[0].lowerBound, length: ranges[0].upperBound - ranges[0].lowerBound + 1)]
+                segments = [
+                    .slice(offset: ranges[0].lowerBound, length: ranges[0].upperBound - ranges[0].lowerBound + 1)
+                ]
             case .ranges(let ranges):
                 status = 206
                 reason = response.status == 206 ? response.reason : nil
@@ -150,13 +177,18 @@ public enum ResponsePlanner {
                 segments = self.multipart(ranges, length: length, contentType: contentType, boundary: boundary)
                 contentType = "multipart/byteranges; boundary=\(boundary)"
                 // The parts carry the representation's type and ranges; the whole is multipart.
-                explicit = explicit.filter { !$0.name.equalsIgnoringASCIICase("Content-Type") && !$0.name.equalsIgnoringASCIICase("Content-Range") }
+                explicit = explicit.filter {
+                    !$0.name.equalsIgnoringASCIICase("Content-Type")
+                        && !$0.name.equalsIgnoringASCIICase("Content-Range")
+                }
             case .unsatisfiable:
                 status = 416
                 reason = nil
                 acceptRanges = false
                 contentRange = "bytes */\(length)"
-                replaceRepresentation(with: "Faultline: the requested range is not satisfiable; the body has \(length) bytes.\n")
+                replaceRepresentation(
+                    with: "Faultline: the requested range is not satisfiable; the body has \(length) bytes.\n"
+                )
             }
         } else if representation, status == 416 {
             // A rule that answers 416 itself still says how long the representation is.
@@ -194,7 +226,8 @@ public enum ResponsePlanner {
         // A final 1xx leaves the client waiting for a response that never comes; close so it finds out. A body
         // whose last transfer coding is not chunked ends where the connection does (RFC 9112 section 6.3).
         let closeDelimited = sendsBody && explicit.contains(named: "Transfer-Encoding") && !self.saysChunked(explicit)
-        let closeAfter = self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
+        let closeAfter =
+            self.closes(request: request, explicit: explicit, serverIsClosing: serverIsClosing) || status < 200
             || closeDelimited
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
 
@@ -218,10 +251,22 @@ public enum ResponsePlanner {
     }
 
     /// A plan that sends no response at all.
-    static func withoutResponse(_ action: ResponsePlan.Action, _ response: ResolvedResponse, fault: Fault?) -> ResponsePlan {
+    static func withoutResponse(
+        _ action: ResponsePlan.Action,
+        _ response: ResolvedResponse,
+        fault: Fault?
+    ) -> ResponsePlan {
         var plan = ResponsePlan(
-            action: action, delay: response.delay, interim: [], status: 499, reason: "", headers: [], source: .none,
-            segments: [], closeAfter: true, fault: fault
+            action: action,
+            delay: response.delay,
+            interim: [],
+            status: 499,
+            reason: "",
+            headers: [],
+            source: .none,
+            segments: [],
+            closeAfter: true,
+            fault: fault
         )
         // A stream that never started: the journal counts its events (none).
         if response.stream != nil { plan.stream = ResponsePlan.StreamedBody(items: []) }
@@ -266,7 +311,9 @@ public enum ResponsePlanner {
             var head = plan.serializedHead()
             let line = "HTTP/1.1 \(plan.status) \(plan.reason)\r\n"
             head.removeFirst(line.utf8.count)
-            plan.action = .raw(Array("HTTP/1.1 \(plan.reason.isEmpty ? "Status" : plan.reason) \(plan.status)\r\n".utf8) + head)
+            plan.action = .raw(
+                Array("HTTP/1.1 \(plan.reason.isEmpty ? "Status" : plan.reason) \(plan.status)\r\n".utf8) + head
+            )
             plan.status = 499
             plan.closeAfter = true
         case .badChunk where !bodyAllowed:
@@ -276,7 +323,8 @@ public enum ResponsePlanner {
         case .badChunk:
             // A chunked body whose first chunk is fine and whose second chunk-size line is not hexadecimal.
             plan.headers = plan.headers.filter {
-                !$0.name.equalsIgnoringASCIICase("Content-Length") && !$0.name.equalsIgnoringASCIICase("Transfer-Encoding")
+                !$0.name.equalsIgnoringASCIICase("Content-Length")
+                    && !$0.name.equalsIgnoringASCIICase("Transfer-Encoding")
             }
             if let connection = plan.headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase("Connection") }) {
                 plan.headers.insert(HeaderField("Transfer-Encoding", "chunked"), at: connection)
@@ -304,7 +352,9 @@ public enum ResponsePlanner {
     ) -> ResponsePlan {
         var automatic = [HeaderField("Date", date)]
         self.appendValidators(etag: etag, lastModified: lastModified, of: response, to: &automatic)
-        let explicit = response.headers.filter { field in self.notModifiedHeaders.contains { field.name.equalsIgnoringASCIICase($0) } }
+        let explicit = response.headers.filter { field in
+            self.notModifiedHeaders.contains { field.name.equalsIgnoringASCIICase($0) }
+        }
         let closeAfter = self.closes(request: request, explicit: response.headers, serverIsClosing: serverIsClosing)
         self.appendConnection(to: &automatic, closeAfter: closeAfter, request: request)
         var plan = ResponsePlan(
@@ -325,7 +375,12 @@ public enum ResponsePlanner {
     }
 
     /// ETag and Last-Modified, the date's text reused when the rule's response prepared it.
-    static func appendValidators(etag: String?, lastModified: Int64?, of response: ResolvedResponse, to headers: inout [HeaderField]) {
+    static func appendValidators(
+        etag: String?,
+        lastModified: Int64?,
+        of response: ResolvedResponse,
+        to headers: inout [HeaderField]
+    ) {
         if let etag { headers.append(HeaderField("ETag", etag)) }
         if let lastModified {
             let text = lastModified == response.lastModified ? response.lastModifiedText : nil
@@ -347,7 +402,8 @@ public enum ResponsePlanner {
     /// Whether the last transfer coding is chunked (RFC 9112 section 6.1).
     static func saysChunked(_ headers: [HeaderField]) -> Bool {
         guard let codings = headers.values(named: "Transfer-Encoding").last else { return false }
-        return codings.split(separator: ",").last.map { $0.trimmingSpaces().equalsIgnoringASCIICase("chunked") } ?? false
+        return codings.split(separator: ",").last.map { $0.trimmingSpaces().equalsIgnoringASCIICase("chunked") }
+            ?? false
     }
 
     /// The automatic headers the explicit ones do not replace, then the explicit ones.
@@ -474,6 +530,7 @@ extension IncomingRequest {
     /// Whether the request carries a body at all.
     public var hasBody: Bool {
         if self.hasBodyWithoutLength { return true }
-        return self.headers.first(named: "Content-Length").flatMap { Int64($0.trimmingSpaces()) }.map { $0 > 0 } ?? false
+        return self.headers.first(named: "Content-Length").flatMap { Int64($0.trimmingSpaces()) }.map { $0 > 0 }
+            ?? false
     }
 }

@@ -58,7 +58,11 @@ public final class Journal: Sendable {
     ///   - capacity: the most entries kept (`--journal-size`).
     ///   - memoryLimit: the most bytes of entries kept (`--journal-memory`).
     ///   - headerLimit: the most bytes of request header text one entry keeps.
-    public init(capacity: Int = 10_000, memoryLimit: Int = Journal.defaultMemoryLimit, headerLimit: Int = Journal.defaultHeaderLimit) {
+    public init(
+        capacity: Int = 10_000,
+        memoryLimit: Int = Journal.defaultMemoryLimit,
+        headerLimit: Int = Journal.defaultHeaderLimit
+    ) {
         self.capacity = max(1, capacity)
         self.memoryLimit = max(1, memoryLimit)
         self.headerLimit = max(0, headerLimit)

@@ -132,7 +132,9 @@ extension JournalEntry {
     /// The user name of `Basic` credentials, as nginx's `$remote_user`.
     static func basicUser(_ authorization: String) -> String? {
         let credentials = AuthCheck.basicCredentials(authorization)
-        guard let user = credentials?.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first, !user.isEmpty else {
+        guard let user = credentials?.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first,
+            !user.isEmpty
+        else {
             return nil
         }
         return String(user)
@@ -159,7 +161,8 @@ public enum Timestamps {
     private static func parts(_ seconds: Int64) -> (date: (year: Int64, month: Int64, day: Int64), time: String) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let time = "\(self.two(secondOfDay / 3600)):\(self.two((secondOfDay % 3600) / 60)):\(self.two(secondOfDay % 60))"
+        let time =
+            "\(self.two(secondOfDay / 3600)):\(self.two((secondOfDay % 3600) / 60)):\(self.two(secondOfDay % 60))"
         return (HTTPDate.civilDate(daysSince1970: days), time)
     }
 

@@ -133,9 +133,25 @@ public struct JournalEntry: Sendable, Equatable {
         totalMs: Double
     ) -> JournalEntry {
         JournalEntry(
-            connection: connection, listener: listener, client: client, receivedAt: receivedAt, method: "",
-            target: "", path: "", version: "", headers: [], bodyBytes: 0, rule: nil, step: nil, status: 499,
-            responseHeaders: [], fault: fault, outcome: outcome, bytesSent: 0, bodyBytesSent: 0, firstByteMs: nil,
+            connection: connection,
+            listener: listener,
+            client: client,
+            receivedAt: receivedAt,
+            method: "",
+            target: "",
+            path: "",
+            version: "",
+            headers: [],
+            bodyBytes: 0,
+            rule: nil,
+            step: nil,
+            status: 499,
+            responseHeaders: [],
+            fault: fault,
+            outcome: outcome,
+            bytesSent: 0,
+            bodyBytesSent: 0,
+            firstByteMs: nil,
             totalMs: totalMs
         )
     }

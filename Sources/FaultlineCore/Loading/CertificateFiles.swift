@@ -22,25 +22,53 @@ public enum CertificateFiles {
         do {
             chain = try self.certificates(in: certificatePath)
         } catch {
-            return [Problem(message: "The certificate file \(certificateName) holds no PEM certificate: \(error).", isAboutKey: false)]
+            return [
+                Problem(
+                    message: "The certificate file \(certificateName) holds no PEM certificate: \(error).",
+                    isAboutKey: false
+                )
+            ]
         }
         guard let leaf = chain.first else {
-            return [Problem(message: "The certificate file \(certificateName) holds no certificate.", isAboutKey: false)]
+            return [
+                Problem(message: "The certificate file \(certificateName) holds no certificate.", isAboutKey: false)
+            ]
         }
         var problems: [Problem] = []
         if leaf.notValidAfter < now {
-            problems.append(Problem(message: "The certificate in \(certificateName) expired on \(leaf.notValidAfter); a client will refuse it (use tls: {fault: expired} to test that on purpose).", isAboutKey: false))
+            problems.append(
+                Problem(
+                    message:
+                        "The certificate in \(certificateName) expired on \(leaf.notValidAfter); a client will refuse it (use tls: {fault: expired} to test that on purpose).",
+                    isAboutKey: false
+                )
+            )
         } else if leaf.notValidBefore > now {
-            problems.append(Problem(message: "The certificate in \(certificateName) is not valid before \(leaf.notValidBefore).", isAboutKey: false))
+            problems.append(
+                Problem(
+                    message: "The certificate in \(certificateName) is not valid before \(leaf.notValidBefore).",
+                    isAboutKey: false
+                )
+            )
         }
         do {
             let pem = try String(contentsOfFile: keyPath, encoding: .utf8)
             let key = try Certificate.PrivateKey(pemEncoded: pem)
             if key.publicKey != leaf.publicKey {
-                problems.append(Problem(message: "The private key in \(keyName) does not match the certificate in \(certificateName).", isAboutKey: true))
+                problems.append(
+                    Problem(
+                        message: "The private key in \(keyName) does not match the certificate in \(certificateName).",
+                        isAboutKey: true
+                    )
+                )
             }
         } catch {
-            problems.append(Problem(message: "The key file \(keyName) holds no PEM private key Faultline can read: \(error).", isAboutKey: true))
+            problems.append(
+                Problem(
+                    message: "The key file \(keyName) holds no PEM private key Faultline can read: \(error).",
+                    isAboutKey: true
+                )
+            )
         }
         return problems
     }

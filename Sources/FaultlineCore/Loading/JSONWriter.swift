@@ -43,7 +43,10 @@ enum JSONWriter {
             output += "{"
             for (index, pair) in mapping.enumerated() {
                 guard case .scalar(let key) = pair.key else {
-                    throw Failure(message: "JSON object keys must be strings, not a list or a mapping.", mark: pair.key.mark)
+                    throw Failure(
+                        message: "JSON object keys must be strings, not a list or a mapping.",
+                        mark: pair.key.mark
+                    )
                 }
                 if index > 0 { output += "," }
                 output += self.quoted(key.string)
@@ -78,7 +81,9 @@ enum JSONWriter {
         if rest.first == "-" || rest.first == "+" { rest = rest.dropFirst() }
         guard let first = rest.first, first.isASCII, first.isNumber else { return false }
         guard !(rest.count > 1 && first == "0" && rest.dropFirst().first?.isNumber == true) else { return false }
-        return rest.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+") }
+        return rest.allSatisfy {
+            $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+")
+        }
             && (rest.last?.isNumber ?? false)
     }
 

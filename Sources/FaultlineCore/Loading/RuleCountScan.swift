@@ -58,7 +58,9 @@ enum RuleCountScan {
         var position = after
         while position < stop, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
         if position < stop, bytes[position] == UInt8(ascii: "[") {
-            return self.countFlowElements(bytes, from: position + 1).map { Count(line: line, count: $0, isExact: false) }
+            return self.countFlowElements(bytes, from: position + 1).map {
+                Count(line: line, count: $0, isExact: false)
+            }
         }
         guard position >= stop || bytes[position] == UInt8(ascii: "#") || bytes[position] == 0x0D else {
             // A value on the key's own line that is not a flow list: not a list of rules at all.
@@ -74,7 +76,8 @@ enum RuleCountScan {
             let blank = first == end || bytes[first] == 0x0D || bytes[first] == UInt8(ascii: "#")
             if !blank {
                 let indent = first - start
-                let isEntry = bytes[first] == UInt8(ascii: "-")
+                let isEntry =
+                    bytes[first] == UInt8(ascii: "-")
                     && (first + 1 == end || bytes[first + 1] == 0x20 || bytes[first + 1] == 0x0D)
                 if indentation == nil {
                     // The first line decides: a list's entry, or not a list this scan understands.
@@ -99,7 +102,8 @@ enum RuleCountScan {
         // `{`, `,` or `:`); elsewhere it is part of a plain scalar (`it's`).
         var lastSignificant = UInt8(ascii: "[")
         func opensNode() -> Bool {
-            lastSignificant == UInt8(ascii: "[") || lastSignificant == UInt8(ascii: "{") || lastSignificant == UInt8(ascii: ",")
+            lastSignificant == UInt8(ascii: "[") || lastSignificant == UInt8(ascii: "{")
+                || lastSignificant == UInt8(ascii: ",")
                 || lastSignificant == UInt8(ascii: ":")
         }
         while position < bytes.count {

@@ -4,7 +4,10 @@ extension ScenarioDecoder {
     /// `expect:` — a list of `{rule: NAME, CHECK: VALUE...}`.
     mutating func decodeExpectations(_ node: Node, rules: [Rule]) -> [ClientExpectation] {
         guard case .sequence(let sequence) = node else {
-            self.error("Expected 'expect' as a list of expectations such as [{rule: orders, count: 3}], found \(self.describe(node)).", at: node)
+            self.error(
+                "Expected 'expect' as a list of expectations such as [{rule: orders, count: 3}], found \(self.describe(node)).",
+                at: node
+            )
             return []
         }
         let labels = rules.map(\.label)
@@ -31,11 +34,17 @@ extension ScenarioDecoder {
                 case "count":
                     if let count = self.decodeCount(entry.value) { checks.append(count) }
                 case "minInterval":
-                    if let interval = self.duration(entry.value, what: "the shortest interval") { checks.append(.minInterval(interval)) }
+                    if let interval = self.duration(entry.value, what: "the shortest interval") {
+                        checks.append(.minInterval(interval))
+                    }
                 case "backoff":
                     if let backoff = self.decodeBackoff(entry.value) { checks.append(backoff) }
                 case "maxConcurrent":
-                    if let limit = self.integer(entry.value, in: 1...Int.max, expected: "a number of requests of at least 1") {
+                    if let limit = self.integer(
+                        entry.value,
+                        in: 1...Int.max,
+                        expected: "a number of requests of at least 1"
+                    ) {
                         checks.append(.maxConcurrent(limit))
                     }
                 default:
@@ -60,10 +69,15 @@ extension ScenarioDecoder {
                 continue
             }
             if checks.isEmpty, element.mapping?.count == 1 {
-                self.error("An expectation needs at least one check, such as count, honorsRetryAfter or never.", at: element)
+                self.error(
+                    "An expectation needs at least one check, such as count, honorsRetryAfter or never.",
+                    at: element
+                )
             }
             if let rule {
-                expectations.append(ClientExpectation(rule: rule, checks: checks, sourceLocation: self.location(of: element)))
+                expectations.append(
+                    ClientExpectation(rule: rule, checks: checks, sourceLocation: self.location(of: element))
+                )
             }
         }
         return expectations
@@ -71,7 +85,9 @@ extension ScenarioDecoder {
 
     private mutating func decodeCount(_ node: Node) -> ClientExpectation.Check? {
         if case .scalar = node {
-            return self.integer(node, in: 0...Int.max, expected: "a number of requests, or {min: N, max: N}").map { .count(min: $0, max: $0) }
+            return self.integer(node, in: 0...Int.max, expected: "a number of requests, or {min: N, max: N}").map {
+                .count(min: $0, max: $0)
+            }
         }
         guard let entries = self.entries(of: node, ScenarioKeys.count) else { return nil }
         var min: Int?
@@ -99,7 +115,9 @@ extension ScenarioDecoder {
             if entry.key == "factor" {
                 factor = self.number(entry.value, in: 1...1000, expected: "a growth factor of at least 1, such as 2")
             } else {
-                tolerance = self.number(entry.value, in: 0...1, expected: "a relative tolerance from 0 to 1, such as 0.25") ?? tolerance
+                tolerance =
+                    self.number(entry.value, in: 0...1, expected: "a relative tolerance from 0 to 1, such as 0.25")
+                    ?? tolerance
             }
         }
         guard entries.contains(where: { $0.key == "factor" }) else {

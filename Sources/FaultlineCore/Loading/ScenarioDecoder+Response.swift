@@ -22,7 +22,10 @@ extension ScenarioDecoder {
                     if HTTPSyntax.isFieldValue(reason) {
                         response.reason = reason
                     } else {
-                        self.error("A reason phrase cannot contain a line break or a control character.", at: entry.value)
+                        self.error(
+                            "A reason phrase cannot contain a line break or a control character.",
+                            at: entry.value
+                        )
                     }
                 }
             case "headers":
@@ -54,14 +57,20 @@ extension ScenarioDecoder {
                 response.delay = self.decodeDelay(entry.value, captures: captures)
             case "etag":
                 if let tag = self.string(entry.value, expected: "an entity tag such as \"v1\" or W/\"v1\"") {
-                    if EntityTag.isWellFormed(EntityTag.quoted(tag)) || TemplateString(parsing: tag, captures: captures).isTemplate {
+                    if EntityTag.isWellFormed(EntityTag.quoted(tag))
+                        || TemplateString(parsing: tag, captures: captures).isTemplate
+                    {
                         response.etag = TemplateString(parsing: tag, captures: captures)
                     } else {
-                        self.error("'\(tag)' is not an entity tag; it cannot contain quotes or spaces inside.", at: entry.value)
+                        self.error(
+                            "'\(tag)' is not an entity tag; it cannot contain quotes or spaces inside.",
+                            at: entry.value
+                        )
                     }
                 }
             case "lastModified":
-                if let text = self.string(entry.value, expected: "an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT'") {
+                if let text = self.string(entry.value, expected: "an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT'")
+                {
                     if let seconds = HTTPDate.parse(text) {
                         response.lastModified = seconds
                     } else {
@@ -101,7 +110,10 @@ extension ScenarioDecoder {
         }
         if bodyEntries.count > 1 {
             let names = bodyEntries.map { "'\($0.key)'" }.joined(separator: " and ")
-            self.error("A response has one body, but \(names) each give one; keep one of them.", at: bodyEntries[1].keyNode)
+            self.error(
+                "A response has one body, but \(names) each give one; keep one of them.",
+                at: bodyEntries[1].keyNode
+            )
         }
         if let status = response.status.fixedValue {
             if let bodyEntry = bodyEntries.first, status < 200 || status == 204 || status == 304 {
@@ -124,7 +136,10 @@ extension ScenarioDecoder {
     mutating func decodeProxy(_ entries: [Entry]) -> ProxySpec? {
         guard let proxyEntry = entries.first(where: { $0.key == "proxy" }) else {
             for entry in entries where ScenarioKeys.proxyOptions.contains(entry.key) {
-                self.error("'\(entry.key)' applies to a 'proxy' answer; add 'proxy: URL' or remove it.", at: entry.keyNode)
+                self.error(
+                    "'\(entry.key)' applies to a 'proxy' answer; add 'proxy: URL' or remove it.",
+                    at: entry.keyNode
+                )
             }
             return nil
         }
@@ -200,7 +215,8 @@ extension ScenarioDecoder {
             if let suggestion = KeySuggester.suggestion(for: scalar.string, among: known) {
                 message += "; did you mean '\(suggestion)'?"
             } else {
-                message += "; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, "
+                message +=
+                    "; expected drop, reset, hang, garbage, bad-chunk, bad-status, {truncate: N}, "
                     + "{resetAfter: N}, {hang: DURATION}, {slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, "
                     + "{goawayAfter: CODE}, or on a stream {cutAfter: N}, {stallAfter: N} or {resetAfterEvents: N}."
             }
@@ -213,7 +229,8 @@ extension ScenarioDecoder {
                 Self.valuedFaults.contains(kind)
             else {
                 let kind = mapping.first?.key.string ?? ""
-                var message = "A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, "
+                var message =
+                    "A fault mapping holds one of {truncate: N}, {resetAfter: N}, {hang: DURATION}, "
                     + "{slowHeaders: DURATION}, {rstStream: CODE}, {goaway: CODE}, {goawayAfter: CODE}, {cutAfter: N}, "
                     + "{stallAfter: N} or {resetAfterEvents: N}"
                 if mapping.count == 1, let suggestion = KeySuggester.suggestion(for: kind, among: Self.valuedFaults) {
@@ -226,21 +243,31 @@ extension ScenarioDecoder {
             }
             switch kind {
             case "truncate", "resetAfter":
-                guard let count = self.templatedSize(value, what: "a number of body bytes", captures: captures) else { return nil }
+                guard let count = self.templatedSize(value, what: "a number of body bytes", captures: captures) else {
+                    return nil
+                }
                 return kind == "truncate" ? .truncate(count) : .resetAfter(count)
             case "hang":
                 return self.templatedDuration(value, what: "how long to hang", captures: captures).map { .hang($0) }
             case "cutAfter":
-                return self.templatedCount(value, what: "events sent before the cut", captures: captures).map { .cutAfter($0) }
+                return self.templatedCount(value, what: "events sent before the cut", captures: captures).map {
+                    .cutAfter($0)
+                }
             case "stallAfter":
-                return self.templatedCount(value, what: "events sent before the stall", captures: captures).map { .stallAfter($0) }
+                return self.templatedCount(value, what: "events sent before the stall", captures: captures).map {
+                    .stallAfter($0)
+                }
             case "resetAfterEvents":
-                return self.templatedCount(value, what: "events sent before the reset", captures: captures).map { .resetAfterEvents($0) }
+                return self.templatedCount(value, what: "events sent before the reset", captures: captures).map {
+                    .resetAfterEvents($0)
+                }
             case "goaway", "goawayAfter":
                 guard let code = self.http2ErrorCode(value) else { return nil }
                 return kind == "goaway" ? .goaway(code) : .goawayAfter(code)
             default:
-                return self.templatedDuration(value, what: "how long the head takes", captures: captures).map { .slowHeaders($0) }
+                return self.templatedDuration(value, what: "how long the head takes", captures: captures).map {
+                    .slowHeaders($0)
+                }
             }
         default:
             self.error("Expected a fault such as drop or {truncate: 100}, found \(self.describe(node)).", at: node)
@@ -262,7 +289,10 @@ extension ScenarioDecoder {
                 afterBytes = self.templatedSize(value, what: "a number of body bytes", captures: captures)
                 valid = valid && afterBytes != nil
             default:
-                self.error("{rstStream: CODE} takes only afterBytes beside it, found '\(keyNode.string ?? "")'.", at: keyNode)
+                self.error(
+                    "{rstStream: CODE} takes only afterBytes beside it, found '\(keyNode.string ?? "")'.",
+                    at: keyNode
+                )
                 valid = false
             }
         }
@@ -295,7 +325,8 @@ extension ScenarioDecoder {
                 }
                 return nil
             }
-            return self.templatedDuration(over.value, what: "the time to spread the body over", captures: captures).map { .over($0) }
+            return self.templatedDuration(over.value, what: "the time to spread the body over", captures: captures).map
+            { .over($0) }
         }
         let expected = "throttle as a rate such as 16KiB/s or 500B/s, or {over: DURATION}"
         guard let text = self.scalar(node, expected: expected) else { return nil }
@@ -344,9 +375,13 @@ extension ScenarioDecoder {
             for entry in entries {
                 if entry.key == "status" {
                     interim.status =
-                        self.integer(entry.value, in: 100...199, expected: "an informational status from 100 to 199") ?? 0
+                        self.integer(entry.value, in: 100...199, expected: "an informational status from 100 to 199")
+                        ?? 0
                     if interim.status == 101 {
-                        self.error("101 Switching Protocols cannot be an interim response; it ends HTTP on the connection.", at: entry.value)
+                        self.error(
+                            "101 Switching Protocols cannot be an interim response; it ends HTTP on the connection.",
+                            at: entry.value
+                        )
                     }
                 } else {
                     interim.headers = (self.headerFields(entry.value, place: "interim headers") ?? []).map {
@@ -432,7 +467,8 @@ extension ScenarioDecoder {
                 return self.decodeLognormal(value)
             default:
                 var message = "Unknown delay distribution '\(kind)'"
-                if let suggestion = KeySuggester.suggestion(for: kind, among: ScenarioKeys.delayDistribution.supported) {
+                if let suggestion = KeySuggester.suggestion(for: kind, among: ScenarioKeys.delayDistribution.supported)
+                {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
                     message += "; expected 'uniform' or 'lognormal'."
@@ -495,7 +531,10 @@ extension ScenarioDecoder {
                 return .json(Array(try JSONWriter.render(entry.value).utf8))
             } catch {
                 let mark = error.mark ?? entry.value.mark
-                self.error(error.message, at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1))
+                self.error(
+                    error.message,
+                    at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+                )
                 return nil
             }
         default:
@@ -530,8 +569,12 @@ extension ScenarioDecoder {
             self.error("The body file '\(path)' is a folder, not a file.", at: node)
             return nil
         }
-        guard (try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType) == .typeRegular else {
-            self.error("The body file '\(path)' is not a regular file (a pipe, a socket or a device cannot be a body).", at: node)
+        guard (try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType) == .typeRegular
+        else {
+            self.error(
+                "The body file '\(path)' is not a regular file (a pipe, a socket or a device cannot be a body).",
+                at: node
+            )
             return nil
         }
         guard FileManager.default.isReadableFile(atPath: url.path) else {

@@ -55,7 +55,10 @@ extension ScenarioDecoder {
             case "probability":
                 rule.probability = self.decodeProbability(entry.value, captures: rule.path?.captureNames ?? [])
             case "seed":
-                if let text = self.scalar(entry.value, expected: "a seed as a whole number, or a template such as {query.seed:}") {
+                if let text = self.scalar(
+                    entry.value,
+                    expected: "a seed as a whole number, or a template such as {query.seed:}"
+                ) {
                     let template = TemplateString(parsing: text, captures: rule.path?.captureNames ?? [])
                     if template.isTemplate || UInt64(text) != nil {
                         rule.requestSeed = template
@@ -69,7 +72,11 @@ extension ScenarioDecoder {
             case "after":
                 if let entries = self.entries(of: entry.value, ScenarioKeys.after) {
                     if let requests = entries.first {
-                        rule.skip = self.integer(requests.value, in: 0...Int.max, expected: "a number of requests of at least 0")
+                        rule.skip = self.integer(
+                            requests.value,
+                            in: 0...Int.max,
+                            expected: "a number of requests of at least 0"
+                        )
                     } else {
                         self.error("'after' needs 'requests', such as {requests: 2}.", at: entry.value)
                     }
@@ -184,7 +191,10 @@ extension ScenarioDecoder {
         var types: [String] = []
         for (value, element) in values {
             guard let range = MediaRange(value), range.type != "*" || range.subtype == "*" else {
-                self.error("'\(value)' is not a media type; expected TYPE/SUBTYPE such as application/json.", at: element)
+                self.error(
+                    "'\(value)' is not a media type; expected TYPE/SUBTYPE such as application/json.",
+                    at: element
+                )
                 continue
             }
             types.append(value)
@@ -273,7 +283,10 @@ extension ScenarioDecoder {
             case "clientCert":
                 if let subject = self.string(entry.value, expected: "a certificate subject such as CN=client") {
                     if SubjectMatch.parse(subject) == nil {
-                        self.error("Expected a certificate subject such as CN=client or CN=client,O=acme, found '\(subject)'.", at: entry.value)
+                        self.error(
+                            "Expected a certificate subject such as CN=client or CN=client,O=acme, found '\(subject)'.",
+                            at: entry.value
+                        )
                     } else {
                         rule.clientCertCondition = subject
                     }

@@ -90,7 +90,8 @@ extension ScenarioDecoder {
             case "maxURILength":
                 limits.maxURILength = self.size(entry.value, what: "the longest request target") ?? limits.maxURILength
             case "maxHeaderSize":
-                limits.maxHeaderSize = self.size(entry.value, what: "the largest header section") ?? limits.maxHeaderSize
+                limits.maxHeaderSize =
+                    self.size(entry.value, what: "the largest header section") ?? limits.maxHeaderSize
             case "requestTimeout":
                 if let timeout = self.duration(entry.value, what: "the request timeout") {
                     if timeout > .zero {
@@ -138,13 +139,17 @@ extension ScenarioDecoder {
             for entry in tlsOnly {
                 guard listener.tls != nil else {
                     if !entries.contains(where: { $0.key == "tls" }) {
-                        self.error("'\(entry.key)' applies to a TLS listener; add 'tls: auto' or 'tls: {cert: ..., key: ...}'.", at: entry.keyNode)
+                        self.error(
+                            "'\(entry.key)' applies to a TLS listener; add 'tls: auto' or 'tls: {cert: ..., key: ...}'.",
+                            at: entry.keyNode
+                        )
                     }
                     continue
                 }
                 switch entry.key {
                 case "hosts":
-                    listener.tls?.hosts = (self.stringList(entry.value, expected: "a host name or a list of them") ?? []).map(\.0)
+                    listener.tls?.hosts =
+                        (self.stringList(entry.value, expected: "a host name or a list of them") ?? []).map(\.0)
                 case "clientAuth":
                     listener.tls?.clientAuth = self.decodeClientAuth(entry.value)
                 case "minVersion":
@@ -168,20 +173,26 @@ extension ScenarioDecoder {
     /// `http2: true` (or `false`), or a mapping of HTTP/2 settings that turns it on.
     mutating func decodeHTTP2(_ node: Node) -> HTTP2Spec? {
         if case .scalar = node {
-            return self.bool(node, expected: "http2 as true, false or a mapping of settings") == true ? HTTP2Spec() : nil
+            return self.bool(node, expected: "http2 as true, false or a mapping of settings") == true
+                ? HTTP2Spec() : nil
         }
         guard let entries = self.entries(of: node, ScenarioKeys.http2) else { return nil }
         var spec = HTTP2Spec()
         for entry in entries {
             switch entry.key {
             case "maxConcurrentStreams":
-                spec.maxConcurrentStreams = self.integer(entry.value, in: 1...1_000_000, expected: "a number of streams from 1") ?? spec.maxConcurrentStreams
+                spec.maxConcurrentStreams =
+                    self.integer(entry.value, in: 1...1_000_000, expected: "a number of streams from 1")
+                    ?? spec.maxConcurrentStreams
             case "initialWindowSize":
                 if let size = self.size(entry.value, what: "the initial window size") {
                     if (0...Int64(Int32.max)).contains(size) {
                         spec.initialWindowSize = Int(size)
                     } else {
-                        self.error("An HTTP/2 window is at most 2,147,483,647 bytes (RFC 9113 section 6.5.2).", at: entry.value)
+                        self.error(
+                            "An HTTP/2 window is at most 2,147,483,647 bytes (RFC 9113 section 6.5.2).",
+                            at: entry.value
+                        )
                     }
                 }
             case "maxFrameSize":
@@ -189,7 +200,10 @@ extension ScenarioDecoder {
                     if (16_384...16_777_215).contains(size) {
                         spec.maxFrameSize = Int(size)
                     } else {
-                        self.error("An HTTP/2 frame size is from 16KiB to 16,777,215 bytes (RFC 9113 section 6.5.2).", at: entry.value)
+                        self.error(
+                            "An HTTP/2 frame size is from 16KiB to 16,777,215 bytes (RFC 9113 section 6.5.2).",
+                            at: entry.value
+                        )
                     }
                 }
             default:
@@ -293,7 +307,8 @@ extension ScenarioDecoder {
         let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
             .standardizedFileURL
         if case .confined = self.files {
-            let base = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL.resolvingSymlinksInPath().path
+            let base = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL.resolvingSymlinksInPath()
+                .path
             let basePath = base.hasSuffix("/") ? base : base + "/"
             guard url.resolvingSymlinksInPath().path.hasPrefix(basePath) else {
                 self.error("The \(what) file '\(path)' lies outside the scenario's folder \(base).", at: node)

@@ -8,7 +8,10 @@ extension ScenarioDecoder {
         ("chunked", "A stream is always sent in chunks, one per item (on HTTP/1.1); remove 'chunked'."),
         ("chunkSize", "A stream is sent one chunk per item; remove 'chunkSize'."),
         ("etag", "A stream is not a stored representation and has no entity tag; remove 'etag'."),
-        ("lastModified", "A stream is not a stored representation and has no modification time; remove 'lastModified'."),
+        (
+            "lastModified",
+            "A stream is not a stored representation and has no modification time; remove 'lastModified'."
+        ),
     ]
 
     /// `events:` — a list of events, each `{data, event, id, retry, comment, delay}` or `{raw, delay}`.
@@ -38,9 +41,15 @@ extension ScenarioDecoder {
                         event.data = .json(try JSONWriter.render(entry.value))
                     } catch {
                         let mark = error.mark ?? entry.value.mark
-                        self.error(error.message, at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1))
+                        self.error(
+                            error.message,
+                            at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+                        )
                     }
-                } else if let text = self.scalar(entry.value, expected: "the event's data as text, or YAML sent as JSON") {
+                } else if let text = self.scalar(
+                    entry.value,
+                    expected: "the event's data as text, or YAML sent as JSON"
+                ) {
                     event.data = .text(TemplateString(parsing: text, captures: captures))
                 }
             case "event":
@@ -79,10 +88,14 @@ extension ScenarioDecoder {
     }
 
     /// A field that must stay on one line (`event`, `id`): checked now when fixed, when rendered when a template.
-    private mutating func oneLineField(_ node: Node, what: String, isID: Bool, captures: Set<String>) -> TemplateString? {
+    private mutating func oneLineField(_ node: Node, what: String, isID: Bool, captures: Set<String>) -> TemplateString?
+    {
         guard let text = self.scalar(node, expected: "\(what) as text") else { return nil }
         guard EventStreamEncoder.isFieldValue(text, isID: isID) else {
-            self.error("\(what.prefix(1).uppercased() + what.dropFirst()) must stay on one line\(isID ? " and hold no NUL" : "").", at: node)
+            self.error(
+                "\(what.prefix(1).uppercased() + what.dropFirst()) must stay on one line\(isID ? " and hold no NUL" : "").",
+                at: node
+            )
             return nil
         }
         return TemplateString(parsing: text, captures: captures)
@@ -114,7 +127,10 @@ extension ScenarioDecoder {
                 switch entry.key {
                 case "body":
                     if entry.value.mapping != nil || entry.value.sequence != nil {
-                        self.error("'body' takes text, found \(self.describe(entry.value)); for a line of JSON, use 'json:'.", at: entry.value)
+                        self.error(
+                            "'body' takes text, found \(self.describe(entry.value)); for a line of JSON, use 'json:'.",
+                            at: entry.value
+                        )
                     } else if let text = self.scalar(entry.value, expected: "the item as text") {
                         content = .text(TemplateString(parsing: text, captures: captures))
                     }
@@ -123,7 +139,10 @@ extension ScenarioDecoder {
                         content = .json(Array((try JSONWriter.render(entry.value) + "\n").utf8))
                     } catch {
                         let mark = error.mark ?? entry.value.mark
-                        self.error(error.message, at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1))
+                        self.error(
+                            error.message,
+                            at: SourceLocation(file: self.file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+                        )
                     }
                 case "bytes":
                     content = self.size(entry.value, what: "the number of bytes").map { .bytes($0) }
@@ -145,7 +164,10 @@ extension ScenarioDecoder {
             if isStream {
                 response.stream?.keepOpen = self.bool(keepOpen.value) ?? false
             } else {
-                self.error("'keepOpen' applies to 'events' or 'stream'; this response has neither.", at: keepOpen.keyNode)
+                self.error(
+                    "'keepOpen' applies to 'events' or 'stream'; this response has neither.",
+                    at: keepOpen.keyNode
+                )
             }
         }
         if isStream {

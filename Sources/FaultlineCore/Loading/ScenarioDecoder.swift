@@ -71,7 +71,8 @@ struct ScenarioDecoder {
                         }
                         continue
                     }
-                    for entry in self.entries(of: source, keys) ?? [] where !merged.contains(where: { $0.key == entry.key }) {
+                    for entry in self.entries(of: source, keys) ?? []
+                    where !merged.contains(where: { $0.key == entry.key }) {
                         merged.append(entry)
                     }
                 }
@@ -215,7 +216,10 @@ struct ScenarioDecoder {
                 // A merge key: headers shared through an anchor, such as `headers: {<<: *common, X-Extra: 1}`.
                 for source in value.sequence.map(Array.init) ?? [value] {
                     guard case .mapping(let shared) = source else {
-                        self.error("A merge key in \(place) takes a mapping of headers, found \(self.describe(source)).", at: source)
+                        self.error(
+                            "A merge key in \(place) takes a mapping of headers, found \(self.describe(source)).",
+                            at: source
+                        )
                         continue
                     }
                     pairs += shared.map { ($0.key, $0.value) }
@@ -234,7 +238,10 @@ struct ScenarioDecoder {
             for element in elements {
                 guard let text = self.scalar(element, expected: "a header value") else { continue }
                 guard HTTPSyntax.isFieldValue(text) else {
-                    self.error("The value of header '\(name)' contains a line break or a control character.", at: element)
+                    self.error(
+                        "The value of header '\(name)' contains a line break or a control character.",
+                        at: element
+                    )
                     continue
                 }
                 fields.append((name, text, element))

@@ -76,7 +76,8 @@ package enum ScenarioKeys {
     static let expectation = KeySet(
         place: "an expectation",
         supported: [
-            "rule", "count", "honorsRetryAfter", "minInterval", "backoff", "resumes", "revalidates", "maxConcurrent", "never",
+            "rule", "count", "honorsRetryAfter", "minInterval", "backoff", "resumes", "revalidates", "maxConcurrent",
+            "never",
             "resumesStream", "honorsRetry",
         ],
         notYetSupported: []
@@ -94,7 +95,8 @@ package enum ScenarioKeys {
     static let faultMapping = KeySet(
         place: "a fault",
         supported: [
-            "truncate", "resetAfter", "hang", "slowHeaders", "rstStream", "afterBytes", "goaway", "goawayAfter", "cutAfter",
+            "truncate", "resetAfter", "hang", "slowHeaders", "rstStream", "afterBytes", "goaway", "goawayAfter",
+            "cutAfter",
             "stallAfter", "resetAfterEvents",
         ],
         notYetSupported: []
@@ -112,7 +114,11 @@ package enum ScenarioKeys {
         notYetSupported: []
     )
     /// One item of `stream:`.
-    static let streamItem = KeySet(place: "a stream item", supported: ["body", "json", "bytes", "delay"], notYetSupported: [])
+    static let streamItem = KeySet(
+        place: "a stream item",
+        supported: ["body", "json", "bytes", "delay"],
+        notYetSupported: []
+    )
 
     /// The keys that hold a body; a response takes at most one.
     static let bodyKinds = ["body", "bodyFile", "bodySize", "json", "events", "stream"]
@@ -120,7 +126,8 @@ package enum ScenarioKeys {
     /// Every mapping a scenario file has, each once, keyed by the name of its definition in
     /// `schema/scenario.schema.json` (`scenario` is the schema's root).
     package static let all: [String: KeySet] = [
-        "scenario": topLevel, "listener": listener, "tls": tls, "http2Settings": http2, "clientAuth": clientAuth, "defaults": defaults,
+        "scenario": topLevel, "listener": listener, "tls": tls, "http2Settings": http2, "clientAuth": clientAuth,
+        "defaults": defaults,
         "limits": limits, "rule": rule, "step": step, "match": match, "after": after, "active": active, "auth": auth,
         "rateLimit": rateLimit, "interim": interim, "faultMapping": faultMapping, "throttleMapping": throttle,
         "delayDistribution": delayDistribution, "lognormal": lognormal, "expectation": expectation, "count": count,

@@ -24,7 +24,8 @@ public enum ScenarioLoader {
         for file in files {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: file, isDirectory: &isFolder), isFolder.boolValue {
-                let message = "This is a folder, not a scenario file; give the scenario files in it, such as "
+                let message =
+                    "This is a folder, not a scenario file; give the scenario files in it, such as "
                     + "\(file.hasSuffix("/") ? file : file + "/")*.yaml."
                 diagnostics.append(Diagnostic(message, at: SourceLocation(file: file, line: 1, column: 1)))
                 continue
@@ -33,8 +34,11 @@ public enum ScenarioLoader {
             do {
                 yaml = try String(contentsOfFile: file, encoding: .utf8)
             } catch {
-                let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text" : "does not exist"
-                diagnostics.append(Diagnostic("The scenario file \(reason).", at: SourceLocation(file: file, line: 1, column: 1)))
+                let reason =
+                    FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text" : "does not exist"
+                diagnostics.append(
+                    Diagnostic("The scenario file \(reason).", at: SourceLocation(file: file, line: 1, column: 1))
+                )
                 continue
             }
             let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
@@ -48,7 +52,9 @@ public enum ScenarioLoader {
         for part in parts {
             total += part.contents.rules.count
             if total > self.maxRules, let location = part.contents.rulesKeyLocation {
-                diagnostics.append(Diagnostic(self.tooManyRules(parts.reduce(0) { $0 + $1.contents.rules.count }), at: location))
+                diagnostics.append(
+                    Diagnostic(self.tooManyRules(parts.reduce(0) { $0 + $1.contents.rules.count }), at: location)
+                )
                 break
             }
         }
@@ -85,16 +91,25 @@ public enum ScenarioLoader {
         let start = SourceLocation(file: name, line: 1, column: 1)
         // Far too many rules are refused from the text alone, before a node is built for each.
         if let scanned = RuleCountScan.count(yaml), scanned.count > self.maxRules {
-            return .failure(ScenarioError(diagnostics: [
-                Diagnostic(self.tooManyRules(scanned.count, atLeast: !scanned.isExact), at: SourceLocation(file: name, line: scanned.line, column: 1))
-            ]))
+            return .failure(
+                ScenarioError(diagnostics: [
+                    Diagnostic(
+                        self.tooManyRules(scanned.count, atLeast: !scanned.isExact),
+                        at: SourceLocation(file: name, line: scanned.line, column: 1)
+                    )
+                ])
+            )
         }
         let root: Node
+        // The basic resolver: the decoder reads every scalar as text and handles `<<` itself, so the default
+        // resolver's tag regexes (compiled on first use, a good part of start-up) would buy nothing.
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                return .failure(ScenarioError(diagnostics: [
-                    Diagnostic("The scenario is empty; it needs at least 'version: 1' and some 'rules'.", at: start)
-                ]))
+            guard let node = try Yams.compose(yaml: yaml, .basic) else {
+                return .failure(
+                    ScenarioError(diagnostics: [
+                        Diagnostic("The scenario is empty; it needs at least 'version: 1' and some 'rules'.", at: start)
+                    ])
+                )
             }
             root = node
         } catch let error as YamlError {
@@ -146,20 +161,30 @@ public enum ScenarioLoader {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            if let explanation = YAMLSyntaxExplainer.explain(problem: problem, line: mark.line, column: mark.column, source: source) {
+            if let explanation = YAMLSyntaxExplainer.explain(
+                problem: problem,
+                line: mark.line,
+                column: mark.column,
+                source: source
+            ) {
                 return Diagnostic(
                     explanation.message,
                     at: SourceLocation(file: file, line: explanation.line, column: explanation.column)
                 )
             }
             var message = "The YAML is malformed: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            if let context {
+                message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+            }
             return Diagnostic(message + ".", at: at(mark))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return Diagnostic("The key \(keys) appears more than once in one mapping.", at: at(context.mark))
         case .reader(let problem, _, _, _):
-            return Diagnostic("The file cannot be read as YAML: \(problem).", at: SourceLocation(file: file, line: 1, column: 1))
+            return Diagnostic(
+                "The file cannot be read as YAML: \(problem).",
+                at: SourceLocation(file: file, line: 1, column: 1)
+            )
         default:
             return Diagnostic("The YAML cannot be read: \(error).", at: SourceLocation(file: file, line: 1, column: 1))
         }

@@ -31,7 +31,9 @@ enum YAMLSyntaxExplainer {
 
         // A tab where YAML wants indentation, or in the middle of the structure.
         let tabOnLine = text.firstIndex(of: "\t")
-        if problem.contains("tab character") || (problem.contains("cannot start any token") && text[safe: column - 1] == "\t") {
+        if problem.contains("tab character")
+            || (problem.contains("cannot start any token") && text[safe: column - 1] == "\t")
+        {
             let tabColumn = problem.contains("tab character") ? (tabOnLine.map { $0 + 1 } ?? column) : column
             return Explanation(
                 message: "A tab character is here; YAML indents with spaces only. Replace the tab with spaces.",
@@ -51,7 +53,8 @@ enum YAMLSyntaxExplainer {
         guard let current = Self.keyStart(of: text) else { return nil }
         if let tab = tabOnLine, tab < current.column - 1 {
             return Explanation(
-                message: "A tab character indents this line; YAML indents with spaces only. Replace the tab with spaces.",
+                message:
+                    "A tab character indents this line; YAML indents with spaces only. Replace the tab with spaces.",
                 line: line,
                 column: tab + 1
             )
@@ -64,7 +67,8 @@ enum YAMLSyntaxExplainer {
         let aboveName = above.name.map { "the key '\($0)'" } ?? "the line"
         if let dash = current.dashColumn, let aboveDash = above.dashColumn, dash != aboveDash {
             return Explanation(
-                message: "This list item's '-' is in column \(dash), but the one above it (line \(aboveIndex + 1)) is in "
+                message:
+                    "This list item's '-' is in column \(dash), but the one above it (line \(aboveIndex + 1)) is in "
                     + "column \(aboveDash); the items of one list must start in the same column.",
                 line: line,
                 column: dash
@@ -72,7 +76,8 @@ enum YAMLSyntaxExplainer {
         }
         if current.column != above.column, !(above.opensBlock && current.column > above.column) {
             return Explanation(
-                message: "\(name) starts in column \(current.column), but \(aboveName) above it (line \(aboveIndex + 1)) "
+                message:
+                    "\(name) starts in column \(current.column), but \(aboveName) above it (line \(aboveIndex + 1)) "
                     + "starts in column \(above.column); the keys of one mapping must start in the same column.",
                 line: line,
                 column: current.column
@@ -92,10 +97,12 @@ enum YAMLSyntaxExplainer {
     /// Where a line's content starts, past any list dashes (`- key: value` starts at `key`), with its key name and
     /// whether it opens a nested block (`key:` with nothing after it), and the column of its first list dash.
     /// `nil` for a blank or comment-only line.
-    static func keyStart(of line: [Unicode.Scalar]) -> (column: Int, name: String?, opensBlock: Bool, dashColumn: Int?)? {
+    static func keyStart(of line: [Unicode.Scalar]) -> (column: Int, name: String?, opensBlock: Bool, dashColumn: Int?)?
+    {
         var index = 0
         while index < line.count, line[index] == " " || line[index] == "\t" { index += 1 }
-        let dashColumn = index + 1 < line.count && line[index] == "-" && (line[index + 1] == " " || line[index + 1] == "\t")
+        let dashColumn =
+            index + 1 < line.count && line[index] == "-" && (line[index + 1] == " " || line[index + 1] == "\t")
             ? index + 1 : nil
         // List items: `- ` (possibly several, `- - a`) put the content further right.
         while index + 1 < line.count, line[index] == "-", line[index + 1] == " " || line[index + 1] == "\t" {

@@ -115,4 +115,3 @@ public struct ActiveWindow: Sendable, Equatable {
         return elapsed < self.after + length
     }
 }
-

@@ -93,7 +93,6 @@ public struct GlobPattern: Sendable {
         Set(self.segments.compactMap { if case .capture(let name) = $0 { name } else { nil } })
     }
 
-
     func match(_ path: String) -> [String: String]? {
         let pieces = path.split(separator: "/", omittingEmptySubsequences: false)
         var captures: [String: String] = [:]

@@ -46,7 +46,12 @@ public struct ListenerSpec: Sendable, Equatable {
     /// Where the listener is declared, when it comes from a scenario file.
     public var sourceLocation: SourceLocation?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, tls: TLSSpec? = nil, sourceLocation: SourceLocation? = nil) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        tls: TLSSpec? = nil,
+        sourceLocation: SourceLocation? = nil
+    ) {
         self.host = host
         self.port = port
         self.tls = tls

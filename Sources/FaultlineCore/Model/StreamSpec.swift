@@ -68,7 +68,8 @@ public struct EventSpec: Sendable {
     var isTemplated: Bool {
         if case .text(let text) = self.data, text.isTemplate { return true }
         if case .template = self.delay { return true }
-        return (self.event?.isTemplate ?? false) || (self.id?.isTemplate ?? false) || (self.comment?.isTemplate ?? false)
+        return (self.event?.isTemplate ?? false) || (self.id?.isTemplate ?? false)
+            || (self.comment?.isTemplate ?? false)
     }
 }
 

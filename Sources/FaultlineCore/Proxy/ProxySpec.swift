@@ -55,7 +55,8 @@ public struct ProxySpec: Sendable, Hashable {
     }
 
     public static func == (lhs: ProxySpec, rhs: ProxySpec) -> Bool {
-        lhs.storage === rhs.storage || (lhs.upstream == rhs.upstream && lhs.timeout == rhs.timeout && lhs.trust == rhs.trust)
+        lhs.storage === rhs.storage
+            || (lhs.upstream == rhs.upstream && lhs.timeout == rhs.timeout && lhs.trust == rhs.trust)
     }
 
     public func hash(into hasher: inout Hasher) {

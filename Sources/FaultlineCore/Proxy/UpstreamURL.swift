@@ -42,13 +42,19 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
             return .failure(UpstreamURLError("'\(text)' is not an http:// or https:// URL"))
         }
         if rest.contains("?") || rest.contains("#") {
-            return .failure(UpstreamURLError("'\(text)' has a query or a fragment; the request's own query is forwarded, so give only a base path"))
+            return .failure(
+                UpstreamURLError(
+                    "'\(text)' has a query or a fragment; the request's own query is forwarded, so give only a base path"
+                )
+            )
         }
         let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var path = String(rest[authorityEnd...])
         if authority.contains("@") {
-            return .failure(UpstreamURLError("'\(text)' has user information; put credentials in the rule's headers instead"))
+            return .failure(
+                UpstreamURLError("'\(text)' has user information; put credentials in the rule's headers instead")
+            )
         }
         var host: Substring
         var portText: Substring?
@@ -70,7 +76,9 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty, host.utf8.allSatisfy({ Self.isHostByte($0) }) else {
-            return .failure(UpstreamURLError("'\(text)' names no host, or a host with characters a host name cannot have"))
+            return .failure(
+                UpstreamURLError("'\(text)' names no host, or a host with characters a host name cannot have")
+            )
         }
         var port = scheme == "https" ? 443 : 80
         if let portText {
@@ -81,7 +89,9 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         }
         while path.hasSuffix("/") { path.removeLast() }
         guard path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            return .failure(UpstreamURLError("'\(text)' has spaces or control characters in its path; percent-encode them"))
+            return .failure(
+                UpstreamURLError("'\(text)' has spaces or control characters in its path; percent-encode them")
+            )
         }
         return .success(UpstreamURL(scheme: scheme, host: String(host).lowercased(), port: port, basePath: path))
     }
@@ -113,7 +123,8 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
 
     private static func isHostByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
         case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "_"), UInt8(ascii: "%"):
             true
@@ -126,7 +137,8 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     static func encodingUnsafeBytes(_ text: Substring) -> String {
         let allowed: (UInt8) -> Bool = { byte in
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
                 return true
             default:
                 return "-._~:/?#[]@!$&'()*+,;=%".utf8.contains(byte)

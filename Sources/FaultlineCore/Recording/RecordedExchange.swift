@@ -10,7 +10,14 @@ public struct RecordedExchange: Sendable {
     public var headers: [HeaderField]
     public var body: RecordedBody
 
-    public init(method: String, path: String, query: [QueryItem], status: Int, headers: [HeaderField], body: RecordedBody) {
+    public init(
+        method: String,
+        path: String,
+        query: [QueryItem],
+        status: Int,
+        headers: [HeaderField],
+        body: RecordedBody
+    ) {
         self.method = method
         self.path = path
         self.query = query

@@ -54,7 +54,9 @@ public struct RecordedScenario: Sendable {
         var groups: [String: (exchange: RecordedExchange, query: [QueryItem], answers: [Answer])] = [:]
         for exchange in exchanges where exchange.path.hasPrefix("/") {
             let query = self.distinctQuery(exchange.query)
-            let key = ([exchange.method, exchange.path] + query.map { "\($0.name)=\($0.value)" }.sorted()).joined(separator: "\u{0}")
+            let key = ([exchange.method, exchange.path] + query.map { "\($0.name)=\($0.value)" }.sorted()).joined(
+                separator: "\u{0}"
+            )
             let answer = Answer(
                 status: exchange.status,
                 headers: self.headers(exchange.headers, method: exchange.method, keepSecrets: keepSecrets),
@@ -68,17 +70,28 @@ public struct RecordedScenario: Sendable {
         }
         // A rule takes every request whose query holds its own, so rules with more query parameters go first, and a
         // HEAD rule before the GET rule that would answer HEAD too: each recorded request then meets its own rule.
-        let ranked = order.enumerated().compactMap { offset, key in groups[key].map { (offset, $0) } }.sorted { lhs, rhs in
+        let ranked = order.enumerated().compactMap { offset, key in groups[key].map { (offset, $0) } }.sorted {
+            lhs,
+            rhs in
             let (left, right) = (lhs.1, rhs.1)
             if left.query.count != right.query.count { return left.query.count > right.query.count }
-            let leftHead = left.exchange.method == "HEAD", rightHead = right.exchange.method == "HEAD"
+            let leftHead = left.exchange.method == "HEAD"
+            let rightHead = right.exchange.method == "HEAD"
             if leftHead != rightHead { return leftHead }
             return lhs.0 < rhs.0
         }
         var attachments: [Attachment] = []
         var rules: [Node] = []
         for (_, group) in ranked {
-            rules.append(self.rule(for: group.exchange, query: group.query, answers: group.answers, bodiesFolder: bodiesFolder, attachments: &attachments))
+            rules.append(
+                self.rule(
+                    for: group.exchange,
+                    query: group.query,
+                    answers: group.answers,
+                    bodiesFolder: bodiesFolder,
+                    attachments: &attachments
+                )
+            )
         }
         let root = Node.mapping(
             Node.Mapping([
@@ -87,8 +100,10 @@ public struct RecordedScenario: Sendable {
                 (Self.plain("rules"), Node.sequence(Node.Sequence(rules))),
             ])
         )
-        let body = (try? Yams.serialize(node: root, indent: 2, width: -1, allowUnicode: true)) ?? "version: 1\nrules: []\n"
-        let header = "# Recorded by `faultline record` from \(upstream): \(rules.count) \(rules.count == 1 ? "rule" : "rules").\n"
+        let body =
+            (try? Yams.serialize(node: root, indent: 2, width: -1, allowUnicode: true)) ?? "version: 1\nrules: []\n"
+        let header =
+            "# Recorded by `faultline record` from \(upstream): \(rules.count) \(rules.count == 1 ? "rule" : "rules").\n"
             + "# Edit it as any scenario (add faults, delays, sequences), then serve it: faultline serve THIS-FILE\n"
         return RecordedScenario(yaml: header + body, attachments: attachments, ruleCount: rules.count)
     }
@@ -116,7 +131,12 @@ public struct RecordedScenario: Sendable {
         }
         if !query.isEmpty {
             let values = query.map { (Self.string($0.name), Self.string($0.value)) }
-            pairs.append((Self.plain("match"), Node.mapping(Node.Mapping([(Self.plain("query"), Node.mapping(Node.Mapping(values)))]))))
+            pairs.append(
+                (
+                    Self.plain("match"),
+                    Node.mapping(Node.Mapping([(Self.plain("query"), Node.mapping(Node.Mapping(values)))]))
+                )
+            )
         }
         // Consecutive equal answers make one step that answers as many times.
         var steps: [(answer: Answer, times: Int)] = []
@@ -137,7 +157,13 @@ public struct RecordedScenario: Sendable {
                 response.append((Self.plain("location"), Self.string(location)))
             }
             if !headers.isEmpty { response.append((Self.plain("headers"), self.headerMapping(headers))) }
-            if let body = self.body(answer.body, for: exchange, step: step, bodiesFolder: bodiesFolder, attachments: &attachments) {
+            if let body = self.body(
+                answer.body,
+                for: exchange,
+                step: step,
+                bodiesFolder: bodiesFolder,
+                attachments: &attachments
+            ) {
                 response.append(body)
             }
             return response
@@ -184,7 +210,9 @@ public struct RecordedScenario: Sendable {
     /// breaks, and no `{query.` (which the scenario would read as a template).
     static func inlineText(_ bytes: [UInt8]) -> String? {
         guard bytes.count <= Self.inlineLimit else { return nil }
-        guard bytes.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }), !bytes.contains(0x7F) else { return nil }
+        guard bytes.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }), !bytes.contains(0x7F) else {
+            return nil
+        }
         guard let text = String(validating: bytes, as: UTF8.self), !text.contains("{query.") else { return nil }
         // Carriage returns would not survive YAML's line break normalisation.
         guard !text.contains("\r") else { return nil }
@@ -195,7 +223,9 @@ public struct RecordedScenario: Sendable {
     /// a HEAD answer keeps its `Content-Length`, the length of the body it stands for), secrets redacted.
     static func headers(_ headers: [HeaderField], method: String, keepSecrets: Bool) -> [HeaderField] {
         ProxyHeaders.endToEnd(headers).compactMap { field in
-            if field.name.equalsIgnoringASCIICase("Date") || field.name.equalsIgnoringASCIICase("Transfer-Encoding") { return nil }
+            if field.name.equalsIgnoringASCIICase("Date") || field.name.equalsIgnoringASCIICase("Transfer-Encoding") {
+                return nil
+            }
             if field.name.equalsIgnoringASCIICase("Content-Length"), method != "HEAD" { return nil }
             if !keepSecrets, Self.secretHeaders.contains(where: { field.name.equalsIgnoringASCIICase($0) }) {
                 return HeaderField(field.name, Self.redacted)
@@ -255,7 +285,9 @@ public struct RecordedScenario: Sendable {
             Node.Mapping(
                 names.map { name in
                     let list = values[name] ?? []
-                    let value = list.count == 1 ? Self.string(list[0]) : Node.sequence(Node.Sequence(list.map { Self.string($0) }))
+                    let value =
+                        list.count == 1
+                        ? Self.string(list[0]) : Node.sequence(Node.Sequence(list.map { Self.string($0) }))
                     return (Self.string(name), value)
                 }
             )
@@ -298,7 +330,8 @@ public struct RecordedScenario: Sendable {
         guard first.properties.isAlphabetic || first == "/" else { return false }
         guard last != " ", !text.contains(": "), !text.contains(" #"), !text.hasSuffix(":") else { return false }
         let allowed = text.unicodeScalars.allSatisfy { scalar in
-            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || " _./;=+()-*".unicodeScalars.contains(scalar)
+            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                || " _./;=+()-*".unicodeScalars.contains(scalar)
         }
         guard allowed else { return false }
         let words = ["true", "false", "yes", "no", "on", "off", "null", "y", "n", ".inf", ".nan"]

@@ -121,7 +121,9 @@ extension RunReport {
                 ReportNumber.appendCoordinate(lane.top + lane.height - 1, to: &html)
                 html += "\"/>"
             }
-            let label = (band.label ?? "Retry-After") + (band.clipped ? " · allowed back at " + ReportNumber.fixed(band.until, 3) + " s →" : "")
+            let label =
+                (band.label ?? "Retry-After")
+                + (band.clipped ? " · allowed back at " + ReportNumber.fixed(band.until, 3) + " s →" : "")
             let labelWidth = Double(label.count) * TimelineLayout.smallCharWidth
             if band.clipped, band.x1 - band.x0 >= 40 {
                 html += "<text text-anchor=\"end\" x=\""
@@ -187,11 +189,23 @@ extension RunReport {
         html += "\">"
         var solidStart = mark.x0
         if let firstByteX = mark.firstByteX {
-            self.appendRect(x: mark.x0, y: top, width: firstByteX - mark.x0, height: TimelineLayout.markHeight, class: "w", to: &html)
+            self.appendRect(
+                x: mark.x0,
+                y: top,
+                width: firstByteX - mark.x0,
+                height: TimelineLayout.markHeight,
+                class: "w",
+                to: &html
+            )
             solidStart = firstByteX
         }
         self.appendRect(
-            x: solidStart, y: top, width: max(mark.x1 - solidStart, 1), height: TimelineLayout.markHeight, class: nil, to: &html
+            x: solidStart,
+            y: top,
+            width: max(mark.x1 - solidStart, 1),
+            height: TimelineLayout.markHeight,
+            class: nil,
+            to: &html
         )
         html += "<text x=\""
         ReportNumber.appendCoordinate(mark.x1 + 3, to: &html)
@@ -221,14 +235,25 @@ extension RunReport {
             let segment = height * Double(count) / Double(bin.ids.count)
             y -= segment
             self.appendRect(
-                x: bin.x, y: y, width: bin.width, height: segment,
-                class: "o-" + TimelineLayout.outcomes[index].rawValue, to: &html
+                x: bin.x,
+                y: y,
+                width: bin.width,
+                height: segment,
+                class: "o-" + TimelineLayout.outcomes[index].rawValue,
+                to: &html
             )
         }
         html += "</g></a>\n"
     }
 
-    private func appendRect(x: Double, y: Double, width: Double, height: Double, class name: String?, to html: inout String) {
+    private func appendRect(
+        x: Double,
+        y: Double,
+        width: Double,
+        height: Double,
+        class name: String?,
+        to html: inout String
+    ) {
         html += "<rect"
         if let name {
             html += " class=\""

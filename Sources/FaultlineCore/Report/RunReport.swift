@@ -115,7 +115,8 @@ public struct RunReport: Sendable {
         if results.isEmpty {
             html += "<p class=\"banner none\">No expectations: the scenario has no <code>expect:</code> block.</p>\n"
         } else if failed.isEmpty {
-            html += "<p class=\"banner ok\">PASS: all \(results.count) expectation\(results.count == 1 ? "" : "s") met</p>\n"
+            html +=
+                "<p class=\"banner ok\">PASS: all \(results.count) expectation\(results.count == 1 ? "" : "s") met</p>\n"
         } else {
             html += "<p class=\"banner fail\">FAIL: \(failed.count) of \(results.count) expectation"
             html += "\(results.count == 1 ? "" : "s") not met</p>\n"
@@ -149,7 +150,9 @@ public struct RunReport: Sendable {
             html += "</b>: <span class=\"why\">"
             HTMLText.append(result.reason, to: &html)
             html += "</span>\n<div class=\"more reqs\">"
-            html += result.requestIDs.isEmpty ? "Requests to the rule: " : (result.met ? "Requests: " : "The requests that broke it: ")
+            html +=
+                result.requestIDs.isEmpty
+                ? "Requests to the rule: " : (result.met ? "Requests: " : "The requests that broke it: ")
             if linked.isEmpty { html += "none" }
             for id in linked {
                 let position = entries.firstIndex { $0.id == id }

@@ -141,7 +141,10 @@ struct TimelineLayout: Sendable {
         }
 
         // Retry-After bands (in seconds since load) and the requests that came inside one.
-        var bandSpans = Array(repeating: [(start: Double, end: Double, id: Int, wait: Double)](), count: laneRules.count)
+        var bandSpans = Array(
+            repeating: [(start: Double, end: Double, id: Int, wait: Double)](),
+            count: laneRules.count
+        )
         var early: [Int: Double] = [:]
         for lane in members.indices {
             var allowedBack = -Double.infinity
@@ -173,7 +176,13 @@ struct TimelineLayout: Sendable {
         var top = Self.axisHeight
         for (laneNumber, rule) in laneRules.enumerated() {
             var lane = Self.layOut(
-                members[laneNumber], of: journal, rule: rule, top: top, scale: scale, loadedAt: loadedAt, early: early
+                members[laneNumber],
+                of: journal,
+                rule: rule,
+                top: top,
+                scale: scale,
+                loadedAt: loadedAt,
+                early: early
             )
             lane.bands = Self.bands(bandSpans[laneNumber], scale: scale)
             lanes.append(lane)
@@ -216,8 +225,15 @@ struct TimelineLayout: Sendable {
             if isEarly { label += " too early" }
             marks.append(
                 Mark(
-                    id: entry.id, entry: index, x0: x0, x1: x1, firstByteX: firstByteX, row: 0, label: label,
-                    outcome: entry.outcome, early: isEarly
+                    id: entry.id,
+                    entry: index,
+                    x0: x0,
+                    x1: x1,
+                    firstByteX: firstByteX,
+                    row: 0,
+                    label: label,
+                    outcome: entry.outcome,
+                    early: isEarly
                 )
             )
             // A mark owns its label's room too, so that labels never overlap.
@@ -283,7 +299,15 @@ struct TimelineLayout: Sendable {
             let column = ((mark.x0 - first.x0) / Self.binWidth).rounded(.down)
             let x = first.x0 + column * Self.binWidth
             if bins.last?.x != x {
-                bins.append(Bin(ids: [], x: x, width: Self.binWidth - 1, outcomes: Array(repeating: 0, count: Self.outcomes.count), early: false))
+                bins.append(
+                    Bin(
+                        ids: [],
+                        x: x,
+                        width: Self.binWidth - 1,
+                        outcomes: Array(repeating: 0, count: Self.outcomes.count),
+                        early: false
+                    )
+                )
             }
             bins[bins.count - 1].ids.append(mark.id)
             bins[bins.count - 1].outcomes[Self.outcomes.firstIndex(of: mark.outcome) ?? 0] += 1
@@ -295,7 +319,10 @@ struct TimelineLayout: Sendable {
     // MARK: - Bands and gaps
 
     /// The bands in pixels, overlapping ones merged, cut at the plot's edges.
-    private static func bands(_ spans: [(start: Double, end: Double, id: Int, wait: Double)], scale: TimelineScale) -> [Band] {
+    private static func bands(
+        _ spans: [(start: Double, end: Double, id: Int, wait: Double)],
+        scale: TimelineScale
+    ) -> [Band] {
         var bands: [Band] = []
         for span in spans.sorted(by: { $0.start < $1.start }) {
             let x0 = max(scale.x(span.start), scale.left)
@@ -311,8 +338,12 @@ struct TimelineLayout: Sendable {
             } else {
                 bands.append(
                     Band(
-                        x0: x0, x1: x1, until: span.end, clipped: scale.x(span.end) > scale.right,
-                        label: "Retry-After " + ReportNumber.duration(span.wait), ids: [span.id]
+                        x0: x0,
+                        x1: x1,
+                        until: span.end,
+                        clipped: scale.x(span.end) > scale.right,
+                        label: "Retry-After " + ReportNumber.duration(span.wait),
+                        ids: [span.id]
                     )
                 )
             }
@@ -342,7 +373,8 @@ struct TimelineLayout: Sendable {
             let text = ReportNumber.duration(wait)
             let half = Double(text.count) * Self.smallCharWidth / 2
             let middle = (x0 + x1) / 2
-            guard middle - half >= lastRight + 6, middle - half >= scale.left, middle + half <= scale.right + Self.rightMargin
+            guard middle - half >= lastRight + 6, middle - half >= scale.left,
+                middle + half <= scale.right + Self.rightMargin
             else { continue }
             gaps.append(Gap(x0: x0, x1: x1, text: text, ids: (before.id, after.id)))
             lastRight = middle + half

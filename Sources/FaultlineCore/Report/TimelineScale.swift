@@ -52,8 +52,14 @@ struct TimelineScale: Sendable, Equatable {
         let rough = span / 8
         var power = 1.0
         var exponent = 0
-        while power * 10 <= rough { power *= 10; exponent += 1 }
-        while power > rough { power /= 10; exponent -= 1 }
+        while power * 10 <= rough {
+            power *= 10
+            exponent += 1
+        }
+        while power > rough {
+            power /= 10
+            exponent -= 1
+        }
         var step = [1.0, 2.0, 5.0].map { $0 * power }.first { $0 >= rough } ?? power * 10
         if step > power * 5 {
             step = power * 10

@@ -26,7 +26,12 @@ public struct ResponderRequest: Sendable {
     /// The address the connection was accepted on, without port (`127.0.0.1`, `::1`).
     public var listenerAddress: String?
 
-    public init(head: IncomingRequest, body: [UInt8] = [], clientIsLoopback: Bool = true, listenerAddress: String? = nil) {
+    public init(
+        head: IncomingRequest,
+        body: [UInt8] = [],
+        clientIsLoopback: Bool = true,
+        listenerAddress: String? = nil
+    ) {
         self.head = head
         self.body = body
         self.clientIsLoopback = clientIsLoopback
@@ -45,7 +50,11 @@ public struct Reply: Sendable {
     /// plainly for the control API's.
     public var planning: ResponsePlanner.Mode
 
-    public init(response: ResolvedResponse, decision: Decision.Attribution? = nil, planning: ResponsePlanner.Mode = .full) {
+    public init(
+        response: ResolvedResponse,
+        decision: Decision.Attribution? = nil,
+        planning: ResponsePlanner.Mode = .full
+    ) {
         self.response = response
         self.decision = decision
         self.planning = planning

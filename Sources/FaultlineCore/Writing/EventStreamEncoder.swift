@@ -10,7 +10,13 @@ public enum EventStreamEncoder {
         public var retry: Duration?
         public var data: String?
 
-        public init(comment: String? = nil, event: String? = nil, id: String? = nil, retry: Duration? = nil, data: String? = nil) {
+        public init(
+            comment: String? = nil,
+            event: String? = nil,
+            id: String? = nil,
+            retry: Duration? = nil,
+            data: String? = nil
+        ) {
             self.comment = comment
             self.event = event
             self.id = id

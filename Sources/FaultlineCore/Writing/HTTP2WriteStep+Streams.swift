@@ -8,7 +8,9 @@ extension ResponsePlan {
         steps.reserveCapacity(steps.count + 2 * stream.items.count + 4)
         let fault = self.fault
         let ends = self.cut == nil && fault?.streamItemsBefore == nil && !stream.keepOpen
-        let nothingFollows = stream.items.isEmpty && stream.produced == nil && ends && !{ if case .goawayAfter? = fault { true } else { false } }()
+        let nothingFollows =
+            stream.items.isEmpty && stream.produced == nil && ends
+            && !{ if case .goawayAfter? = fault { true } else { false } }()
         steps.append(.head(over: self.slowHeaders, endStream: nothingFollows))
         if nothingFollows {
             steps.append(.finish(.completed(closeAfter: false)))

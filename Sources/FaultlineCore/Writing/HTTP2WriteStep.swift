@@ -59,7 +59,10 @@ extension ResponsePlan {
         case (.raw, .badStatus?):
             steps += [.badStatusHead, .finish(.dropped)]
         case (.raw, .badChunk?):
-            steps += [.head(over: nil, endStream: false), .body(BodyWrite()), .endStream, .dataAfterEndStream, .finish(.dropped)]
+            steps += [
+                .head(over: nil, endStream: false), .body(BodyWrite()), .endStream, .dataAfterEndStream,
+                .finish(.dropped),
+            ]
         case (.raw(let bytes), _):
             steps += [.garbage(bytes), .finish(.dropped)]
         case (.respond, .rstStream(let code, nil)?):
@@ -77,7 +80,15 @@ extension ResponsePlan {
             steps.append(.head(over: self.slowHeaders, endStream: !hasBody && self.cut == nil && !goawayAfter))
             if hasBody {
                 if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
-                steps.append(.body(BodyWrite(pieceSize: self.chunkSize, bytesPerSecond: self.bytesPerSecond, cutAfter: self.cut?.after)))
+                steps.append(
+                    .body(
+                        BodyWrite(
+                            pieceSize: self.chunkSize,
+                            bytesPerSecond: self.bytesPerSecond,
+                            cutAfter: self.cut?.after
+                        )
+                    )
+                )
             }
             switch fault {
             case .truncate?:

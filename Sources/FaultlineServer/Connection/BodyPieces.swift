@@ -5,7 +5,12 @@ import NIOCore
 /// or a region of an open file (sent with sendfile where the connection allows it). Shared by the HTTP/1.1 and
 /// HTTP/2 writers.
 enum BodyPieces {
-    static func data(for chunk: BodyCursor.Chunk, of source: ResolvedBody, file: NIOFileHandle?, allocator: ByteBufferAllocator) -> IOData {
+    static func data(
+        for chunk: BodyCursor.Chunk,
+        of source: ResolvedBody,
+        file: NIOFileHandle?,
+        allocator: ByteBufferAllocator
+    ) -> IOData {
         switch chunk {
         case .bytes(let bytes):
             return .byteBuffer(allocator.buffer(bytes: bytes))
@@ -24,7 +29,9 @@ enum BodyPieces {
                 return .byteBuffer(buffer)
             case .file:
                 guard let handle = file else { return .byteBuffer(allocator.buffer(capacity: 0)) }
-                return .fileRegion(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length)))
+                return .fileRegion(
+                    FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length))
+                )
             }
         }
     }

@@ -51,7 +51,9 @@ final class ExchangeRecord {
         var responseHeaders: [HeaderField] = []
         if self.statusSent != nil, let plan = self.plan {
             responseHeaders = plan.headers
-            if let date = self.dateSent, plan.dateIsAutomatic, let index = responseHeaders.firstIndex(where: { $0.name == "Date" }) {
+            if let date = self.dateSent, plan.dateIsAutomatic,
+                let index = responseHeaders.firstIndex(where: { $0.name == "Date" })
+            {
                 responseHeaders[index] = HeaderField("Date", date)
             }
             if head.version.major == 2 {

@@ -108,7 +108,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         // Requests that never got their turn, and one half received, are journaled too: never answered.
         for (request, outcome) in self.machine.connectionClosed() {
-            let record = ExchangeRecord(request: request, decision: request.earlyReply?.decision, isJournaled: request.facts.isJournaled)
+            let record = ExchangeRecord(
+                request: request,
+                decision: request.earlyReply?.decision,
+                isJournaled: request.facts.isJournaled
+            )
             self.journal(record, outcome: outcome)
         }
         context.fireChannelInactive()
@@ -181,7 +185,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             let reply = self.environment.responders.rules.respond(to: self.responderRequest(request))
             self.apply(self.machine.earlyReply(reply), context: context)
         case .sendContinue:
-            context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(.byteBuffer(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))),
+                promise: nil
+            )
         case .refuse(let refusal, let read):
             self.answer(refusal, context: context)
             if read { context.read() }
@@ -190,7 +197,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
                 self.timer = nil
                 guard self.isActive else { return }
-                self.apply(self.machine.timerFired(now: context.eventLoop.now, bytesReceived: self.byteCounter?.total ?? 0), context: context)
+                self.apply(
+                    self.machine.timerFired(now: context.eventLoop.now, bytesReceived: self.byteCounter?.total ?? 0),
+                    context: context
+                )
             }
         case .close(let kind):
             self.close(kind, context: context)
@@ -231,7 +241,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.info.requestsSeen += 1
         let responder = self.environment.responders.responder(for: incoming)
         let journal = self.recorder.journal
-        var request = HTTP1ConnectionStateMachine.Request(
+        let request = HTTP1ConnectionStateMachine.Request(
             head: incoming,
             keepsBody: responder.readsBody,
             facts: RequestFacts(
@@ -278,11 +288,15 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             threadPool.runIfActive(eventLoop: loop) { responder.respond(to: asked) }
         }.assumeIsolated().whenComplete { result in
             guard self.isActive, self.current === placeholder else { return }
-            let reply = (try? result.get())
+            let reply =
+                (try? result.get())
                 ?? Reply(
                     response: ResolvedResponse(
                         status: 503,
-                        body: .bytes(Array((JSONValue.object([("error", "the server is shutting down")]).text + "\n").utf8), contentType: "application/json")
+                        body: .bytes(
+                            Array((JSONValue.object([("error", "the server is shutting down")]).text + "\n").utf8),
+                            contentType: "application/json"
+                        )
                     ),
                     planning: .plain
                 )
@@ -320,7 +334,12 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Plans the reply and hands it to the writer; a body file is opened first, off the event loop.
-    private func send(_ reply: Reply, to request: HTTP1ConnectionStateMachine.Request, isJournaled: Bool, context: ChannelHandlerContext) {
+    private func send(
+        _ reply: Reply,
+        to request: HTTP1ConnectionStateMachine.Request,
+        isJournaled: Bool,
+        context: ChannelHandlerContext
+    ) {
         let record = ExchangeRecord(request: request, decision: reply.decision, isJournaled: isJournaled)
         self.current = record
         guard case .file(let file, _) = reply.response.body else {
@@ -341,11 +360,22 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                     return
                 }
                 let facts = ResponsePlanner.FileFacts(length: opened.length, modified: opened.modified)
-                self.write(self.plan(reply, for: request, file: facts), record: record, file: opened.handle, context: context)
+                self.write(
+                    self.plan(reply, for: request, file: facts),
+                    record: record,
+                    file: opened.handle,
+                    context: context
+                )
             case .success(.failure(let failure)):
                 guard self.isActive, self.current === record else { return }
-                self.environment.logger.error("cannot open body file", metadata: ["path": "\(file.path)", "error": "\(failure.reason)"])
-                let refused = Reply(response: .text(status: 500, "Faultline: \(failure.description).\n"), decision: reply.decision)
+                self.environment.logger.error(
+                    "cannot open body file",
+                    metadata: ["path": "\(file.path)", "error": "\(failure.reason)"]
+                )
+                let refused = Reply(
+                    response: .text(status: 500, "Faultline: \(failure.description).\n"),
+                    decision: reply.decision
+                )
                 self.write(self.plan(refused, for: request), record: record, file: nil, context: context)
             case .failure:
                 // The thread pool is shutting down with the server.
@@ -360,7 +390,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.writer?.date() ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970))
     }
 
-    func plan(_ reply: Reply, for request: HTTP1ConnectionStateMachine.Request, file: ResponsePlanner.FileFacts? = nil) -> ResponsePlan {
+    func plan(
+        _ reply: Reply,
+        for request: HTTP1ConnectionStateMachine.Request,
+        file: ResponsePlanner.FileFacts? = nil
+    ) -> ResponsePlan {
         ResponsePlanner.plan(
             reply.response,
             for: request.head,
@@ -390,7 +424,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         // An answer without a body (HEAD, 304) leaves the upstream to finish its own; a fault stops it.
         self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil)
         // A 408 ends in a timeout however completely it was sent.
-        let outcome: JournalEntry.Outcome = plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
+        let outcome: JournalEntry.Outcome =
+            plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome
         self.journal(record, outcome: outcome)
         guard self.isActive else { return }
         let action = self.machine.responseFinished(
@@ -419,7 +454,13 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         do {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(injector)
-            try HTTP2Pipeline.configure(context.channel, environment: self.environment, spec: spec, limits: self.limits, info: self.info)
+            try HTTP2Pipeline.configure(
+                context.channel,
+                environment: self.environment,
+                spec: spec,
+                limits: self.limits,
+                info: self.info
+            )
             // The decoder goes last: what it holds past the request is handed on, to the injector.
             let decoder = try sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
             sync.removeHandler(context: context, promise: nil)

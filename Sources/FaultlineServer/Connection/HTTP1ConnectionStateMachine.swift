@@ -203,7 +203,8 @@ struct HTTP1ConnectionStateMachine {
         switch RequestAdmission.verdict(head, headerBytes: RequestAdmission.headerBytes(head.headers), limits: limits) {
         case .refuse(let status, let message):
             return self.refuse(status, message, request)
-        case .admit where request.mayForwardBody && head.hasBody, .decideBeforeBody where request.mayForwardBody && head.hasBody:
+        case .admit where request.mayForwardBody && head.hasBody,
+            .decideBeforeBody where request.mayForwardBody && head.hasBody:
             // Its body may go upstream: the reply is asked for at its turn, before the body ends.
             self.receiving = request
             let timer = self.waitForBody(now: now)
@@ -235,7 +236,8 @@ struct HTTP1ConnectionStateMachine {
             if let length = request.head.headers.first(named: "Content-Length").flatMap({ Int64($0) }),
                 length > self.configuration.limits.maxBodySize
             {
-                let message = "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
+                let message =
+                    "the request body is larger than \(ByteCount.format(self.configuration.limits.maxBodySize))"
                 self.receiving = request
                 return self.refuse(413, message, request)
             }
@@ -337,7 +339,12 @@ struct HTTP1ConnectionStateMachine {
 
     /// The response in flight is over. `close` is how the writer ended it when it ended the connection too (a fault);
     /// `closeAfter` is the plan's `Connection: close`.
-    mutating func responseFinished(close: CloseKind?, closeAfter: Bool, now: NIODeadline, bytesReceived: Int64) -> Action {
+    mutating func responseFinished(
+        close: CloseKind?,
+        closeAfter: Bool,
+        now: NIODeadline,
+        bytesReceived: Int64
+    ) -> Action {
         guard self.responding else { return .none }
         self.responding = false
         self.requestsAnswered += 1
@@ -417,7 +424,8 @@ struct HTTP1ConnectionStateMachine {
             if afterAnswer, bytesReceived == bytesAtStart, self.receiving == nil {
                 return self.closeNow(.fin)
             }
-            let message = "no complete request head arrived within \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
+            let message =
+                "no complete request head arrived within \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
             return self.refuse(408, message, nil)
         case .body where self.forwardingHeld || self.waitsForItsTurn:
             // The client is not read while the upstream catches up, or while the request waits for its turn: that
@@ -434,7 +442,8 @@ struct HTTP1ConnectionStateMachine {
             return .abortResponse(.timeout, .fin)
         case .body:
             guard let request = self.receiving else { return .none }
-            let message = "the request body stalled: nothing arrived for \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
+            let message =
+                "the request body stalled: nothing arrived for \(DurationSyntax.format(self.configuration.limits.requestTimeout))"
             return self.refuse(408, message, request)
         }
     }

@@ -40,7 +40,9 @@ extension HTTP1ResponseWriter {
         }
         let chunked = run.plan.isChunked
         if length > Self.streamPieceSize {
-            if chunked { self.writeCounted(ByteBuffer(string: String(length, radix: 16) + "\r\n"), bodyBytes: 0, item: nil, run) }
+            if chunked {
+                self.writeCounted(ByteBuffer(string: String(length, radix: 16) + "\r\n"), bodyBytes: 0, item: nil, run)
+            }
             run.pendingChunk = PendingChunk(item: item, whole: whole)
             return self.writePendingChunk(run)
         }

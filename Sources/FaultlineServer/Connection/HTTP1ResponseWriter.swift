@@ -63,7 +63,13 @@ final class HTTP1ResponseWriter {
         var flushScheduled = false
         let onEnd: (ExchangeRecord, Ending) -> Void
 
-        init(record: ExchangeRecord, plan: ResponsePlan, steps: [WriteStep], file: NIOFileHandle?, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
+        init(
+            record: ExchangeRecord,
+            plan: ResponsePlan,
+            steps: [WriteStep],
+            file: NIOFileHandle?,
+            onEnd: @escaping (ExchangeRecord, Ending) -> Void
+        ) {
             self.record = record
             self.plan = plan
             self.steps = steps
@@ -81,7 +87,13 @@ final class HTTP1ResponseWriter {
     private var dateCache = HTTPDateCache()
     private(set) var run: Run?
 
-    init(context: ChannelHandlerContext, isTLS: Bool, fileIO: NonBlockingFileIO, statistics: ServerStatistics, metrics: ServerMetrics) {
+    init(
+        context: ChannelHandlerContext,
+        isTLS: Bool,
+        fileIO: NonBlockingFileIO,
+        statistics: ServerStatistics,
+        metrics: ServerMetrics
+    ) {
         self.context = context
         self.isTLS = isTLS
         self.fileIO = fileIO
@@ -290,7 +302,8 @@ final class HTTP1ResponseWriter {
     /// no interim response, no pacing and no fault. `nil` when the plan needs its steps.
     static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
         guard plan.action == .respond, plan.delay == .zero, plan.interim.isEmpty, plan.slowHeaders == nil,
-            plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil, !plan.isChunked,
+            plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil,
+            !plan.isChunked,
             plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil, plan.upstreamBody == nil
         else { return nil }
         switch plan.source {
@@ -301,7 +314,12 @@ final class HTTP1ResponseWriter {
     }
 
     /// Writes the head and the body as one buffer, and ends the exchange once the socket has taken it.
-    private func writeWhole(_ bytes: [UInt8], plan: ResponsePlan, record: ExchangeRecord, onEnd: @escaping (ExchangeRecord, Ending) -> Void) {
+    private func writeWhole(
+        _ bytes: [UInt8],
+        plan: ResponsePlan,
+        record: ExchangeRecord,
+        onEnd: @escaping (ExchangeRecord, Ending) -> Void
+    ) {
         let date = self.date()
         record.dateSent = date
         var buffer = self.context.channel.allocator.buffer(capacity: plan.headLength + Int(plan.bodyLength))
@@ -394,7 +412,10 @@ final class HTTP1ResponseWriter {
             return
         }
         while self.context.channel.isWritable {
-            switch run.pacer.next(sent: run.cursor.sent, elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)) {
+            switch run.pacer.next(
+                sent: run.cursor.sent,
+                elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)
+            ) {
             case .cut:
                 run.cut = true
                 self.endBody(run)

@@ -41,7 +41,11 @@ enum ControlAPI {
         control: ServerControl,
         statistics: ServerStatistics
     ) -> ResolvedResponse {
-        if let refusal = control.access.check(request, clientIsLoopback: clientIsLoopback, listenerAddress: listenerAddress) {
+        if let refusal = control.access.check(
+            request,
+            clientIsLoopback: clientIsLoopback,
+            listenerAddress: listenerAddress
+        ) {
             var refused = self.error(status: refusal.status, refusal.message)
             if refusal.wantsToken {
                 refused.headers.append(HeaderField("WWW-Authenticate", "Bearer realm=\"faultline-control\""))
@@ -52,13 +56,18 @@ enum ControlAPI {
         let query = Dictionary(request.query.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         let parts = endpoint.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
 
-        if parts.count == 3, parts[0] == "rules", parts[2] == "enable" || parts[2] == "disable", request.method == "POST" {
+        if parts.count == 3, parts[0] == "rules", parts[2] == "enable" || parts[2] == "disable",
+            request.method == "POST"
+        {
             let name = parts[1]
             let count = control.live.engine.setEnabled(parts[2] == "enable", rule: name)
             guard count > 0 else {
                 return self.error(status: 404, "no rule is called '\(name)'")
             }
-            return self.json(status: 200, .object([("rule", .string(name)), ("enabled", .bool(parts[2] == "enable")), ("rules", .int(count))]))
+            return self.json(
+                status: 200,
+                .object([("rule", .string(name)), ("enabled", .bool(parts[2] == "enable")), ("rules", .int(count))])
+            )
         }
         switch (request.method, parts) {
         case ("GET", ["health"]), ("HEAD", ["health"]):
@@ -83,7 +92,12 @@ enum ControlAPI {
             )
             // Sent piece by piece as the client reads it (chunked): a journal of any size is never built whole.
             var response = ResolvedResponse(status: 200)
-            response.stream = ResolvedStream(kind: .items, items: [], contentType: "application/json", produced: ProducedBody(pieces.makeIterator()))
+            response.stream = ResolvedStream(
+                kind: .items,
+                items: [],
+                contentType: "application/json",
+                produced: ProducedBody(pieces.makeIterator())
+            )
             return response
         case ("DELETE", ["journal"]):
             control.clearJournal()
@@ -94,14 +108,20 @@ enum ControlAPI {
             return self.json(status: 200, .object([("reset", true)]))
 
         case ("GET", ["scenario"]), ("HEAD", ["scenario"]):
-            return ResolvedResponse(status: 200, body: .bytes(Array(control.scenarioSource.yaml.utf8), contentType: "application/yaml; charset=utf-8"))
+            return ResolvedResponse(
+                status: 200,
+                body: .bytes(Array(control.scenarioSource.yaml.utf8), contentType: "application/yaml; charset=utf-8")
+            )
         case ("PUT", ["scenario"]):
             return self.putScenario(body, control: control)
 
         case ("GET", ["expectations"]), ("HEAD", ["expectations"]):
             let report = control.expectations()
             if query["format"] == "text" {
-                return ResolvedResponse(status: 200, body: .bytes(Array(report.text.utf8), contentType: "text/plain; charset=utf-8"))
+                return ResolvedResponse(
+                    status: 200,
+                    body: .bytes(Array(report.text.utf8), contentType: "text/plain; charset=utf-8")
+                )
             }
             return ResolvedResponse(status: 200, body: .bytes(Array(report.json.utf8), contentType: "application/json"))
 
@@ -114,7 +134,10 @@ enum ControlAPI {
             control.metrics.setOpenConnections(statistics.openConnections)
             return ResolvedResponse(
                 status: 200,
-                body: .bytes(Array(control.metrics.prometheusText().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
+                body: .bytes(
+                    Array(control.metrics.prometheusText().utf8),
+                    contentType: "text/plain; version=0.0.4; charset=utf-8"
+                )
             )
 
         default:
@@ -132,12 +155,19 @@ enum ControlAPI {
         guard let yaml = String(validating: body, as: UTF8.self) else {
             return ResolvedResponse(
                 status: 400,
-                body: .bytes(Array("<control-api>:1:1: error: The scenario is not UTF-8 text.\n".utf8), contentType: "text/plain; charset=utf-8")
+                body: .bytes(
+                    Array("<control-api>:1:1: error: The scenario is not UTF-8 text.\n".utf8),
+                    contentType: "text/plain; charset=utf-8"
+                )
             )
         }
         let baseDirectory = control.scenarioSource.baseDirectory
         do {
-            let scenario = try ScenarioLoader.load(yaml: yaml, name: "<control-api>", files: .controlAPI(startedFrom: baseDirectory))
+            let scenario = try ScenarioLoader.load(
+                yaml: yaml,
+                name: "<control-api>",
+                files: .controlAPI(startedFrom: baseDirectory)
+            )
             control.replace(with: scenario, source: ServerControl.Source(yaml: yaml, baseDirectory: baseDirectory))
             return self.json(status: 200, .object([("loaded", true), ("rules", .int(scenario.rules.count))]))
         } catch {
@@ -155,7 +185,8 @@ enum ControlAPI {
         case ["journal"]: ["GET", "HEAD", "DELETE"]
         case ["reset"]: ["POST"]
         case ["scenario"]: ["GET", "HEAD", "PUT"]
-        case _ where parts.count == 3 && parts[0] == "rules" && (parts[2] == "enable" || parts[2] == "disable"): ["POST"]
+        case _ where parts.count == 3 && parts[0] == "rules" && (parts[2] == "enable" || parts[2] == "disable"):
+            ["POST"]
         default: nil
         }
     }

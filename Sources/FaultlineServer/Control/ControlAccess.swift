@@ -49,7 +49,10 @@ struct ControlAccess: Sendable {
             if let origin = request.headers.first(named: "Origin") {
                 let host = Self.hostName(fromOrigin: origin)
                 if host.map({ !self.accepts(host: $0, listenerAddress: listenerAddress) }) ?? true {
-                    return Refusal(status: 403, message: "the control API does not take changes from another site (Origin: \(origin))")
+                    return Refusal(
+                        status: 403,
+                        message: "the control API does not take changes from another site (Origin: \(origin))"
+                    )
                 }
             }
             if let site = request.headers.first(named: "Sec-Fetch-Site"), site.equalsIgnoringASCIICase("cross-site") {
@@ -61,7 +64,11 @@ struct ControlAccess: Sendable {
                 let presented = Self.bearerToken(credentials),
                 ConstantTime.equals(Array(presented.utf8), Array(token.utf8))
             else {
-                return Refusal(status: 401, message: "the control API needs the admin token as a bearer credential", wantsToken: true)
+                return Refusal(
+                    status: 401,
+                    message: "the control API needs the admin token as a bearer credential",
+                    wantsToken: true
+                )
             }
             return nil
         }

@@ -12,7 +12,9 @@ final class H2CUpgradeInjector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
 
     /// The connection-specific fields an HTTP/1.1 request has and HTTP/2 forbids.
-    static let connectionFields: Set<String> = ["connection", "upgrade", "http2-settings", "host", "keep-alive", "proxy-connection", "transfer-encoding", "te"]
+    static let connectionFields: Set<String> = [
+        "connection", "upgrade", "http2-settings", "host", "keep-alive", "proxy-connection", "transfer-encoding", "te",
+    ]
 
     private let headerBlock: ByteBuffer
     private var buffered: ByteBuffer?
@@ -32,7 +34,9 @@ final class H2CUpgradeInjector: ChannelInboundHandler, RemovableChannelHandler {
         }
         var encoder = HPACKEncoder(allocator: ByteBufferAllocator(), useHuffmanEncoding: false)
         var block = ByteBuffer()
-        guard (try? encoder.encode(headers: headers, to: &block)) != nil, block.readableBytes <= 16_384 else { return nil }
+        guard (try? encoder.encode(headers: headers, to: &block)) != nil, block.readableBytes <= 16_384 else {
+            return nil
+        }
         self.headerBlock = block
     }
 

@@ -31,7 +31,13 @@ final class HTTP2ConnectionState {
     private var goawayWritten = false
     private var closing = false
 
-    init(info: ConnectionInfo, spec: HTTP2Spec, channel: any Channel, tap: HTTP2FrameTap, socketContext: ChannelHandlerContext?) {
+    init(
+        info: ConnectionInfo,
+        spec: HTTP2Spec,
+        channel: any Channel,
+        tap: HTTP2FrameTap,
+        socketContext: ChannelHandlerContext?
+    ) {
         self.info = info
         self.spec = spec
         self.channel = channel
@@ -74,7 +80,11 @@ final class HTTP2ConnectionState {
         self.goawayLastStreamID = min(self.goawayLastStreamID ?? last, last)
         let frame = HTTP2Frame(
             streamID: .rootStream,
-            payload: .goAway(lastStreamID: HTTP2StreamID(last), errorCode: HTTP2ErrorCode(networkCode: Int(code.value)), opaqueData: nil)
+            payload: .goAway(
+                lastStreamID: HTTP2StreamID(last),
+                errorCode: HTTP2ErrorCode(networkCode: Int(code.value)),
+                opaqueData: nil
+            )
         )
         let written = self.channel.writeAndFlush(frame)
         written.assumeIsolated().whenComplete { _ in

@@ -70,7 +70,12 @@ final class HTTP2FrameTap: ChannelOutboundHandler, RemovableChannelHandler {
 
     // MARK: - Helpers
 
-    private func dribble(_ buffer: ByteBuffer, over duration: TimeAmount, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+    private func dribble(
+        _ buffer: ByteBuffer,
+        over duration: TimeAmount,
+        promise: EventLoopPromise<Void>?,
+        context: ChannelHandlerContext
+    ) {
         self.dribbling = true
         let bytes = Array(buffer.readableBytesView)
         let ticks = Int(duration.nanoseconds / Self.slowTick.nanoseconds)

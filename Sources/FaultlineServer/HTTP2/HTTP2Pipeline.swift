@@ -33,10 +33,20 @@ enum HTTP2Pipeline {
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = max(spec.initialWindowSize, 65_535)
         let socketContext = try? sync.context(handlerType: ConnectionFrontHandler.self)
-        let state = HTTP2ConnectionState(info: info, spec: spec, channel: channel, tap: tap, socketContext: socketContext)
+        let state = HTTP2ConnectionState(
+            info: info,
+            spec: spec,
+            channel: channel,
+            tap: tap,
+            socketContext: socketContext
+        )
         // The streams live on the connection's event loop, where the state is.
         let boundState = NIOLoopBound(state, eventLoop: channel.eventLoop)
-        _ = try sync.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream) {
+        _ = try sync.configureHTTP2Pipeline(
+            mode: .server,
+            connectionConfiguration: connection,
+            streamConfiguration: stream
+        ) {
             streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let handler = HTTP2StreamHandler(environment: environment, connection: boundState.value, limits: limits)

@@ -10,7 +10,9 @@ import NIOPosix
 /// bytes where the next frame belongs). A delay or a hang holds this stream only.
 final class HTTP2ResponseWriter {
     /// The headers HTTP/2 forbids (RFC 9113 section 8.2.2): never sent, even when a rule sets them.
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te"]
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te",
+    ]
 
     /// One response being written.
     final class Run {
@@ -39,7 +41,12 @@ final class HTTP2ResponseWriter {
         var incomingSent: Int64 = 0
         let onEnd: (HTTP1ResponseWriter.Ending) -> Void
 
-        init(record: ExchangeRecord, plan: ResponsePlan, file: NIOFileHandle?, onEnd: @escaping (HTTP1ResponseWriter.Ending) -> Void) {
+        init(
+            record: ExchangeRecord,
+            plan: ResponsePlan,
+            file: NIOFileHandle?,
+            onEnd: @escaping (HTTP1ResponseWriter.Ending) -> Void
+        ) {
             self.record = record
             self.plan = plan
             self.steps = plan.http2Steps
@@ -150,7 +157,17 @@ final class HTTP2ResponseWriter {
                 run.record.statusSent = run.plan.status
                 run.ended = endStream
                 if endStream { run.record.bodyFinished = true }
-                self.write(.headers(.init(headers: self.headers(of: run.plan, status: String(run.plan.status), date: date), endStream: endStream)), bytes: run.plan.headLength, body: false, run)
+                self.write(
+                    .headers(
+                        .init(
+                            headers: self.headers(of: run.plan, status: String(run.plan.status), date: date),
+                            endStream: endStream
+                        )
+                    ),
+                    bytes: run.plan.headLength,
+                    body: false,
+                    run
+                )
                 if over != nil {
                     self.context.flush()
                     // The body waits for the head to be on its way, however slowly.
@@ -171,7 +188,12 @@ final class HTTP2ResponseWriter {
                 if !run.ended {
                     run.ended = true
                     run.record.bodyFinished = true
-                    self.write(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)), bytes: 0, body: false, run)
+                    self.write(
+                        .data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)),
+                        bytes: 0,
+                        body: false,
+                        run
+                    )
                 }
             case .resetStream(let code):
                 self.context.flush()
@@ -242,12 +264,23 @@ final class HTTP2ResponseWriter {
             case .badStatusHead:
                 // A `:status` that is not three digits: the reason phrase where the code belongs.
                 let status = run.plan.reason.isEmpty ? "OK" : run.plan.reason
-                self.write(.headers(.init(headers: self.headers(of: run.plan, status: status, date: self.date()), endStream: true)), bytes: run.plan.headLength, body: false, run)
+                self.write(
+                    .headers(
+                        .init(headers: self.headers(of: run.plan, status: status, date: self.date()), endStream: true)
+                    ),
+                    bytes: run.plan.headLength,
+                    body: false,
+                    run
+                )
             case .dataAfterEndStream:
                 self.context.flush()
                 let streamID = UInt32(self.streamID)
                 // A DATA frame (type 0, END_STREAM set) on a stream that has ended: 9 bytes of frame header, then "hello".
-                let frame: [UInt8] = [0, 0, 5, 0x0, 0x1, UInt8(streamID >> 24 & 0x7F), UInt8(streamID >> 16 & 0xFF), UInt8(streamID >> 8 & 0xFF), UInt8(streamID & 0xFF)]
+                let frame: [UInt8] =
+                    [
+                        0, 0, 5, 0x0, 0x1, UInt8(streamID >> 24 & 0x7F), UInt8(streamID >> 16 & 0xFF),
+                        UInt8(streamID >> 8 & 0xFF), UInt8(streamID & 0xFF),
+                    ]
                     + Array("hello".utf8)
                 let tap = self.connection.tap
                 let previous = run.lastWrite
@@ -367,7 +400,9 @@ final class HTTP2ResponseWriter {
 
     private func startBody(_ body: BodyWrite, _ run: Run) {
         var pieceSize: Int64 = HTTP1ResponseWriter.chunkSize
-        if case .file = run.plan.source { pieceSize = self.isTLS ? HTTP1ResponseWriter.tlsFileChunkSize : HTTP1ResponseWriter.fileChunkSize }
+        if case .file = run.plan.source {
+            pieceSize = self.isTLS ? HTTP1ResponseWriter.tlsFileChunkSize : HTTP1ResponseWriter.fileChunkSize
+        }
         if let size = body.pieceSize { pieceSize = size }
         run.pacer = BodyPacer(pieceSize: pieceSize, bytesPerSecond: body.bytesPerSecond, cutAfter: body.cutAfter)
         run.inBody = true
@@ -388,7 +423,10 @@ final class HTTP2ResponseWriter {
             return
         }
         while self.context.channel.isWritable {
-            switch run.pacer.next(sent: run.cursor.sent, elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)) {
+            switch run.pacer.next(
+                sent: run.cursor.sent,
+                elapsed: .nanoseconds((NIODeadline.now() - run.bodyStartedAt).nanoseconds)
+            ) {
             case .cut:
                 self.endBody(run)
                 return
@@ -404,7 +442,12 @@ final class HTTP2ResponseWriter {
                     self.readFileThenPump(offset: offset, length: length, run)
                     return
                 }
-                let data = BodyPieces.data(for: chunk, of: run.plan.source, file: run.file, allocator: self.context.channel.allocator)
+                let data = BodyPieces.data(
+                    for: chunk,
+                    of: run.plan.source,
+                    file: run.file,
+                    allocator: self.context.channel.allocator
+                )
                 self.writeData(data, run)
             }
         }
@@ -442,7 +485,12 @@ final class HTTP2ResponseWriter {
                 switch incoming.read(upTo: Int(clamping: limit)) {
                 case .bytes(let piece):
                     run.incomingSent += Int64(piece.readableBytes)
-                    self.write(.data(.init(data: .byteBuffer(piece), endStream: false)), bytes: piece.readableBytes, body: true, run)
+                    self.write(
+                        .data(.init(data: .byteBuffer(piece), endStream: false)),
+                        bytes: piece.readableBytes,
+                        body: true,
+                        run
+                    )
                 case .wait:
                     incoming.whenReadable { [weak self] in
                         guard let self, self.run === run else { return }
@@ -514,12 +562,18 @@ final class HTTP2ResponseWriter {
 
     /// Writes a frame on the stream and counts `bytes` into the record once it is on its way.
     @discardableResult
-    private func write(_ payload: HTTP2Frame.FramePayload, bytes: Int, body: Bool, _ run: Run) -> EventLoopFuture<Void> {
+    private func write(_ payload: HTTP2Frame.FramePayload, bytes: Int, body: Bool, _ run: Run) -> EventLoopFuture<Void>
+    {
         self.write(payload, bytes: Int64(bytes), body: body, run)
     }
 
     @discardableResult
-    private func write(_ payload: HTTP2Frame.FramePayload, bytes: Int64, body: Bool, _ run: Run) -> EventLoopFuture<Void> {
+    private func write(
+        _ payload: HTTP2Frame.FramePayload,
+        bytes: Int64,
+        body: Bool,
+        _ run: Run
+    ) -> EventLoopFuture<Void> {
         let record = run.record
         if record.firstByteAt == nil { record.firstByteAt = .now() }
         let future = self.context.write(NIOAny(payload))

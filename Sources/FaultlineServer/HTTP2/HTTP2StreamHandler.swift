@@ -50,7 +50,9 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.streamID = (try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { Int(Int32($0)) } ?? 0
+        self.streamID =
+            (try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { Int(Int32($0)) }
+            ?? 0
         self.writer = HTTP2ResponseWriter(
             context: context,
             connection: self.connection,
@@ -124,7 +126,11 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if request.keepsBody { request.body.append(contentsOf: buffer.readableBytesView) }
             }
             if request.bodyBytes > self.limits.maxBodySize {
-                self.refuse(413, "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))", context: context)
+                self.refuse(
+                    413,
+                    "the request body is larger than \(ByteCount.format(self.limits.maxBodySize))",
+                    context: context
+                )
                 return
             }
             if data.endStream { self.receivedEnd(context: context) }
@@ -261,10 +267,20 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             "Faultline: \(message).\n",
             headers: self.environment.responders.rules.defaultHeaders
         )
-        self.send(Reply(response: response, planning: .plain), to: request, isJournaled: request.facts.isJournaled, context: context)
+        self.send(
+            Reply(response: response, planning: .plain),
+            to: request,
+            isJournaled: request.facts.isJournaled,
+            context: context
+        )
     }
 
-    private func send(_ reply: Reply, to request: HTTP1ConnectionStateMachine.Request, isJournaled: Bool, context: ChannelHandlerContext) {
+    private func send(
+        _ reply: Reply,
+        to request: HTTP1ConnectionStateMachine.Request,
+        isJournaled: Bool,
+        context: ChannelHandlerContext
+    ) {
         let record = ExchangeRecord(request: request, decision: reply.decision, isJournaled: isJournaled)
         self.current = record
         guard case .file(let file, _) = reply.response.body else {
@@ -285,11 +301,22 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 }
                 let facts = ResponsePlanner.FileFacts(length: opened.length, modified: opened.modified)
-                self.write(self.plan(reply, for: request, file: facts), record: record, file: opened.handle, context: context)
+                self.write(
+                    self.plan(reply, for: request, file: facts),
+                    record: record,
+                    file: opened.handle,
+                    context: context
+                )
             case .success(.failure(let failure)):
                 guard self.isActive, self.current === record else { return }
-                self.environment.logger.error("cannot open body file", metadata: ["path": "\(file.path)", "error": "\(failure.reason)"])
-                let refused = Reply(response: .text(status: 500, "Faultline: \(failure.description).\n"), decision: reply.decision)
+                self.environment.logger.error(
+                    "cannot open body file",
+                    metadata: ["path": "\(file.path)", "error": "\(failure.reason)"]
+                )
+                let refused = Reply(
+                    response: .text(status: 500, "Faultline: \(failure.description).\n"),
+                    decision: reply.decision
+                )
                 self.write(self.plan(refused, for: request), record: record, file: nil, context: context)
             case .failure:
                 guard self.isActive, self.current === record else { return }
@@ -298,7 +325,11 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func plan(_ reply: Reply, for request: HTTP1ConnectionStateMachine.Request, file: ResponsePlanner.FileFacts? = nil) -> ResponsePlan {
+    private func plan(
+        _ reply: Reply,
+        for request: HTTP1ConnectionStateMachine.Request,
+        file: ResponsePlanner.FileFacts? = nil
+    ) -> ResponsePlan {
         ResponsePlanner.plan(
             reply.response,
             for: request.head,
@@ -372,7 +403,12 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             switch answer {
             case .head(let head):
-                let plan = ResponsePlanner.plan(upstream: head, response: reply.response, for: request.head, date: self.date())
+                let plan = ResponsePlanner.plan(
+                    upstream: head,
+                    response: reply.response,
+                    for: request.head,
+                    date: self.date()
+                )
                 self.write(plan, record: record, file: nil, incoming: exchange.body, context: context)
             case .failed(let failure):
                 self.environment.logger.info(
@@ -415,7 +451,10 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.journal(record, outcome: outcome)
         } else if let request = self.request, !self.answering {
             self.answering = true
-            self.journal(ExchangeRecord(request: request, decision: nil, isJournaled: request.facts.isJournaled), outcome: outcome)
+            self.journal(
+                ExchangeRecord(request: request, decision: nil, isJournaled: request.facts.isJournaled),
+                outcome: outcome
+            )
         }
         context.writeAndFlush(self.wrapOutboundOut(.rstStream(.cancel)), promise: nil)
     }

@@ -166,7 +166,8 @@ final class UpstreamBodySource: IncomingBody {
         self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: self.idleTimeout) {
             self.idleTimer = nil
             guard case .open = self.state else { return }
-            let reason = "timed out: the upstream sent nothing for \(DurationText.seconds(seconds)) in the middle of its body"
+            let reason =
+                "timed out: the upstream sent nothing for \(DurationText.seconds(seconds)) in the middle of its body"
             self.fail(reason)
             self.onCancel?(reason)
         }

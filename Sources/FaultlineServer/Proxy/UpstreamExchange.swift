@@ -85,7 +85,9 @@ final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHa
             outgoing = try HTTPClient.Request(
                 url: self.url,
                 method: HTTPMethod(rawValue: request.method),
-                headers: HTTPHeaders(ProxyHeaders.forRequest(request.headers, upstream: self.spec.upstream).map { ($0.name, $0.value) }),
+                headers: HTTPHeaders(
+                    ProxyHeaders.forRequest(request.headers, upstream: self.spec.upstream).map { ($0.name, $0.value) }
+                ),
                 body: self.requestBody(for: request),
                 tlsConfiguration: self.spec.upstream.isTLS ? try upstream?.tlsConfiguration(for: self.spec.trust) : nil
             )
@@ -96,13 +98,19 @@ final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHa
             self.answer(.failed(.badGateway("the TLS settings cannot be made: \(error)")))
             return
         }
-        self.recording = upstream?.recorder.map { RecordingTap(recording: $0, request: request, eventLoop: self.eventLoop, threadPool: upstream?.threadPool) }
-        self.headTimer = try? self.eventLoop.scheduleCallback(in: .nanoseconds(self.spec.timeout.nanoseconds), handler: self)
+        self.recording = upstream?.recorder.map {
+            RecordingTap(recording: $0, request: request, eventLoop: self.eventLoop, threadPool: upstream?.threadPool)
+        }
+        self.headTimer = try? self.eventLoop.scheduleCallback(
+            in: .nanoseconds(self.spec.timeout.nanoseconds),
+            handler: self
+        )
         // A request with a body runs its upstream connection on this loop too: the HTTP client's back-pressure
         // signal for the body then arrives before the next read from the client, not a loop's turn later (an upload
         // would otherwise run ahead into memory). Others may take a pooled connection of any loop (requiring one
         // would make the client open a connection per request, closed when idle).
-        let preference: HTTPClient.EventLoopPreference = outgoing.body == nil ? .delegate(on: self.eventLoop) : .delegateAndChannel(on: self.eventLoop)
+        let preference: HTTPClient.EventLoopPreference =
+            outgoing.body == nil ? .delegate(on: self.eventLoop) : .delegateAndChannel(on: self.eventLoop)
         let task = client.execute(request: outgoing, delegate: self, eventLoop: preference, logger: nil)
         if self.finished {
             task.cancel()

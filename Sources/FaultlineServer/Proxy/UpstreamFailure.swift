@@ -25,7 +25,10 @@ struct UpstreamFailure: Error, Equatable {
     }
 
     static func timedOut(after timeout: TimeAmount) -> UpstreamFailure {
-        UpstreamFailure(status: 504, cause: "timed out after \(DurationText.seconds(Double(timeout.nanoseconds) / 1e9)) waiting for its answer")
+        UpstreamFailure(
+            status: 504,
+            cause: "timed out after \(DurationText.seconds(Double(timeout.nanoseconds) / 1e9)) waiting for its answer"
+        )
     }
 
     /// Classifies what the HTTP client reported.
@@ -40,7 +43,11 @@ struct UpstreamFailure: Error, Equatable {
         case let error as NIOSSLError:
             return self.classify(tls: error)
         case let error as NIOSSLExtraError where error == .failedToValidateHostname:
-            return UpstreamFailure(status: 502, cause: "TLS: the certificate is not for this host name", needsCertificateDiagnosis: true)
+            return UpstreamFailure(
+                status: 502,
+                cause: "TLS: the certificate is not for this host name",
+                needsCertificateDiagnosis: true
+            )
         case let error as NIOSSLExtraError:
             return .badGateway("TLS: \(error)")
         case let error as HTTPClientError:
@@ -56,7 +63,9 @@ struct UpstreamFailure: Error, Equatable {
             }
         default:
             let text = "\(error)"
-            if text.contains("NXDOMAIN") || text.contains("unknown(host") { return .badGateway("DNS: no address found for the host name") }
+            if text.contains("NXDOMAIN") || text.contains("unknown(host") {
+                return .badGateway("DNS: no address found for the host name")
+            }
             return .badGateway(text)
         }
     }
@@ -93,7 +102,11 @@ struct UpstreamFailure: Error, Equatable {
         }
         let text = "\(reason)"
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
-            return UpstreamFailure(status: 502, cause: "TLS: the upstream's certificate cannot be verified", needsCertificateDiagnosis: true)
+            return UpstreamFailure(
+                status: 502,
+                cause: "TLS: the upstream's certificate cannot be verified",
+                needsCertificateDiagnosis: true
+            )
         }
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("UNKNOWN_PROTOCOL") {
             return .badGateway("TLS: the upstream does not speak TLS on that port")

@@ -33,7 +33,9 @@ enum UpstreamTLSDiagnosis {
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: serverName)
+                    )
                     try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake))
                 }
             }
@@ -45,7 +47,9 @@ enum UpstreamTLSDiagnosis {
                 return try channel.pipeline.syncOperations.nioSSL_peerCertificate()
             }
             .map { certificate -> String in
-                guard let certificate, let parsed = try? Certificate(derEncoded: certificate.toDERBytes()) else { return fallback }
+                guard let certificate, let parsed = try? Certificate(derEncoded: certificate.toDERBytes()) else {
+                    return fallback
+                }
                 return Self.cause(of: parsed, host: host, trust: trust, now: Date()) ?? fallback
             }
             .recover { _ in fallback }
@@ -68,9 +72,11 @@ enum UpstreamTLSDiagnosis {
         }
         switch trust {
         case .certificateAuthority(let file):
-            return "TLS: certificate is not signed by the CA in \(URL(fileURLWithPath: file).lastPathComponent) (issuer: \(certificate.issuer))"
+            return
+                "TLS: certificate is not signed by the CA in \(URL(fileURLWithPath: file).lastPathComponent) (issuer: \(certificate.issuer))"
         case .system, .none:
-            return "TLS: certificate is signed by an authority the system does not trust (issuer: \(certificate.issuer))"
+            return
+                "TLS: certificate is signed by an authority the system does not trust (issuer: \(certificate.issuer))"
         }
     }
 

@@ -1,10 +1,10 @@
 import FaultlineCore
+import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
 import SwiftASN1
 import X509
-import Logging
 
 /// Sits after the TLS handler and watches the handshake: what it negotiated (the version, the client certificate's
 /// subject) goes into the connection's info for the journal; a handshake that fails, one that does not finish within
@@ -46,7 +46,11 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
         self.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) {
             self.deadline = nil
             guard !self.handshakeDone else { return }
-            self.info.journalConnectionOnly(fault: self.fault?.rawValue ?? "tls-handshake-timeout", outcome: .timeout, recorder: self.recorder)
+            self.info.journalConnectionOnly(
+                fault: self.fault?.rawValue ?? "tls-handshake-timeout",
+                outcome: .timeout,
+                recorder: self.recorder
+            )
             context.close(promise: nil)
         }
     }
@@ -54,7 +58,11 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is GracePeriodEndedEvent, !self.handshakeDone {
             // The server stops with the handshake still going: its own cut.
-            self.info.journalConnectionOnly(fault: self.fault?.rawValue ?? "tls-handshake-cut", outcome: .dropped, recorder: self.recorder)
+            self.info.journalConnectionOnly(
+                fault: self.fault?.rawValue ?? "tls-handshake-cut",
+                outcome: .dropped,
+                recorder: self.recorder
+            )
         }
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             self.handshakeDone = true
@@ -79,7 +87,11 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
         }
         // The handshake failed: the client refused the certificate, or spoke no TLS.
         self.logger.debug("TLS handshake failed", metadata: ["error": "\(error)"])
-        self.info.journalConnectionOnly(fault: self.fault?.rawValue ?? "tls-handshake-failed", outcome: .clientClosed, recorder: self.recorder)
+        self.info.journalConnectionOnly(
+            fault: self.fault?.rawValue ?? "tls-handshake-failed",
+            outcome: .clientClosed,
+            recorder: self.recorder
+        )
         context.close(promise: nil)
     }
 

@@ -40,7 +40,8 @@ struct TLSListener: Sendable {
             default:
                 break
             }
-            let issued = try fault.map { try authority.issueCertificate(for: $0, hosts: spec.hosts) }
+            let issued =
+                try fault.map { try authority.issueCertificate(for: $0, hosts: spec.hosts) }
                 ?? authority.issueServerCertificate(hosts: spec.hosts)
             chain = [try NIOSSLCertificate(bytes: Array(issued.certificatePEM.utf8), format: .pem)]
             key = try NIOSSLPrivateKey(bytes: Array(issued.keyPEM.utf8), format: .pem)
@@ -55,7 +56,8 @@ struct TLSListener: Sendable {
         configuration.maximumTLSVersion = spec.maxVersion.map(Self.nioVersion)
         if let clientAuth = spec.clientAuth {
             configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientAuth.caFile))
-            configuration.certificateVerification = clientAuth.mode == .require ? .noHostnameVerification : .optionalVerification
+            configuration.certificateVerification =
+                clientAuth.mode == .require ? .noHostnameVerification : .optionalVerification
             configuration.sendCANameList = true
         }
         return TLSListener(mode: .tls(try NIOSSLContext(configuration: configuration)), fault: fault)

@@ -1,5 +1,5 @@
-public import FaultlineCore
 import Crypto
+public import FaultlineCore
 import Foundation
 import SwiftASN1
 public import X509
@@ -96,18 +96,27 @@ public final class TestCertificateAuthority: Sendable {
         switch fault {
         case .expired:
             return try self.issue(
-                commonName: "localhost", names: Self.loopbackNames + hosts, usage: .serverAuth,
-                notBefore: now.addingTimeInterval(-30 * day), notAfter: now.addingTimeInterval(-day)
+                commonName: "localhost",
+                names: Self.loopbackNames + hosts,
+                usage: .serverAuth,
+                notBefore: now.addingTimeInterval(-30 * day),
+                notAfter: now.addingTimeInterval(-day)
             )
         case .notYetValid:
             return try self.issue(
-                commonName: "localhost", names: Self.loopbackNames + hosts, usage: .serverAuth,
-                notBefore: now.addingTimeInterval(day), notAfter: now.addingTimeInterval(30 * day)
+                commonName: "localhost",
+                names: Self.loopbackNames + hosts,
+                usage: .serverAuth,
+                notBefore: now.addingTimeInterval(day),
+                notAfter: now.addingTimeInterval(30 * day)
             )
         case .wrongHost:
             return try self.issue(
-                commonName: "wrong-host.invalid", names: ["wrong-host.invalid"], usage: .serverAuth,
-                notBefore: now.addingTimeInterval(-3600), notAfter: now.addingTimeInterval(365 * day)
+                commonName: "wrong-host.invalid",
+                names: ["wrong-host.invalid"],
+                usage: .serverAuth,
+                notBefore: now.addingTimeInterval(-3600),
+                notAfter: now.addingTimeInterval(365 * day)
             )
         case .untrusted:
             // A CA of its own, which no client trusts, signs an otherwise valid certificate.
