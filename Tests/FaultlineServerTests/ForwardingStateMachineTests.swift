@@ -22,7 +22,7 @@ struct ForwardingStateMachineTests {
         } else {
             fields.append(("Transfer-Encoding", "chunked"))
         }
-        var request = Tests.request(target, method: "POST", headers: fields)
+        let request = Tests.request(target, method: "POST", headers: fields)
         request.mayForwardBody = true
         return request
     }
