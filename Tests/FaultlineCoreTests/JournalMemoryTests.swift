@@ -85,6 +85,29 @@ struct JournalMemoryTests {
         #expect(ids == Array((20_001 - ids.count)...20_000))
     }
 
+    @Test func entriesThatEndOutOfOrderAreKeptInArrivalOrderAndTheEarliestGoFirst() {
+        // 10,000 delayed exchanges ending in an order of their own (as on several event loops), the journal full.
+        let journal = Journal(capacity: 4000, memoryLimit: 1 << 30)
+        let ids = (1...10_000).map { _ in journal.reserveID() }
+        var generator = SystemRandomNumberGenerator()
+        var order = ids
+        // Late by up to 3,000 places, as a busy loop's exchanges are behind another's.
+        for index in order.indices {
+            let other = min(order.count - 1, index + Int.random(in: 0..<3000, using: &generator))
+            order.swapAt(index, other)
+        }
+        for id in order {
+            var entry = self.entry()
+            entry.id = id
+            journal.record(entry)
+        }
+        let kept = journal.entries().map(\.id)
+        #expect(kept == kept.sorted(), "kept in id (arrival) order")
+        #expect(kept.count == 4000)
+        #expect(journal.droppedCount == 6000)
+        #expect(kept.last == 10_000)
+    }
+
     @Test func clearingGivesTheStorageBack() {
         let journal = Journal(capacity: 100, memoryLimit: 1 << 30)
         for _ in 0..<50 { journal.record(self.entry()) }

@@ -21,12 +21,24 @@ public final class Journal: Sendable {
     public let headerLimit: Int
     private let state: Mutex<State>
 
+    /// An entry as kept: behind one reference, so keeping the slots in id order moves pointers, not entries.
+    final class Slot: Sendable {
+        let entry: JournalEntry
+        /// Its estimated bytes, weighed once when it was recorded.
+        let size: Int
+
+        init(_ entry: JournalEntry, size: Int) {
+            self.entry = entry
+            self.size = size
+        }
+    }
+
     struct State {
-        /// The entries kept, oldest first, from `head` on; the slots before `head` were let go and are `nil` until
+        /// The entries kept, in id order, from `head` on; the slots before `head` were let go and are `nil` until
         /// the next compaction.
-        var slots: [JournalEntry?] = []
-        /// Each slot's estimated bytes, weighed once when the entry was recorded.
-        var sizes: [Int] = []
+        var slots: [Slot?] = []
+        /// Each slot's entry id, so the place of a new entry is found without reading the entries (0 for a slot let go).
+        var ids: [Int] = []
         var head = 0
         /// The estimated bytes of the entries kept.
         var bytes = 0
@@ -39,16 +51,16 @@ public final class Journal: Sendable {
 
         /// Lets the oldest entry go.
         mutating func dropOldest() {
-            self.bytes -= self.sizes[self.head]
-            self.sizes[self.head] = 0
+            self.bytes -= self.slots[self.head]?.size ?? 0
             self.slots[self.head] = nil
+            self.ids[self.head] = 0
             self.head += 1
             self.dropped += 1
             // Compacted when the slots let go outnumber those kept: each entry moves at most once per compaction,
             // so dropping stays O(1) amortized and the array never holds more than twice what is kept.
             if self.head >= 64, self.head * 2 >= self.slots.count {
                 self.slots.removeFirst(self.head)
-                self.sizes.removeFirst(self.head)
+                self.ids.removeFirst(self.head)
                 self.head = 0
             }
         }
@@ -92,15 +104,23 @@ public final class Journal: Sendable {
                 state.nextID += 1
             }
             if let generation, generation != state.generation { return entry }
-            state.slots.append(entry)
-            state.sizes.append(size)
             state.bytes += size
-            // Keep id order: an entry that ended after later ones moves back past them (usually no step at all).
-            var position = state.slots.count - 1
-            while position > state.head, let previous = state.slots[position - 1]?.id, previous > entry.id {
-                state.slots.swapAt(position - 1, position)
-                state.sizes.swapAt(position - 1, position)
-                position -= 1
+            // Kept in id order: an entry that ended after later ones goes in before them. Its place is found by a
+            // binary search of the ids (usually the end), and inserting moves pointers, so an exchange that ends late
+            // among thousands (a delay, a hang) costs microseconds under the lock, not a copy of each entry it passes.
+            let slot = Slot(entry, size: size)
+            if state.ids.last.map({ $0 < entry.id }) ?? true {
+                state.slots.append(slot)
+                state.ids.append(entry.id)
+            } else {
+                var low = state.head
+                var high = state.ids.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if state.ids[middle] < entry.id { low = middle + 1 } else { high = middle }
+                }
+                state.slots.insert(slot, at: low)
+                state.ids.insert(entry.id, at: low)
             }
             while state.count > self.capacity || (state.bytes > self.memoryLimit && state.count > 1) {
                 state.dropOldest()
@@ -113,7 +133,7 @@ public final class Journal: Sendable {
     /// last `limit` of them.
     public func entries(rule: String? = nil, since: Int? = nil, limit: Int? = nil) -> [JournalEntry] {
         let all = self.state.withLock { state in
-            state.slots[state.head...].compactMap { $0 }
+            state.slots[state.head...].compactMap { $0?.entry }
         }
         var selected = all.filter { entry in
             (rule == nil || entry.rule == rule) && (since == nil || entry.id > since ?? 0)
@@ -158,7 +178,7 @@ public final class Journal: Sendable {
         let old = self.state.withLock { state in
             defer {
                 state.slots = []
-                state.sizes = []
+                state.ids = []
                 state.head = 0
                 state.bytes = 0
                 state.dropped = 0
