@@ -160,6 +160,12 @@ public final class FaultlineServer: Sendable {
                     }
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    // A connection keeps its last read buffer between requests (the HTTP decoder holds it): start
+                    // small, as a request head is, and grow for connections that read more.
+                    .childChannelOption(
+                        .recvAllocator,
+                        value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+                    )
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try Self.configureConnection(
