@@ -401,27 +401,18 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 exchange.cancel()
                 return
             }
-            switch answer {
-            case .head(let head):
-                let plan = ResponsePlanner.plan(
-                    upstream: head,
-                    response: reply.response,
-                    for: request.head,
-                    date: self.date()
-                )
+            let outgoing = exchange.outgoing(
+                for: answer,
+                reply: reply,
+                request: request.head,
+                date: self.date(),
+                serverIsClosing: false,
+                environment: self.environment
+            )
+            switch outgoing {
+            case .upstream(let plan):
                 self.write(plan, record: record, file: nil, incoming: exchange.body, context: context)
-            case .failed(let failure):
-                self.environment.logger.info(
-                    "upstream failed",
-                    metadata: ["url": "\(exchange.url)", "status": "\(failure.status)", "cause": "\(failure.cause)"]
-                )
-                let response = ResponsePlanner.upstreamFailure(
-                    status: failure.status,
-                    cause: failure.cause,
-                    upstream: proxy.upstream,
-                    defaultHeaders: self.environment.responders.rules.defaultHeaders
-                )
-                let answer = Reply(response: response, decision: reply.decision, planning: .plain)
+            case .own(let answer):
                 self.write(self.plan(answer, for: request), record: record, file: nil, context: context)
             }
         }
