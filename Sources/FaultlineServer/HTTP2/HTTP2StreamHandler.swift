@@ -15,7 +15,7 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
 
-    private let environment: ConnectionEnvironment
+    let environment: ConnectionEnvironment
     private let connection: HTTP2ConnectionState
     private let limits: Limits
     private var streamID = 0
@@ -24,12 +24,12 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var request: HTTP1ConnectionStateMachine.Request?
     /// The request is complete (END_STREAM seen) and answered or being answered.
     private var answering = false
-    private var current: ExchangeRecord?
-    private var isActive = true
+    private(set) var current: ExchangeRecord?
+    private(set) var isActive = true
     /// The server's grace period ran out with this stream open.
     private var graceEnded = false
     /// The upstream request of a `proxy` answer in flight.
-    private var upstream: UpstreamExchange?
+    var upstream: UpstreamExchange?
     /// The request's body goes on to the upstream as it arrives (the reply, a `proxy` answer, came before its end).
     private var forwarding = false
     /// The reply decided from the head, before the body, for a scenario with `proxy` rules; sent once the body ends.
@@ -325,7 +325,7 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func plan(
+    func plan(
         _ reply: Reply,
         for request: HTTP1ConnectionStateMachine.Request,
         file: ResponsePlanner.FileFacts? = nil
@@ -339,11 +339,11 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
     }
 
-    private func date() -> String {
+    func date() -> String {
         self.writer?.date() ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970))
     }
 
-    private func write(
+    func write(
         _ plan: ResponsePlan,
         record: ExchangeRecord,
         file: NIOFileHandle?,
@@ -356,80 +356,13 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.current = nil
             // An answer without a body (HEAD, 304) leaves the upstream to finish its own; a fault stops it.
             self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil)
+            self.bodyHeld = false
             self.journal(record, outcome: ending.outcome)
             if self.forwarding, self.isActive {
                 // Answered before the client finished its body (RFC 9113 section 8.1): the rest is not wanted.
                 self.forwarding = false
                 context.writeAndFlush(self.wrapOutboundOut(.rstStream(.noError)), promise: nil)
             }
-        }
-    }
-
-    // MARK: - `proxy` answers
-
-    /// Forwards the request to the reply's upstream and, when its head arrives, plans the upstream's answer with the
-    /// rule's headers, delays, pace and fault on top and writes it as the body streams in. A body still arriving
-    /// goes up as it does, read only as fast as the upstream takes it. An upstream that gives no answer gets
-    /// Faultline's own 502 or 504, with the cause on one line.
-    private func forward(
-        _ reply: Reply,
-        proxy: ProxySpec,
-        to request: HTTP1ConnectionStateMachine.Request,
-        record: ExchangeRecord,
-        context: ChannelHandlerContext
-    ) {
-        let exchange = UpstreamExchange(spec: proxy, target: request.head.target, eventLoop: context.eventLoop)
-        self.upstream = exchange
-        record.upstream = exchange
-        // The exchange keeps this closure: it names the exchange by identity, not by a reference that would keep it.
-        let id = ObjectIdentifier(exchange)
-        exchange.onRequestBodyPressure = { [weak self] held in
-            guard let self, self.isActive, self.upstream.map(ObjectIdentifier.init) == id else { return }
-            self.bodyHeld = held
-            if !held, self.readPending {
-                self.readPending = false
-                context.read()
-            }
-        }
-        exchange.start(
-            request: request.head,
-            body: request.body,
-            bodyIsComplete: !self.forwarding,
-            client: self.environment.upstream
-        ) { [weak self] answer in
-            guard let self, self.isActive, self.current === record else {
-                exchange.cancel()
-                return
-            }
-            let outgoing = exchange.outgoing(
-                for: answer,
-                reply: reply,
-                request: request.head,
-                date: self.date(),
-                serverIsClosing: false,
-                environment: self.environment
-            )
-            switch outgoing {
-            case .upstream(let plan):
-                self.write(plan, record: record, file: nil, incoming: exchange.body, context: context)
-            case .own(let answer):
-                self.write(self.plan(answer, for: request), record: record, file: nil, context: context)
-            }
-        }
-        // What came of the body so far went up with the request; the rest is forwarded, not kept.
-        request.body = []
-    }
-
-    /// Stops the upstream request in flight, if any. With `letFinish`, an upstream whose answer has no body for the
-    /// client (HEAD, 304) finishes by itself, its connection kept.
-    private func endUpstream(letFinish: Bool = false) {
-        guard let exchange = self.upstream else { return }
-        self.upstream = nil
-        self.bodyHeld = false
-        if letFinish {
-            exchange.letFinish()
-        } else {
-            exchange.cancel()
         }
     }
 
@@ -487,3 +420,19 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension HTTP2StreamHandler: Sendable {}
+
+// MARK: - `proxy` answers (UpstreamForwarding)
+
+extension HTTP2StreamHandler: UpstreamForwarding {
+    var requestBodyIsArriving: Bool { self.forwarding }
+
+    var closesAfterAnswer: Bool { false }
+
+    func upstreamHoldsBody(_ held: Bool, context: ChannelHandlerContext) {
+        self.bodyHeld = held
+        if !held, self.readPending {
+            self.readPending = false
+            context.read()
+        }
+    }
+}
