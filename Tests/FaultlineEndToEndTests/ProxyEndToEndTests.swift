@@ -338,6 +338,39 @@ struct ProxyEndToEndTests {
         #expect(afterDownload < 100 && peak < 100, "peak RSS \(peak) MiB")
     }
 
+    @Test func overHTTP2BodiesAreFlowControlledBothWays() throws {
+        let upstream = try Upstream()
+        let source = upstream.nginx.root + "/h2.bin"
+        try Self.writePattern(to: source, mebibytes: 256)
+        let (server, url) = try self.serve(["--http2", "--upstream", upstream.url])
+        defer { self.stop(server) }
+        let downloaded = upstream.folder.path("h2-downloaded.bin")
+        let download = try Curl.run(
+            [
+                "-s", "--http2-prior-knowledge", "-o", downloaded, "-w",
+                "%{http_code} %{http_version} %{size_download}", url + "/h2.bin",
+            ],
+            timeout: 300
+        )
+        #expect(download.stdout == "200 2 268435456", "\(download.stdout)")
+        #expect(FileManager.default.contentsEqual(atPath: source, andPath: downloaded))
+        try FileManager.default.removeItem(atPath: downloaded)
+        let upload = try Curl.run(
+            [
+                "-s", "--http2-prior-knowledge", "-T", source, "-o", "/dev/null", "-w",
+                "%{http_code} %{http_version} %{size_upload}", url + "/upload/h2.bin",
+            ],
+            timeout: 300
+        )
+        #expect(upload.stdout == "201 2 268435456", "\(upload.stdout)")
+        let stored = upstream.nginx.root + "/upload/h2.bin"
+        let compared = try Command.run(["cmp", "-l", source, stored], timeout: 60)
+        #expect(compared.status == 0, "cmp: \(compared.stdout.prefix(400)) \(compared.stderr.prefix(200))")
+        let peak = self.peakMemory(server)
+        print("proxy over h2, 256 MiB each way: peak RSS \(peak) MiB")
+        #expect(peak < 100, "peak RSS \(peak) MiB")
+    }
+
     /// Writes a file of `mebibytes` MiB: one random MiB over and over, each copy starting with its own number.
     static func writePattern(to path: String, mebibytes: Int) throws {
         var chunk = try Self.randomBytes(1 << 20)

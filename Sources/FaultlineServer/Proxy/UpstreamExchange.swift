@@ -155,11 +155,14 @@ final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHa
             done.fail(HTTPClientError.cancelled)
             return done.futureResult
         }
-        self.requestWriter = writer
         self.requestBodyDone = done
-        let waiting = self.pendingParts
-        self.pendingParts = []
-        for part in waiting { self.write(part, to: writer) }
+        // The writer is taken on only once what waited is written: a write's completion may read the client at once
+        // (an HTTP/2 stream hands over the frames it holds as soon as it is read), and a part that arrives meanwhile
+        // must queue behind the waiting ones, not overtake them.
+        while !self.pendingParts.isEmpty {
+            self.write(self.pendingParts.removeFirst(), to: writer)
+        }
+        self.requestWriter = writer
         if self.requestBodyEnded { done.succeed() }
         self.updatePressure()
         return done.futureResult
