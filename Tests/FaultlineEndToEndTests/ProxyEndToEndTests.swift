@@ -341,7 +341,7 @@ struct ProxyEndToEndTests {
     @Test func overHTTP2BodiesAreFlowControlledBothWays() throws {
         let upstream = try Upstream()
         let source = upstream.nginx.root + "/h2.bin"
-        try Self.writePattern(to: source, mebibytes: 256)
+        try Self.writePattern(to: source, mebibytes: 128)
         let (server, url) = try self.serve(["--http2", "--upstream", upstream.url])
         defer { self.stop(server) }
         let downloaded = upstream.folder.path("h2-downloaded.bin")
@@ -352,7 +352,7 @@ struct ProxyEndToEndTests {
             ],
             timeout: 300
         )
-        #expect(download.stdout == "200 2 268435456", "\(download.stdout)")
+        #expect(download.stdout == "200 2 134217728", "\(download.stdout)")
         #expect(FileManager.default.contentsEqual(atPath: source, andPath: downloaded))
         try FileManager.default.removeItem(atPath: downloaded)
         let upload = try Curl.run(
@@ -362,12 +362,12 @@ struct ProxyEndToEndTests {
             ],
             timeout: 300
         )
-        #expect(upload.stdout == "201 2 268435456", "\(upload.stdout)")
+        #expect(upload.stdout == "201 2 134217728", "\(upload.stdout)")
         let stored = upstream.nginx.root + "/upload/h2.bin"
         let compared = try Command.run(["cmp", "-l", source, stored], timeout: 60)
         #expect(compared.status == 0, "cmp: \(compared.stdout.prefix(400)) \(compared.stderr.prefix(200))")
         let peak = self.peakMemory(server)
-        print("proxy over h2, 256 MiB each way: peak RSS \(peak) MiB")
+        print("proxy over h2, 128 MiB each way: peak RSS \(peak) MiB")
         #expect(peak < 100, "peak RSS \(peak) MiB")
     }
 

@@ -15,6 +15,7 @@ final class ProxyHTTP2Tests {
           - {name: big, path: /big, bodySize: 200KiB}
           - {name: large, path: /large, bodySize: 200KiB}
           - {name: upload, path: /upload, method: POST, status: 201, body: stored}
+          - {name: put, path: /put, method: PUT, status: 201, body: stored}
           - {name: broken, path: /broken, bodySize: 100KiB, fault: {truncate: 5000}}
         """
 
@@ -105,6 +106,25 @@ final class ProxyHTTP2Tests {
             self.frontURL + "/large",
         ])
         #expect(download.stdout == "200 204800")
+    }
+
+    @Test func aBodyWithoutContentLengthGoesUpChunked() throws {
+        // HTTP/2 has no chunked framing: a body of unknown length is DATA frames without `content-length`, as curl
+        // sends from standard input. The upstream gets it whole, chunked.
+        let file = try self.folder.write("stdin.bin", String(repeating: "fedcba9876543210", count: 20_000))
+        let upload = try Command.run(
+            [
+                "bash", "-c",
+                "cat '\(file)' | curl -s -o /dev/null -w '%{http_code} %{http_version}' --http2-prior-knowledge -T - "
+                    + "'\(self.frontURL)/put'",
+            ],
+            timeout: 60
+        )
+        #expect(upload.stdout == "201 2")
+        let arrived = try self.lastEntry(self.upstreamURL, rule: "put")
+        #expect(arrived["bodyBytes"] as? Int == 320_000)
+        let headers = try #require(arrived["headers"] as? [[String]])
+        #expect(headers.contains { $0.first?.lowercased() == "transfer-encoding" && $0.last == "chunked" })
     }
 
     @Test func aFaultOnTheRuleCutsTheRealBodyWithItsHTTP2Meaning() throws {

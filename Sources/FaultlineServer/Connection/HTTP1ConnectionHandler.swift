@@ -421,8 +421,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func ended(_ record: ExchangeRecord, _ ending: HTTP1ResponseWriter.Ending, context: ChannelHandlerContext) {
         guard self.current === record, let plan = record.plan else { return }
         self.current = nil
-        // An answer without a body (HEAD, 304) leaves the upstream to finish its own; a fault stops it.
-        self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil)
+        // An answer without a body (HEAD, 304) leaves the upstream to finish its own, unless the client's body is
+        // still on its way (the rest will not be read, and the upstream would wait for it); a fault stops it.
+        self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil && !self.machine.isForwardingBody)
         // A 408 ends in a timeout however completely it was sent.
         let outcome: JournalEntry.Outcome =
             plan.status == 408 && ending.outcome == .completed ? .timeout : ending.outcome

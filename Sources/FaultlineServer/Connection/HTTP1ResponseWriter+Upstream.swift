@@ -39,7 +39,10 @@ extension HTTP1ResponseWriter {
                     return
                 case .failed:
                     // The upstream broke off: what was written goes out, then the connection closes short.
+                    // Out of the body for good: a writability change while the last write drains must not end
+                    // the body as if it were complete (a chunked terminator would tell the client it was).
                     run.incoming = nil
+                    run.inBody = false
                     self.finish(.dropped, run)
                     return
                 }

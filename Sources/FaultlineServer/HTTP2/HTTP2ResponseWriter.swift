@@ -504,7 +504,10 @@ final class HTTP2ResponseWriter {
                     return
                 case .failed:
                     // NIO sends RST_STREAM at once but holds DATA for flow control: the body written so far goes first.
+                    // Out of the body for good: a writability change meanwhile must not end the stream as if the
+                    // body were complete.
                     run.incoming = nil
+                    run.inBody = false
                     self.context.flush()
                     let reset: () -> Void = {
                         guard self.run === run else { return }

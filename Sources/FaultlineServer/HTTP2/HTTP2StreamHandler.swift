@@ -268,7 +268,7 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
             headers: self.environment.responders.rules.defaultHeaders
         )
         self.send(
-            Reply(response: response, planning: .plain),
+            Reply(response: response, decision: self.earlyReply?.decision, planning: .plain),
             to: request,
             isJournaled: request.facts.isJournaled,
             context: context
@@ -354,8 +354,9 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         writer.start(plan, record: record, file: file, incoming: incoming) { ending in
             guard self.current === record else { return }
             self.current = nil
-            // An answer without a body (HEAD, 304) leaves the upstream to finish its own; a fault stops it.
-            self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil)
+            // An answer without a body (HEAD, 304) leaves the upstream to finish its own, unless the client's body
+            // is still on its way (it will not all come now, and the upstream would wait for it); a fault stops it.
+            self.endUpstream(letFinish: plan.upstreamBody == nil && plan.fault == nil && !self.forwarding)
             self.bodyHeld = false
             self.journal(record, outcome: ending.outcome)
             if self.forwarding, self.isActive {

@@ -88,7 +88,7 @@ final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHa
                 headers: HTTPHeaders(
                     ProxyHeaders.forRequest(request.headers, upstream: self.spec.upstream).map { ($0.name, $0.value) }
                 ),
-                body: self.requestBody(for: request),
+                body: self.requestBody(for: request, follows: !bodyIsComplete || !initial.isEmpty),
                 tlsConfiguration: self.spec.upstream.isTLS ? try upstream?.tlsConfiguration(for: self.spec.trust) : nil
             )
         } catch let error as HTTPClientError {
@@ -140,9 +140,11 @@ final class UpstreamExchange: HTTPClientResponseDelegate, NIOScheduledCallbackHa
 
     // MARK: - The request body
 
-    private func requestBody(for request: IncomingRequest) -> HTTPClient.Body? {
+    /// The upstream request's body: of the client's length when it gave one; of unknown length (chunked upstream)
+    /// when a body `follows` without one, as an HTTP/2 request's DATA may come without `content-length`.
+    private func requestBody(for request: IncomingRequest, follows: Bool) -> HTTPClient.Body? {
         let length = request.headers.first(named: "Content-Length").flatMap { Int64($0.trimmingSpaces()) }
-        guard length != nil || request.headers.contains(named: "Transfer-Encoding") else { return nil }
+        guard length != nil || request.headers.contains(named: "Transfer-Encoding") || follows else { return nil }
         return .stream(contentLength: length) { [self] writer in
             self.eventLoop.flatSubmit { self.attach(writer) }
         }
