@@ -280,20 +280,28 @@ struct ProxyEndToEndTests {
 
     // MARK: - Memory and back-pressure
 
-    @Test func aSlowClientHoldsTheUpstreamBackInsteadOfFillingMemory() throws {
+    @Test func aSlowClientHoldsTheUpstreamBackInsteadOfFillingMemory() async throws {
         let upstream = try Upstream()
         let huge = upstream.nginx.root + "/huge.bin"
-        try Self.writePattern(to: huge, mebibytes: 256)
+        try await onOwnThread { try Self.writePattern(to: huge, mebibytes: 256) }
         let (server, url) = try self.serve(["--upstream", upstream.url])
         defer { self.stop(server) }
         // 2 MB/s for 3 s: about 6 MB of 256 MiB.
-        let slow = try Curl.run([
-            "-s", "-o", "/dev/null", "--limit-rate", "2M", "-m", "3", "-w", "%{size_download}", url + "/huge.bin",
-        ])
+        let slow = try await onOwnThread {
+            try Curl.run([
+                "-s", "-o", "/dev/null", "--limit-rate", "2M", "-m", "3", "-w", "%{size_download}", url + "/huge.bin",
+            ])
+        }
         let received = Double(slow.stdout) ?? 0
         #expect(received > 1_000_000 && received < 20_000_000)
-        Thread.sleep(forTimeInterval: 0.5)
-        let line = try #require(upstream.nginx.loggedRequests().first { $0.hasPrefix("GET /huge.bin ") })
+        // nginx logs the request once its connection from Faultline is gone: wait for the line, not for a while.
+        var logged: String?
+        let deadline = Date().addingTimeInterval(20)
+        while logged == nil, Date() < deadline {
+            logged = upstream.nginx.loggedRequests().first { $0.hasPrefix("GET /huge.bin ") }
+            if logged == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let line = try #require(logged)
         let sent = Double(line.split(separator: " ")[4]) ?? .infinity
         print(
             "proxy back-pressure: the client took \(Int(received)) bytes in 3 s, nginx sent \(Int(sent)) of 268435456; peak RSS \(self.peakMemory(server)) MiB"
@@ -305,32 +313,38 @@ struct ProxyEndToEndTests {
         #expect(self.peakMemory(server) < 100, "peak RSS \(self.peakMemory(server)) MiB")
     }
 
-    @Test func aGibibyteEachWayStaysUnder100MiB() throws {
+    @Test func aGibibyteEachWayStaysUnder100MiB() async throws {
         let upstream = try Upstream()
         let source = upstream.nginx.root + "/gib.bin"
-        try Self.writePattern(to: source, mebibytes: 1024)
+        try await onOwnThread { try Self.writePattern(to: source, mebibytes: 1024) }
         let (server, url) = try self.serve(["--upstream", upstream.url])
         defer { self.stop(server) }
-        let download = try Curl.run(
-            [
-                "-s", "-o", upstream.folder.path("downloaded.bin"), "-w",
-                "%{http_code} %{size_download} %{speed_download}", url + "/gib.bin",
-            ],
-            timeout: 300
-        )
+        let downloaded = upstream.folder.path("downloaded.bin")
+        let download = try await onOwnThread {
+            try Curl.run(
+                [
+                    "-s", "-o", downloaded, "-w",
+                    "%{http_code} %{size_download} %{speed_download}", url + "/gib.bin",
+                ],
+                timeout: 300
+            )
+        }
         #expect(download.stdout.hasPrefix("200 1073741824 "), "\(download.stdout)")
-        #expect(FileManager.default.contentsEqual(atPath: source, andPath: upstream.folder.path("downloaded.bin")))
+        #expect(try await onOwnThread { FileManager.default.contentsEqual(atPath: source, andPath: downloaded) })
         try FileManager.default.removeItem(atPath: upstream.folder.path("downloaded.bin"))
         let afterDownload = self.peakMemory(server)
-        let upload = try Curl.run(
-            [
-                "-s", "-T", source, "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{speed_upload}",
-                url + "/upload/gib.bin",
-            ],
-            timeout: 300
-        )
+        let upload = try await onOwnThread {
+            try Curl.run(
+                [
+                    "-s", "-T", source, "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{speed_upload}",
+                    url + "/upload/gib.bin",
+                ],
+                timeout: 300
+            )
+        }
         #expect(upload.stdout.hasPrefix("201 1073741824 "), "\(upload.stdout)")
-        #expect(FileManager.default.contentsEqual(atPath: source, andPath: upstream.nginx.root + "/upload/gib.bin"))
+        let stored = upstream.nginx.root + "/upload/gib.bin"
+        #expect(try await onOwnThread { FileManager.default.contentsEqual(atPath: source, andPath: stored) })
         let peak = self.peakMemory(server)
         print(
             "proxy 1 GiB: download \(download.stdout), upload \(upload.stdout); peak RSS \(afterDownload) MiB after the download, \(peak) MiB after the upload"
@@ -338,33 +352,37 @@ struct ProxyEndToEndTests {
         #expect(afterDownload < 100 && peak < 100, "peak RSS \(peak) MiB")
     }
 
-    @Test func overHTTP2BodiesAreFlowControlledBothWays() throws {
+    @Test func overHTTP2BodiesAreFlowControlledBothWays() async throws {
         let upstream = try Upstream()
         let source = upstream.nginx.root + "/h2.bin"
-        try Self.writePattern(to: source, mebibytes: 128)
+        try await onOwnThread { try Self.writePattern(to: source, mebibytes: 128) }
         let (server, url) = try self.serve(["--http2", "--upstream", upstream.url])
         defer { self.stop(server) }
         let downloaded = upstream.folder.path("h2-downloaded.bin")
-        let download = try Curl.run(
-            [
-                "-s", "--http2-prior-knowledge", "-o", downloaded, "-w",
-                "%{http_code} %{http_version} %{size_download}", url + "/h2.bin",
-            ],
-            timeout: 300
-        )
+        let download = try await onOwnThread {
+            try Curl.run(
+                [
+                    "-s", "--http2-prior-knowledge", "-o", downloaded, "-w",
+                    "%{http_code} %{http_version} %{size_download}", url + "/h2.bin",
+                ],
+                timeout: 300
+            )
+        }
         #expect(download.stdout == "200 2 134217728", "\(download.stdout)")
-        #expect(FileManager.default.contentsEqual(atPath: source, andPath: downloaded))
+        #expect(try await onOwnThread { FileManager.default.contentsEqual(atPath: source, andPath: downloaded) })
         try FileManager.default.removeItem(atPath: downloaded)
-        let upload = try Curl.run(
-            [
-                "-s", "--http2-prior-knowledge", "-T", source, "-o", "/dev/null", "-w",
-                "%{http_code} %{http_version} %{size_upload}", url + "/upload/h2.bin",
-            ],
-            timeout: 300
-        )
+        let upload = try await onOwnThread {
+            try Curl.run(
+                [
+                    "-s", "--http2-prior-knowledge", "-T", source, "-o", "/dev/null", "-w",
+                    "%{http_code} %{http_version} %{size_upload}", url + "/upload/h2.bin",
+                ],
+                timeout: 300
+            )
+        }
         #expect(upload.stdout == "201 2 134217728", "\(upload.stdout)")
         let stored = upstream.nginx.root + "/upload/h2.bin"
-        let compared = try Command.run(["cmp", "-l", source, stored], timeout: 60)
+        let compared = try await onOwnThread { try Command.run(["cmp", "-l", source, stored], timeout: 60) }
         #expect(compared.status == 0, "cmp: \(compared.stdout.prefix(400)) \(compared.stderr.prefix(200))")
         let peak = self.peakMemory(server)
         print("proxy over h2, 128 MiB each way: peak RSS \(peak) MiB")
