@@ -165,6 +165,21 @@ struct ProxyTests {
         #expect(notModified.upstreamBody == nil)
     }
 
+    @Test func aFaultOnlyHTTP2HasMeetsAnHTTP11ClientOfAProxiedAnswerWithAReset() {
+        // As for a rule's own answer (the planner's one decision of the faults that send no response).
+        let head = UpstreamHead(status: 200, reason: "OK", headers: [HeaderField("Content-Length", "5000")])
+        var rule = ResolvedResponse(status: 200)
+        rule.fault = .rstStream(.refusedStream, afterBytes: nil)
+        let overHTTP11 = self.plan(head, rule: rule)
+        #expect(overHTTP11.action == .reset)
+        #expect(overHTTP11.fault == .rstStream(.refusedStream, afterBytes: nil), "journaled under the fault's name")
+        let overHTTP2 = self.plan(head, rule: rule, version: (2, 0))
+        #expect(overHTTP2.action == .respond)
+        #expect(overHTTP2.http2Steps.contains(.resetStream(.refusedStream)))
+        rule.fault = .drop
+        #expect(self.plan(head, rule: rule).action == .drop)
+    }
+
     @Test func theRulesHeadersDelaysPaceAndFaultApplyOnTop() {
         let head = UpstreamHead(
             status: 200,

@@ -18,23 +18,7 @@ extension ResponsePlanner {
         date: String,
         serverIsClosing: Bool = false
     ) -> ResponsePlan {
-        if response.fault == .drop {
-            return self.withoutResponse(.drop, response, fault: .drop)
-        }
-        switch response.fault {
-        case .reset:
-            return self.withoutResponse(.reset, response, fault: .reset)
-        case .hang(let duration):
-            return self.withoutResponse(.hang(duration), response, fault: response.fault)
-        case .garbage(let key, let length):
-            return self.withoutResponse(
-                .raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)),
-                response,
-                fault: response.fault
-            )
-        default:
-            break
-        }
+        if let plan = self.planWithoutResponse(response, for: request) { return plan }
         let status = head.status
         var upstream = ProxyHeaders.forResponse(head.headers)
         let explicit = response.headers

@@ -54,26 +54,10 @@ public enum ResponsePlanner {
         mode: Mode = .full
     ) -> ResponsePlan {
         var status = response.status
-        if status == 499 || response.fault == .drop {
+        if status == 499 {
             return self.withoutResponse(.drop, response, fault: .drop)
         }
-        switch response.fault {
-        case .reset:
-            return self.withoutResponse(.reset, response, fault: .reset)
-        case let fault? where fault.isHTTP2Only && request.version.major < 2:
-            // A fault only HTTP/2 has: an HTTP/1.1 request meets a reset, journaled under the fault's name.
-            return self.withoutResponse(.reset, response, fault: fault)
-        case .hang(let duration):
-            return self.withoutResponse(.hang(duration), response, fault: response.fault)
-        case .garbage(let key, let length):
-            return self.withoutResponse(
-                .raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)),
-                response,
-                fault: response.fault
-            )
-        default:
-            break
-        }
+        if let plan = self.planWithoutResponse(response, for: request) { return plan }
         if let stream = response.stream {
             return self.planStream(stream, response, for: request, date: date, serverIsClosing: serverIsClosing)
         }
@@ -248,6 +232,30 @@ public enum ResponsePlanner {
         if !canChunk { plan.chunkSize = nil }
         self.applyFault(response.fault, to: &plan, bodyAllowed: sendsBody)
         return plan
+    }
+
+    /// The plan of a fault that sends no response (drop, reset, hang, garbage, and on HTTP/1.1 a fault only HTTP/2
+    /// has, met with a reset and journaled under its name), for a rule's own answer and a proxied one alike; `nil`
+    /// when the response goes out.
+    static func planWithoutResponse(_ response: ResolvedResponse, for request: IncomingRequest) -> ResponsePlan? {
+        switch response.fault {
+        case .drop:
+            return self.withoutResponse(.drop, response, fault: .drop)
+        case .reset:
+            return self.withoutResponse(.reset, response, fault: .reset)
+        case let fault? where fault.isHTTP2Only && request.version.major < 2:
+            return self.withoutResponse(.reset, response, fault: fault)
+        case .hang(let duration):
+            return self.withoutResponse(.hang(duration), response, fault: response.fault)
+        case .garbage(let key, let length):
+            return self.withoutResponse(
+                .raw(GeneratedBytes(key: key).bytes(offset: 0, count: length)),
+                response,
+                fault: response.fault
+            )
+        default:
+            return nil
+        }
     }
 
     /// A plan that sends no response at all.
