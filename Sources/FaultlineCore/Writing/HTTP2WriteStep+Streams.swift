@@ -17,18 +17,9 @@ extension ResponsePlan {
             return
         }
         if self.bodyDelay > .zero, !stream.items.isEmpty { steps.append(.bodyDelay(self.bodyDelay)) }
-        let itemLimit = fault?.streamItemsBefore ?? Int.max
-        var bytesLeft = self.cut?.after ?? Int64.max
-        for (index, item) in stream.items.enumerated() {
-            guard index < itemLimit, bytesLeft > 0 else { break }
+        self.sentItems(of: stream) { item, whole in
             if item.delay > .zero { steps.append(.pause(item.delay)) }
-            if item.length > bytesLeft {
-                steps.append(.chunk(item.prefix(bytesLeft), whole: false))
-                bytesLeft = 0
-                break
-            }
-            bytesLeft -= item.length
-            steps.append(.chunk(item, whole: true))
+            steps.append(.chunk(item, whole: whole))
         }
         if let produced = stream.produced { steps.append(.pieces(produced)) }
         switch fault {

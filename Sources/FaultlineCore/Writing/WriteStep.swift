@@ -115,21 +115,30 @@ extension ResponsePlan {
     /// A streamed body's steps: each item after its pause, as one chunk; then its end, or the fault that stops it
     /// early (`cutAfter`: a close without the last chunk; `stallAfter`: nothing more until the client leaves;
     /// `resetAfterEvents`: an RST; `truncate` and `resetAfter` count the stream's bytes), or `keepOpen`'s wait.
-    func appendStreamSteps(_ stream: StreamedBody, to steps: inout [WriteStep]) {
-        steps.reserveCapacity(steps.count + 2 * stream.items.count + 3)
-        if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
+    /// Calls `send` with each item of a streamed body that goes out, in order, before any fault stops it: up to the
+    /// fault's count of items (`cutAfter`, `stallAfter`, `resetAfterEvents`), and the items' bytes up to a byte cut
+    /// (`truncate`, `resetAfter`, `rstStream` with `afterBytes`), the last one cut short (`whole` false) where the
+    /// cut falls inside it. HTTP/1.1's steps and HTTP/2's are made from the same items.
+    func sentItems(of stream: StreamedBody, _ send: (_ item: StreamItem, _ whole: Bool) -> Void) {
         let itemLimit = self.fault?.streamItemsBefore ?? Int.max
         var bytesLeft = self.cut?.after ?? Int64.max
         for (index, item) in stream.items.enumerated() {
             guard index < itemLimit, bytesLeft > 0 else { break }
-            if item.delay > .zero { steps.append(.pause(item.delay)) }
             if item.length > bytesLeft {
-                steps.append(.chunk(item.prefix(bytesLeft), whole: false))
-                bytesLeft = 0
-                break
+                send(item.prefix(bytesLeft), false)
+                return
             }
             bytesLeft -= item.length
-            steps.append(.chunk(item, whole: true))
+            send(item, true)
+        }
+    }
+
+    func appendStreamSteps(_ stream: StreamedBody, to steps: inout [WriteStep]) {
+        steps.reserveCapacity(steps.count + 2 * stream.items.count + 3)
+        if self.bodyDelay > .zero { steps.append(.bodyDelay(self.bodyDelay)) }
+        self.sentItems(of: stream) { item, whole in
+            if item.delay > .zero { steps.append(.pause(item.delay)) }
+            steps.append(.chunk(item, whole: whole))
         }
         if let produced = stream.produced { steps.append(.pieces(produced)) }
         if let cut = self.cut {
