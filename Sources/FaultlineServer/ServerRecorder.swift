@@ -24,9 +24,14 @@ public final class ServerRecorder: Sendable {
 
     /// Records one finished exchange everywhere it should go; the in-memory journal skips it when it was cleared
     /// after the request arrived (`generation`).
-    func record(_ entry: JournalEntry, generation: Int? = nil) {
+    func record(_ entry: consuming JournalEntry, generation: Int? = nil) {
+        self.metrics.record(entry)
+        guard self.journalFile != nil || self.accessLog != nil else {
+            // Nothing else needs the entry as kept (numbered, its headers cut): it moves into the journal uncopied.
+            self.journal.add(entry, generation: generation)
+            return
+        }
         let kept = self.journal.record(entry, generation: generation)
-        self.metrics.record(kept)
         self.journalFile?.write(kept)
         self.accessLog?.write(kept)
     }

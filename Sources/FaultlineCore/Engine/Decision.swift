@@ -32,7 +32,11 @@ public struct Decision: Sendable {
     /// The step of a sequence that answered, 0-based.
     public var step: Int?
     /// The response to send.
-    public var response: ResolvedResponse
+    public var response: ResolvedResponse {
+        didSet { self.preparedAnswer = nil }
+    }
+    /// What `response` sends a plain request, planned when the scenario loaded; dropped when `response` changes.
+    public internal(set) var preparedAnswer: PreparedAnswer?
     /// Rules whose `pathRegex` gave up on this request's path (they were taken as not matching), for the journal.
     public var regexGaveUp: [String] = []
 
@@ -68,6 +72,16 @@ public struct Decision: Sendable {
         self.ruleLabel = ruleLabel
         self.step = step
         self.response = response
+    }
+
+    /// A rule's decision to send a response resolved when the scenario loaded, with its plain answer.
+    init(ruleIndex: Int, ruleLabel: String, step: Int?, response: ResolvedResponse, preparedAnswer: PreparedAnswer?) {
+        self.kind = .rule
+        self.ruleIndex = ruleIndex
+        self.ruleLabel = ruleLabel
+        self.step = step
+        self.response = response
+        self.preparedAnswer = preparedAnswer
     }
 }
 

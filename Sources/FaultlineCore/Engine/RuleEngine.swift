@@ -152,11 +152,11 @@ public final class RuleEngine: Sendable {
                     )
                 }
             }
-            decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
+            decision.regexGaveUp = gaveUp.map { self.compiled[$0].label }
             return decision
         }
         var decision = self.noRuleAnswers(request, candidates: candidates, regexGaveUp: gaveUp, now: now)
-        decision.regexGaveUp = gaveUp.map { self.compiled[$0].rule.label }
+        decision.regexGaveUp = gaveUp.map { self.compiled[$0].label }
         return decision
     }
 
@@ -247,10 +247,9 @@ public final class RuleEngine: Sendable {
     /// A rule's answer as committed under the lock, to be resolved outside it.
     struct CommittedAnswer {
         let answerNumber: Int
+        /// The sequence step answering; the rule's response is read from it outside the lock (a response has many
+        /// fields to retain on every copy).
         let step: Int?
-        let spec: ResponseSpec
-        /// The response resolved once when the scenario loaded, when nothing in it varies.
-        let prepared: ResolvedResponse?
         /// The random choices made for this answer from the rule's stream.
         let draws: ResponseResolver.Draws
         /// The rule's random stream before the draws, to put back if the answer cannot be given after all.
@@ -308,16 +307,16 @@ public final class RuleEngine: Sendable {
         }
         let answerNumber = state.rules[index].answered
         state.rules[index].answered += 1
-        let (spec, step, staticResponse) = prepared.compiled.response(forAnswer: answerNumber)
+        let step = prepared.compiled.step(forAnswer: answerNumber)
         let generatorBefore = prepared.ownSeed == nil ? generator : nil
         let draws =
-            staticResponse == nil ? ResponseResolver.draw(spec, generator: &generator) : ResponseResolver.Draws()
+            prepared.compiled.staticResponse(step: step) == nil
+            ? ResponseResolver.draw(prepared.compiled.spec(step: step), generator: &generator)
+            : ResponseResolver.Draws()
         return .answered(
             CommittedAnswer(
                 answerNumber: answerNumber,
                 step: step,
-                spec: spec,
-                prepared: staticResponse,
                 draws: draws,
                 generatorBefore: generatorBefore,
                 rateSlot: rateSlot
@@ -334,42 +333,41 @@ public final class RuleEngine: Sendable {
         context: TemplateContext,
         request: IncomingRequest
     ) -> Decision {
-        let rule = compiled.rule
-        if let prepared = answer.prepared {
+        if let prepared = compiled.staticResponse(step: answer.step) {
             return Decision(
-                kind: .rule,
-                ruleIndex: rule.index,
-                ruleLabel: rule.label,
+                ruleIndex: compiled.rule.index,
+                ruleLabel: compiled.label,
                 step: answer.step,
-                response: prepared
+                response: prepared,
+                preparedAnswer: compiled.staticAnswer(step: answer.step)
             )
         }
         do throws(TemplateError) {
             var response = try ResponseResolver.resolve(
-                answer.spec,
-                defaultHeaders: rule.defaultHeaders,
+                compiled.spec(step: answer.step),
+                defaultHeaders: compiled.rule.defaultHeaders,
                 context: context,
                 draws: answer.draws
             )
             if !response.lastModifiedIsExplicit { response.lastModified = self.loadedAt }
             return Decision(
                 kind: .rule,
-                ruleIndex: rule.index,
-                ruleLabel: rule.label,
+                ruleIndex: compiled.rule.index,
+                ruleLabel: compiled.label,
                 step: answer.step,
                 response: response
             )
         } catch {
+            let index = compiled.rule.index
             self.state.withLock { state in
-                guard state.rules[rule.index].answered == answer.answerNumber + 1 else { return }
-                state.rules[rule.index].answered -= 1
-                if let slot = answer.rateSlot, let position = state.rules[rule.index].recentAnswers.lastIndex(of: slot)
-                {
-                    state.rules[rule.index].recentAnswers.remove(at: position)
+                guard state.rules[index].answered == answer.answerNumber + 1 else { return }
+                state.rules[index].answered -= 1
+                if let slot = answer.rateSlot, let position = state.rules[index].recentAnswers.lastIndex(of: slot) {
+                    state.rules[index].recentAnswers.remove(at: position)
                 }
-                if let generator = answer.generatorBefore { state.rules[rule.index].generator = generator }
+                if let generator = answer.generatorBefore { state.rules[index].generator = generator }
             }
-            return self.refusalDecision(.template(error), of: rule, request: request)
+            return self.refusalDecision(.template(error), of: compiled.rule, request: request)
         }
     }
 

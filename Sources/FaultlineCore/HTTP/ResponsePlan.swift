@@ -99,6 +99,10 @@ public struct ResponsePlan: Sendable {
     /// The body streams in from an upstream while it is sent (a proxied answer's): `segments` is then empty and the
     /// writer reads the body from the exchange's body source.
     public var upstreamBody: UpstreamBody?
+    /// The head as bytes, made once: only on the plan of a prepared answer (`PreparedAnswer`), which the planner
+    /// hands out unchanged for every plain request. Nothing changes a plan once it is made, so the bytes stay what
+    /// `writeHead` would write (with the date in place of the placeholder).
+    public var wire: Wire?
 
     /// A body that streams in from an upstream while it is sent.
     public struct UpstreamBody: Sendable, Equatable {

@@ -45,14 +45,20 @@ public enum ResponsePlanner {
     ///   - date: the `Date` header value for now.
     ///   - serverIsClosing: the server is shutting down, so the connection closes after this response.
     ///   - mode: whether validators, conditionals and ranges apply.
+    ///   - prepared: the plan `response` gets for a plain request, made when the scenario loaded: returned as it is
+    ///     when `request` is plain.
     public static func plan(
         _ response: ResolvedResponse,
         for request: IncomingRequest,
         file: FileFacts? = nil,
         date: String,
         serverIsClosing: Bool = false,
-        mode: Mode = .full
+        mode: Mode = .full,
+        prepared: PreparedAnswer? = nil
     ) -> ResponsePlan {
+        if let prepared, file == nil, !serverIsClosing, mode == .full, PreparedAnswer.serves(request) {
+            return prepared.plan
+        }
         var status = response.status
         if status == 499 {
             return self.withoutResponse(.drop, response, fault: .drop)

@@ -22,8 +22,10 @@ public final class Journal: Sendable {
     private let state: Mutex<State>
 
     /// An entry as kept: behind one reference, so keeping the slots in id order moves pointers, not entries.
-    final class Slot: Sendable {
-        let entry: JournalEntry
+    final class Slot: @unchecked Sendable {
+        /// Changed only under the journal's lock (numbered there when the entry had no id), and never after the slot
+        /// is kept.
+        var entry: JournalEntry
         /// Its estimated bytes, weighed once when it was recorded.
         let size: Int
 
@@ -93,39 +95,50 @@ public final class Journal: Sendable {
     /// it as kept. An entry whose request arrived before the last `clear()` (its `generation` is older) is not kept: a
     /// cleared journal starts clean.
     @discardableResult
-    public func record(_ entry: JournalEntry, generation: Int? = nil) -> JournalEntry {
+    public func record(_ entry: consuming JournalEntry, generation: Int? = nil) -> JournalEntry {
+        self.keep(entry, generation: generation).entry
+    }
+
+    /// Keeps the entry as `record` does, without handing a copy of it back.
+    public func add(_ entry: consuming JournalEntry, generation: Int? = nil) {
+        _ = self.keep(entry, generation: generation)
+    }
+
+    /// Keeps the entry and returns its slot. The entry moves into the slot: an entry has some twenty fields to
+    /// retain on every copy, and one is recorded for every exchange.
+    private func keep(_ entry: consuming JournalEntry, generation: Int?) -> Slot {
         // Cut and weighed before the lock: no other event loop waits on this work.
-        var entry = entry
         entry.truncateHeaders(to: self.headerLimit)
         let size = entry.estimatedBytes
+        let slot = Slot(entry, size: size)
         return self.state.withLock { state in
-            if entry.id == 0 {
-                entry.id = state.nextID
+            if slot.entry.id == 0 {
+                slot.entry.id = state.nextID
                 state.nextID += 1
             }
-            if let generation, generation != state.generation { return entry }
+            if let generation, generation != state.generation { return slot }
+            let id = slot.entry.id
             state.bytes += size
             // Kept in id order: an entry that ended after later ones goes in before them. Its place is found by a
             // binary search of the ids (usually the end), and inserting moves pointers, so an exchange that ends late
             // among thousands (a delay, a hang) costs microseconds under the lock, not a copy of each entry it passes.
-            let slot = Slot(entry, size: size)
-            if state.ids.last.map({ $0 < entry.id }) ?? true {
+            if state.ids.last.map({ $0 < id }) ?? true {
                 state.slots.append(slot)
-                state.ids.append(entry.id)
+                state.ids.append(id)
             } else {
                 var low = state.head
                 var high = state.ids.count
                 while low < high {
                     let middle = (low + high) / 2
-                    if state.ids[middle] < entry.id { low = middle + 1 } else { high = middle }
+                    if state.ids[middle] < id { low = middle + 1 } else { high = middle }
                 }
                 state.slots.insert(slot, at: low)
-                state.ids.insert(entry.id, at: low)
+                state.ids.insert(id, at: low)
             }
             while state.count > self.capacity || (state.bytes > self.memoryLimit && state.count > 1) {
                 state.dropOldest()
             }
-            return entry
+            return slot
         }
     }
 

@@ -11,9 +11,9 @@ extension JournalEntry {
     /// (a string's UTF-8 count is stored, not counted) and honest: nothing the entry holds is left out.
     public var estimatedBytes: Int {
         var bytes = Self.fixedOverheadBytes
-        for text in [self.listener, self.client, self.method, self.target, self.path, self.version] {
-            bytes += text.utf8.count
-        }
+        // Summed one by one: an array of the six would be allocated for every entry.
+        bytes += self.listener.utf8.count + self.client.utf8.count + self.method.utf8.count
+        bytes += self.target.utf8.count + self.path.utf8.count + self.version.utf8.count
         bytes += (self.tls?.utf8.count ?? 0) + (self.rule?.utf8.count ?? 0) + (self.fault?.utf8.count ?? 0)
         for header in self.headers {
             bytes += Self.perHeaderOverheadBytes + header.name.utf8.count + header.value.utf8.count

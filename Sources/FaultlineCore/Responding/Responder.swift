@@ -42,7 +42,12 @@ public struct ResponderRequest: Sendable {
 /// What a responder gives back.
 public struct Reply: Sendable {
     /// The response to send.
-    public var response: ResolvedResponse
+    public var response: ResolvedResponse {
+        didSet { self.preparedAnswer = nil }
+    }
+    /// What `response` sends a plain request, planned when the scenario loaded (the rule engine's); dropped when
+    /// `response` changes.
+    public internal(set) var preparedAnswer: PreparedAnswer?
     /// Who answered (which rule, which step), for the journal; `nil` for replies that come from no rule (the control
     /// API's). The response itself is `response`: a reply carries it once.
     public var decision: Decision.Attribution?
@@ -61,8 +66,11 @@ public struct Reply: Sendable {
     }
 
     /// The reply carrying a rule engine's decision.
-    public init(_ decision: Decision) {
-        self.init(response: decision.response, decision: decision.attribution, planning: .full)
+    public init(_ decision: consuming Decision) {
+        self.decision = decision.attribution
+        self.planning = .full
+        self.preparedAnswer = decision.preparedAnswer
+        self.response = decision.response
     }
 }
 

@@ -4,11 +4,9 @@ import NIOCore
 /// counted), registers the connection for the control API's reset, numbers it, and is where closes meant to bypass
 /// TLS start: an RST must reach the client as a TCP reset, not after a TLS alert, and `close-without-notify` must
 /// not send close_notify.
-final class ConnectionFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ConnectionFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     typealias InboundOut = NIOAny
-    typealias OutboundIn = NIOAny
-    typealias OutboundOut = NIOAny
 
     let info: ConnectionInfo
     private let statistics: ServerStatistics

@@ -72,7 +72,7 @@ final class ExchangeRecord {
             method: head.method,
             target: head.target,
             path: head.path,
-            version: head.version.major == 2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
+            version: Self.versionText(head.version),
             headers: head.headers,
             bodyBytes: self.request.bodyBytes,
             rule: self.decision?.ruleLabel,
@@ -97,6 +97,18 @@ final class ExchangeRecord {
         entry.stream = facts.streamID
         entry.upstream = self.upstream?.journalOutcome()
         return entry
+    }
+}
+
+extension ExchangeRecord {
+    /// The journal's name for an HTTP version; the common ones are not built anew for every entry.
+    static func versionText(_ version: (major: Int, minor: Int)) -> String {
+        switch version {
+        case (1, 1): "HTTP/1.1"
+        case (2, _): "HTTP/2"
+        case (1, 0): "HTTP/1.0"
+        default: "HTTP/\(version.major).\(version.minor)"
+        }
     }
 }
 

@@ -401,7 +401,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             file: file,
             date: self.date(),
             serverIsClosing: self.machine.closesAfterResponse,
-            mode: reply.planning
+            mode: reply.planning,
+            prepared: reply.preparedAnswer
         )
     }
 

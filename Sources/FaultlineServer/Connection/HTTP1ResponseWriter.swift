@@ -181,7 +181,7 @@ final class HTTP1ResponseWriter {
                 let date = self.date()
                 run.record.dateSent = date
                 var buffer = self.context.channel.allocator.buffer(capacity: run.plan.headLength)
-                run.plan.writeHead(date: date) { buffer.writeString($0) }
+                Self.writeHead(of: run.plan, date: date, to: &buffer)
                 run.record.statusSent = run.plan.status
                 self.write(.byteBuffer(buffer), body: false, run)
             case .head(over: let duration?):
@@ -322,8 +322,9 @@ final class HTTP1ResponseWriter {
     ) {
         let date = self.date()
         record.dateSent = date
-        var buffer = self.context.channel.allocator.buffer(capacity: plan.headLength + Int(plan.bodyLength))
-        plan.writeHead(date: date) { buffer.writeString($0) }
+        let headLength = plan.wire?.head.count ?? plan.headLength
+        var buffer = self.context.channel.allocator.buffer(capacity: headLength + Int(plan.bodyLength))
+        Self.writeHead(of: plan, date: date, to: &buffer)
         for segment in plan.segments {
             switch segment {
             case .bytes(let literal): buffer.writeBytes(literal)
@@ -344,6 +345,20 @@ final class HTTP1ResponseWriter {
             case .failure:
                 onEnd(record, Ending(outcome: .clientClosed, close: .fin))
             }
+        }
+    }
+
+    /// Writes the head of `plan`, dated `date`: a prepared plan's bytes with the date written over the placeholder's,
+    /// else field by field.
+    static func writeHead(of plan: ResponsePlan, date: String, to buffer: inout ByteBuffer) {
+        guard let wire = plan.wire, date.utf8.count == PreparedAnswer.placeholderDate.utf8.count else {
+            plan.writeHead(date: date) { buffer.writeString($0) }
+            return
+        }
+        let start = buffer.writerIndex
+        buffer.writeBytes(wire.head)
+        if let offset = wire.dateOffset {
+            buffer.setString(date, at: start + offset)
         }
     }
 
