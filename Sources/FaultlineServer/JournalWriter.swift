@@ -111,16 +111,16 @@ public final class JournalWriter: Sendable {
             return pending.entries
         }
         guard !entries.isEmpty else { return }
-        var text = ""
+        var bytes: [UInt8] = []
         for entry in entries {
             switch self.format {
-            case .json: text += entry.json
-            case .accessLog: text += entry.accessLogLine
+            case .json: bytes += entry.jsonBytes
+            case .accessLog: bytes += entry.accessLogLine.utf8
             }
-            text += "\n"
+            bytes.append(UInt8(ascii: "\n"))
         }
         // A full disk or a closed pipe loses these lines, never the server; the first loss is reported.
-        if let problem = self.writeAll(Array(text.utf8)) {
+        if let problem = self.writeAll(bytes) {
             let first = self.output.withLock { output in
                 defer { output.reported = true }
                 return !output.reported

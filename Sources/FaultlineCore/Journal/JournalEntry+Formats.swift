@@ -1,75 +1,94 @@
 /// The journal's two outside forms: a JSON object (the control API and `--journal`), and nginx's combined log
 /// format (`--access-log`).
 extension JournalEntry {
-    /// The entry as one line of JSON, keys in a fixed order. Built by appending to one string: `--journal` formats
-    /// an entry per request.
+    /// The entry as one line of JSON, keys in a fixed order.
     public var json: String {
-        var out = ""
-        out.reserveCapacity(640)
-        out += "{\"id\":\(self.id),\"connection\":\(self.connection),\"listener\":"
-        JSONString.append(self.listener, to: &out)
-        out += ",\"client\":"
-        JSONString.append(self.client, to: &out)
-        out += ",\"receivedAt\":"
-        JSONString.append(Timestamps.rfc3339(self.receivedAt), to: &out)
-        out += ",\"method\":"
-        JSONString.append(self.method, to: &out)
-        out += ",\"target\":"
-        JSONString.append(self.target, to: &out)
-        out += ",\"path\":"
-        JSONString.append(self.path, to: &out)
-        out += ",\"version\":"
-        JSONString.append(self.version, to: &out)
-        out += ",\"tls\":"
-        Self.appendOptional(self.tls, to: &out)
-        out += ",\"headers\":"
+        String(decoding: self.jsonBytes, as: UTF8.self)
+    }
+
+    /// `json` as UTF-8 bytes, as `--journal` writes it: built by appending bytes, since it is made for every request.
+    public var jsonBytes: [UInt8] {
+        var out = JSONBytes(capacity: 1024)
+        out.raw("{\"id\":")
+        out.int(self.id)
+        out.raw(",\"connection\":")
+        out.int(self.connection)
+        out.raw(",\"listener\":")
+        out.string(self.listener)
+        out.raw(",\"client\":")
+        out.string(self.client)
+        out.raw(",\"receivedAt\":\"")
+        Timestamps.appendRFC3339(self.receivedAt, to: &out)
+        out.raw("\",\"method\":")
+        out.string(self.method)
+        out.raw(",\"target\":")
+        out.string(self.target)
+        out.raw(",\"path\":")
+        out.string(self.path)
+        out.raw(",\"version\":")
+        out.string(self.version)
+        out.raw(",\"tls\":")
+        out.optional(self.tls)
+        out.raw(",\"headers\":")
         Self.appendHeaders(self.headers, to: &out)
         if self.headersTruncated > 0 {
-            out += ",\"headersTruncated\":\(self.headersTruncated)"
+            out.raw(",\"headersTruncated\":")
+            out.int(self.headersTruncated)
         }
-        out += ",\"bodyBytes\":\(self.bodyBytes),\"rule\":"
-        Self.appendOptional(self.rule, to: &out)
-        out += ",\"step\":"
-        out += self.step.map { String($0) } ?? "null"
-        out += ",\"status\":\(self.status),\"responseHeaders\":"
+        out.raw(",\"bodyBytes\":")
+        out.int(self.bodyBytes)
+        out.raw(",\"rule\":")
+        out.optional(self.rule)
+        out.raw(",\"step\":")
+        if let step = self.step { out.int(step) } else { out.raw("null") }
+        out.raw(",\"status\":")
+        out.int(self.status)
+        out.raw(",\"responseHeaders\":")
         Self.appendHeaders(self.responseHeaders, to: &out)
-        out += ",\"fault\":"
-        Self.appendOptional(self.fault, to: &out)
-        out += ",\"outcome\":"
-        JSONString.append(self.outcome.rawValue, to: &out)
-        out += ",\"bytesSent\":\(self.bytesSent),\"bodyBytesSent\":\(self.bodyBytesSent),\"firstByteMs\":"
-        out += self.firstByteMs.map(Self.milliseconds) ?? "null"
-        out += ",\"totalMs\":"
-        out += Self.milliseconds(self.totalMs)
+        out.raw(",\"fault\":")
+        out.optional(self.fault)
+        out.raw(",\"outcome\":")
+        out.string(self.outcome.rawValue)
+        out.raw(",\"bytesSent\":")
+        out.int(self.bytesSent)
+        out.raw(",\"bodyBytesSent\":")
+        out.int(self.bodyBytesSent)
+        out.raw(",\"firstByteMs\":")
+        if let firstByteMs = self.firstByteMs { out.raw(Self.milliseconds(firstByteMs)) } else { out.raw("null") }
+        out.raw(",\"totalMs\":")
+        out.raw(Self.milliseconds(self.totalMs))
         if let stream = self.stream {
-            out += ",\"stream\":\(stream)"
+            out.raw(",\"stream\":")
+            out.int(stream)
         }
         if let eventsSent = self.eventsSent {
             // Only stream answers carry these keys, so every other entry keeps the exact form it always had.
-            out += ",\"eventsSent\":\(eventsSent),\"lastEventId\":"
-            Self.appendOptional(self.lastEventID, to: &out)
-            out += ",\"retryMs\":"
-            out += self.retryMs.map { String($0) } ?? "null"
+            out.raw(",\"eventsSent\":")
+            out.int(eventsSent)
+            out.raw(",\"lastEventId\":")
+            out.optional(self.lastEventID)
+            out.raw(",\"retryMs\":")
+            if let retryMs = self.retryMs { out.int(retryMs) } else { out.raw("null") }
         }
         if let upstream = self.upstream {
-            out += ",\"upstream\":{\"url\":"
-            JSONString.append(upstream.url, to: &out)
-            out += ",\"status\":"
-            out += upstream.status.map { String($0) } ?? "null"
-            out += ",\"ms\":"
-            out += Self.milliseconds(upstream.milliseconds)
-            out += "}"
+            out.raw(",\"upstream\":{\"url\":")
+            out.string(upstream.url)
+            out.raw(",\"status\":")
+            if let status = upstream.status { out.int(status) } else { out.raw("null") }
+            out.raw(",\"ms\":")
+            out.raw(Self.milliseconds(upstream.milliseconds))
+            out.raw("}")
         }
         if !self.regexGaveUp.isEmpty {
-            out += ",\"regexGaveUp\":["
+            out.raw(",\"regexGaveUp\":[")
             for (index, label) in self.regexGaveUp.enumerated() {
-                if index > 0 { out += "," }
-                JSONString.append(label, to: &out)
+                if index > 0 { out.raw(",") }
+                out.string(label)
             }
-            out += "]"
+            out.raw("]")
         }
-        out += "}"
-        return out
+        out.raw("}")
+        return out.bytes
     }
 
     /// Entries as a JSON array, one per line.
@@ -90,24 +109,16 @@ extension JournalEntry {
             + "\(self.status) \(self.bodyBytesSent) \"\(Self.escaped(referer))\" \"\(Self.escaped(agent))\""
     }
 
-    private static func appendHeaders(_ headers: [HeaderField], to out: inout String) {
-        out += "["
+    private static func appendHeaders(_ headers: [HeaderField], to out: inout JSONBytes) {
+        out.raw("[")
         for (index, header) in headers.enumerated() {
-            out += index == 0 ? "[" : ",["
-            JSONString.append(header.name, to: &out)
-            out += ","
-            JSONString.append(header.value, to: &out)
-            out += "]"
+            out.raw(index == 0 ? "[" : ",[")
+            out.string(header.name)
+            out.raw(",")
+            out.string(header.value)
+            out.raw("]")
         }
-        out += "]"
-    }
-
-    private static func appendOptional(_ text: String?, to out: inout String) {
-        if let text {
-            JSONString.append(text, to: &out)
-        } else {
-            out += "null"
-        }
+        out.raw("]")
     }
 
     static func milliseconds(_ value: Double) -> String {
@@ -145,11 +156,34 @@ extension JournalEntry {
 public enum Timestamps {
     /// `2026-11-26T23:40:12.345Z`.
     public static func rfc3339(_ seconds: Double) -> String {
-        let whole = Int64(seconds.rounded(.down))
-        let milliseconds = Int((seconds - Double(whole)) * 1000)
-        let (date, time) = self.parts(whole)
-        let ms = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
-        return "\(date.year)-\(self.two(date.month))-\(self.two(date.day))T\(time).\(ms)Z"
+        var out = JSONBytes(capacity: 24)
+        self.appendRFC3339(seconds, to: &out)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    /// Appends `rfc3339(seconds)`.
+    static func appendRFC3339(_ seconds: Double, to out: inout JSONBytes) {
+        // Counted in whole milliseconds first: `.007` is not exact in binary, and its remainder would read `.006`.
+        let total = Int64((seconds * 1000).rounded())
+        let whole = total >= 0 ? total / 1000 : (total - 999) / 1000
+        let milliseconds = total - whole * 1000
+        let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
+        let secondOfDay = whole - days * 86_400
+        let date = HTTPDate.civilDate(daysSince1970: days)
+        out.int(date.year)
+        out.raw("-")
+        out.int(date.month, width: 2)
+        out.raw("-")
+        out.int(date.day, width: 2)
+        out.raw("T")
+        out.int(secondOfDay / 3600, width: 2)
+        out.raw(":")
+        out.int((secondOfDay % 3600) / 60, width: 2)
+        out.raw(":")
+        out.int(secondOfDay % 60, width: 2)
+        out.raw(".")
+        out.int(milliseconds, width: 3)
+        out.raw("Z")
     }
 
     /// `26/Nov/2026:23:40:12 +0000`, nginx's `$time_local` in UTC.

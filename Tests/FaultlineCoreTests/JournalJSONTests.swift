@@ -1,0 +1,95 @@
+import FaultlineCore
+import Foundation
+import Testing
+
+/// The `--journal` line of an entry, byte for byte: it is built from bytes for speed, so its exact form is pinned here.
+@Suite("Journal entries as JSON")
+struct JournalJSONTests {
+    func entry(
+        headers: [HeaderField] = [HeaderField("Host", "localhost:8080")],
+        receivedAt: Double = 1_764_892_800.25,
+        target: String = "/api/orders?page=2"
+    ) -> JournalEntry {
+        var entry = JournalEntry(
+            connection: 7,
+            listener: "http://127.0.0.1:8080",
+            client: "127.0.0.1:50312",
+            receivedAt: receivedAt,
+            method: "GET",
+            target: target,
+            path: "/api/orders",
+            version: "HTTP/1.1",
+            headers: headers,
+            bodyBytes: 0,
+            rule: "orders",
+            step: nil,
+            status: 503,
+            responseHeaders: [HeaderField("Retry-After", "1"), HeaderField("Content-Length", "0")],
+            fault: nil,
+            outcome: .completed,
+            bytesSent: 97,
+            bodyBytesSent: 0,
+            firstByteMs: 1.5,
+            totalMs: 12.0
+        )
+        entry.id = 42
+        return entry
+    }
+
+    @Test func anEntryIsOneLineWithItsKeysInOrder() {
+        #expect(
+            self.entry().json
+                == #"{"id":42,"connection":7,"listener":"http://127.0.0.1:8080","client":"127.0.0.1:50312","#
+                + #""receivedAt":"2025-12-05T00:00:00.250Z","method":"GET","target":"/api/orders?page=2","#
+                + #""path":"/api/orders","version":"HTTP/1.1","tls":null,"headers":[["Host","localhost:8080"]],"#
+                + #""bodyBytes":0,"rule":"orders","step":null,"status":503,"#
+                + #""responseHeaders":[["Retry-After","1"],["Content-Length","0"]],"fault":null,"outcome":"completed","#
+                + #""bytesSent":97,"bodyBytesSent":0,"firstByteMs":1.5,"totalMs":12}"#
+        )
+    }
+
+    @Test func optionalKeysAppearWhenSet() {
+        var entry = self.entry(headers: [])
+        entry.step = 3
+        entry.tls = "TLSv1.3"
+        entry.fault = "truncate"
+        entry.headersTruncated = 120
+        entry.stream = 5
+        entry.eventsSent = 0
+        entry.upstream = UpstreamOutcome(url: "http://up:9000/x", status: nil, milliseconds: 0.1234)
+        entry.regexGaveUp = ["a", "rules[2]"]
+        let json = entry.json
+        #expect(json.contains(#""tls":"TLSv1.3","headers":[],"headersTruncated":120,"bodyBytes":0"#))
+        #expect(json.contains(#""step":3,"#))
+        #expect(json.contains(#""fault":"truncate","#))
+        #expect(json.contains(#""stream":5,"eventsSent":0,"lastEventId":null,"retryMs":null"#))
+        #expect(json.contains(#""upstream":{"url":"http://up:9000/x","status":null,"ms":0.123}"#))
+        #expect(json.hasSuffix(#","regexGaveUp":["a","rules[2]"]}"#))
+    }
+
+    @Test func textIsEscapedAsJSONAndReadsBackTheSame() throws {
+        let awkward = "quote \" backslash \\ newline \n cr \r tab \t bell \u{7} del \u{7F} é 🚀 \u{1F}"
+        let entry = self.entry(
+            headers: [HeaderField("X-Awkward", awkward), HeaderField("", "")],
+            receivedAt: -1.5,
+            target: "/ü?q=\"x\""
+        )
+        let json = entry.json
+        #expect(json.contains(#"["X-Awkward","quote \" backslash \\ newline \n cr \r tab \t bell \u0007 del "#))
+        #expect(json.contains(#" \u001f"],["",""]]"#))
+        #expect(json.contains(#""receivedAt":"1969-12-31T23:59:58.500Z""#))
+        #expect(Array(json.utf8) == entry.jsonBytes)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        )
+        let headers = try #require(object["headers"] as? [[String]])
+        #expect(headers == [["X-Awkward", awkward], ["", ""]])
+        #expect(object["target"] as? String == "/ü?q=\"x\"")
+    }
+
+    @Test func timestampsKeepTheirWidths() {
+        #expect(Timestamps.rfc3339(0) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamps.rfc3339(1_764_892_800.007) == "2025-12-05T00:00:00.007Z")
+        #expect(Timestamps.rfc3339(253_402_300_799.999) == "9999-12-31T23:59:59.999Z")
+    }
+}
