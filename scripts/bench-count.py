@@ -16,6 +16,8 @@ Benchmarks (the same scenarios as scripts/bench.py):
   static            GET /static, a fixed 200 "ok"
   static-1k-rules   the same with 1,000 exact and glob rules before the matching one
   journal-on        static with --journal FILE
+  delayed           GET /delayed, the same answer after `delay: 1ms` (the delayed path: the writer's steps and a
+                    timer), measured for reading, not guarded
   nio-example       SwiftNIO's NIOHTTP1Server example (--nio-binary), the ceiling: measured for reading, not guarded
 
 The in-memory journal is given --journal-size 100, so that the warm-up already fills it and the counted requests run
@@ -49,7 +51,7 @@ import time
 # The figures that fail --check when they grow; the others are printed for reading only.
 GUARDED = ["instructions", "allocations"]
 # Benchmarks measured for reading only: the NIO example is the ceiling, not our code.
-NOT_GUARDED = {"nio-example"}
+NOT_GUARDED = {"nio-example", "delayed"}
 ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
 COUNTED_CALLS = {"allocations": ALLOCATORS, "frees": {"free"}, "retains": {"swift_retain"}, "releases": {"swift_release"}}
 
@@ -116,7 +118,8 @@ def run_under_callgrind(server, requests, warmup, out_file, timeout):
     """Starts a server under callgrind (server: a function of a port giving its command line and whether it prints
     faultline's readiness line), sends warmup + requests GETs of /static, stops it; returns callgrind's file."""
     port = free_port()
-    arguments, prints_readiness = server(port)
+    arguments, prints_readiness, *rest = server(port)
+    path = rest[0] if rest else "/static"
     command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", "--dump-instr=no", "--dump-line=no"]
     # Swift seeds its hashing per process; a fixed seed makes dictionaries and sets probe alike in every run.
     environment = dict(os.environ, SWIFT_DETERMINISTIC_HASHING="1")
@@ -124,7 +127,7 @@ def run_under_callgrind(server, requests, warmup, out_file, timeout):
     try:
         if prints_readiness:
             wait_for_line(process, b"faultline listening on", timeout)
-            client = Client(port, "/static")
+            client = Client(port, path)
         else:
             client = connect_when_listening(process, port, timeout)
         try:
@@ -231,16 +234,17 @@ def servers(binary, nio_binary, work):
         many.append(f"  - {{path: /api/v2/items{index}/*/detail, body: g{index}}}")
     many.append("  - {path: /static, body: ok}")
     paths = {}
-    for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n")]:
+    delayed = "version: 1\nrules:\n  - {path: /delayed, delay: 1ms, body: ok}\n"
+    for name, text in [("static.yaml", static), ("many.yaml", "\n".join(many) + "\n"), ("delayed.yaml", delayed)]:
         paths[name] = os.path.join(work, name)
         with open(paths[name], "w") as f:
             f.write(text)
     journal = os.path.join(work, "journal.jsonl")
 
-    def faultline(scenario, extra=()):
+    def faultline(scenario, extra=(), path="/static"):
         def command(port):
             arguments = [binary, "serve", scenario, "--port", str(port), "--log-level", "error", "--seed", "1"]
-            return arguments + ["--journal-size", "100"] + list(extra), True
+            return arguments + ["--journal-size", "100"] + list(extra), True, path
 
         return command
 
@@ -248,6 +252,7 @@ def servers(binary, nio_binary, work):
         "static": faultline(paths["static.yaml"]),
         "static-1k-rules": faultline(paths["many.yaml"]),
         "journal-on": faultline(paths["static.yaml"], ["--journal", journal]),
+        "delayed": faultline(paths["delayed.yaml"], path="/delayed"),
     }
     if nio_binary:
         table["nio-example"] = lambda port: ([nio_binary, "127.0.0.1", str(port)], False)

@@ -130,8 +130,12 @@ final class HTTP1ResponseWriter {
     ) {
         record.plan = plan
         if file == nil, let whole = Self.wholeResponse(plan) {
-            // The common case takes no steps: the whole response in one write.
-            self.writeWhole(whole, plan: plan, record: record, onEnd: onEnd)
+            // The common case takes no steps: the whole response in one write, at once or after the rule's delay.
+            guard plan.delay > .zero else {
+                self.writeWhole(whole, plan: plan, record: record, onEnd: onEnd)
+                return
+            }
+            self.writeWhole(whole, after: plan.delay, plan: plan, record: record, onEnd: onEnd)
             return
         }
         let run = Run(record: record, plan: plan, steps: plan.http1Steps, file: file, onEnd: onEnd)
@@ -298,10 +302,10 @@ final class HTTP1ResponseWriter {
 
     // MARK: - The head
 
-    /// The body of a plan that goes out whole in one write with its head: a small in-memory response with no delay,
-    /// no interim response, no pacing and no fault. `nil` when the plan needs its steps.
+    /// The body of a plan that goes out whole in one write with its head (after its delay, if it has one): a small
+    /// in-memory response with no interim response, no pacing and no fault. `nil` when the plan needs its steps.
     static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
-        guard plan.action == .respond, plan.delay == .zero, plan.interim.isEmpty, plan.slowHeaders == nil,
+        guard plan.action == .respond, plan.interim.isEmpty, plan.slowHeaders == nil,
             plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil,
             !plan.isChunked,
             plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil, plan.upstreamBody == nil
@@ -310,6 +314,29 @@ final class HTTP1ResponseWriter {
         case .none: return []
         case .bytes(let body, _): return body
         default: return nil
+        }
+    }
+
+    /// Waits out `delay` (a run holding only the delay's timer, counted as a delay while it runs, cancelled if the
+    /// connection closes), then writes the response whole.
+    private func writeWhole(
+        _ bytes: [UInt8],
+        after delay: Duration,
+        plan: ResponsePlan,
+        record: ExchangeRecord,
+        onEnd: @escaping (ExchangeRecord, Ending) -> Void
+    ) {
+        let run = Run(record: record, plan: plan, steps: [], file: nil, onEnd: onEnd)
+        self.run = run
+        self.statistics.delayScheduled()
+        self.metrics.recordDelay(delay)
+        run.timerIsDelay = true
+        self.schedule(delay, run) {
+            run.timerIsDelay = false
+            self.statistics.delayEnded()
+            // The run ends with its timer; the write ends the exchange, as an undelayed whole response's does.
+            self.run = nil
+            self.writeWhole(bytes, plan: plan, record: record, onEnd: onEnd)
         }
     }
 
