@@ -1,37 +1,82 @@
-/// JSON text built as UTF-8 bytes: the journal's `--journal` line is made for every request, and appending bytes
-/// (strings copied whole when they need no escape) costs a fraction of building a `String` piece by piece.
-struct JSONBytes {
-    private(set) var bytes: [UInt8] = []
+/// JSON text built as UTF-8 bytes: the journal's `--journal` line is made for every request, and appending bytes to a
+/// buffer of its own (strings copied whole when they need no escape) costs a fraction of building a `String` piece by
+/// piece, or of an array's checks on every append.
+struct JSONBytes: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
 
     init(capacity: Int) {
-        self.bytes.reserveCapacity(capacity)
+        self.capacity = Swift.max(16, capacity)
+        self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        self.base.deallocate()
+    }
+
+    /// The bytes written.
+    var bytes: [UInt8] {
+        Array(UnsafeBufferPointer(start: self.base, count: self.count))
+    }
+
+    /// Makes room for `more` bytes.
+    @inline(__always)
+    private mutating func reserve(_ more: Int) {
+        guard self.count + more > self.capacity else { return }
+        let capacity = Swift.max(self.capacity * 2, self.count + more)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        grown.update(from: self.base, count: self.count)
+        self.base.deallocate()
+        self.base = grown
+        self.capacity = capacity
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        self.reserve(1)
+        self.base[self.count] = byte
+        self.count += 1
+    }
+
+    @inline(__always)
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        self.reserve(bytes.count)
+        (self.base + self.count).update(from: source, count: bytes.count)
+        self.count += bytes.count
     }
 
     /// Appends JSON syntax or text known not to need escaping.
+    @inline(__always)
     mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
+        self.append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Appends text known not to need escaping (a number's digits).
     mutating func raw(_ text: String) {
-        self.bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { self.append($0) }
     }
 
     /// Appends `text` as a JSON string literal, quotes included: `"`, `\` and control characters escaped, everything
     /// else as it is (the same text as `JSONString.append`).
     mutating func string(_ text: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
-            if !utf8.contains(where: Self.needsEscape) {
-                self.bytes.append(contentsOf: utf8)
+        self.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var plain = true
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                plain = false
+                break
+            }
+            if plain {
+                self.append(utf8)
             } else {
                 for byte in utf8 { self.append(escaping: byte) }
             }
         }
-        if copied == nil {
-            for byte in text.utf8 { self.append(escaping: byte) }
-        }
-        self.bytes.append(UInt8(ascii: "\""))
+        self.append(UInt8(ascii: "\""))
     }
 
     /// Appends `text` as a string literal, or `null`.
@@ -41,18 +86,23 @@ struct JSONBytes {
 
     /// Appends an integer's decimal digits.
     mutating func int<Value: BinaryInteger>(_ value: Value) {
-        guard value != 0 else {
-            self.bytes.append(UInt8(ascii: "0"))
-            return
-        }
-        if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
-        let start = self.bytes.count
-        var rest = value.magnitude
-        while rest > 0 {
-            self.bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+        if value < 0 { self.append(UInt8(ascii: "-")) }
+        var magnitude = UInt64(value.magnitude)
+        var digits = 0
+        var rest = magnitude
+        repeat {
+            digits += 1
             rest /= 10
-        }
-        self.bytes[start...].reverse()
+        } while rest > 0
+        self.reserve(digits)
+        // Written from the last digit back.
+        var index = self.count + digits
+        repeat {
+            index -= 1
+            self.base[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        self.count += digits
     }
 
     /// Appends an integer of at least `width` digits, zeros in front.
@@ -63,14 +113,10 @@ struct JSONBytes {
             rest /= 10
             digits += 1
         }
-        if value >= 0, digits < width {
-            self.bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits))
+        if value >= 0 {
+            for _ in digits..<Swift.max(digits, width) { self.append(UInt8(ascii: "0")) }
         }
         self.int(value)
-    }
-
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     private mutating func append(escaping byte: UInt8) {
@@ -81,12 +127,12 @@ struct JSONBytes {
         case UInt8(ascii: "\r"): self.raw("\\r")
         case UInt8(ascii: "\t"): self.raw("\\t")
         case ..<0x20:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
+            let hex: StaticString = "0123456789abcdef"
             self.raw("\\u00")
-            self.bytes.append(hex[Int(byte >> 4)])
-            self.bytes.append(hex[Int(byte & 0xF)])
+            self.append(hex.utf8Start[Int(byte >> 4)])
+            self.append(hex.utf8Start[Int(byte & 0xF)])
         default:
-            self.bytes.append(byte)
+            self.append(byte)
         }
     }
 }
