@@ -87,48 +87,239 @@ public struct Decision: Sendable {
 
 /// A response with every template filled in and every random choice made.
 public struct ResolvedResponse: Sendable {
-    public var status: Int
+    /// The response's fields, shared between copies until one of them changes: a response resolved once, when the
+    /// scenario loads, goes into every decision and reply that sends it as a pointer, not some twenty fields to retain.
+    /// Changed only when this response holds the only reference (`makeUnique`); every access goes through the
+    /// response's own accessors, whose exclusivity Swift enforces on the response itself, so the fields go without the
+    /// runtime's checks (a class's stored properties get one on every read otherwise).
+    private final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) var status: Int = 0
+        @exclusivity(unchecked) var reason: String? = nil
+        @exclusivity(unchecked) var headers: [HeaderField] = []
+        @exclusivity(unchecked) var body: ResolvedBody = .none
+        @exclusivity(unchecked) var stream: ResolvedStream? = nil
+        @exclusivity(unchecked) var retryAfter: String? = nil
+        @exclusivity(unchecked) var location: String? = nil
+        @exclusivity(unchecked) var delay: Duration = .zero
+        @exclusivity(unchecked) var etag: String? = nil
+        @exclusivity(unchecked) var lastModified: Int64? = nil
+        @exclusivity(unchecked) var lastModifiedIsExplicit: Bool = false
+        @exclusivity(unchecked) var interim: [InterimResponse] = []
+        @exclusivity(unchecked) var allow: [String]? = nil
+        @exclusivity(unchecked) var fault: Fault? = nil
+        @exclusivity(unchecked) var bodyDelay: Duration = .zero
+        @exclusivity(unchecked) var bytesPerSecond: Int64? = nil
+        @exclusivity(unchecked) var spreadOver: Duration? = nil
+        @exclusivity(unchecked) var chunkSize: Int64? = nil
+        @exclusivity(unchecked) var bodyETag: String? = nil
+        @exclusivity(unchecked) var lastModifiedText: String? = nil
+        @exclusivity(unchecked) var proxy: ProxySpec? = nil
+
+        init() {}
+
+        func copy() -> Storage {
+            let copy = Storage()
+            copy.status = self.status
+            copy.reason = self.reason
+            copy.headers = self.headers
+            copy.body = self.body
+            copy.stream = self.stream
+            copy.retryAfter = self.retryAfter
+            copy.location = self.location
+            copy.delay = self.delay
+            copy.etag = self.etag
+            copy.lastModified = self.lastModified
+            copy.lastModifiedIsExplicit = self.lastModifiedIsExplicit
+            copy.interim = self.interim
+            copy.allow = self.allow
+            copy.fault = self.fault
+            copy.bodyDelay = self.bodyDelay
+            copy.bytesPerSecond = self.bytesPerSecond
+            copy.spreadOver = self.spreadOver
+            copy.chunkSize = self.chunkSize
+            copy.bodyETag = self.bodyETag
+            copy.lastModifiedText = self.lastModifiedText
+            copy.proxy = self.proxy
+            return copy
+        }
+    }
+
+    private var storage = Storage()
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&self.storage) {
+            self.storage = self.storage.copy()
+        }
+    }
+
+    public var status: Int {
+        get { self.storage.status }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.status
+        }
+    }
     /// A reason phrase replacing the standard one.
-    public var reason: String?
+    public var reason: String? {
+        get { self.storage.reason }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.reason
+        }
+    }
     /// Header fields the scenario asked for (defaults, then the rule's), overriding automatic ones of the same name.
-    public var headers: [HeaderField]
-    public var body: ResolvedBody
+    public var headers: [HeaderField] {
+        get { self.storage.headers }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.headers
+        }
+    }
+    public var body: ResolvedBody {
+        get { self.storage.body }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.body
+        }
+    }
     /// A body sent as it is produced, item by item (`events`, `stream`); `body` is then `.none`.
-    public var stream: ResolvedStream?
+    public var stream: ResolvedStream? {
+        get { self.storage.stream }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.stream
+        }
+    }
     /// The `Retry-After` value.
-    public var retryAfter: String?
+    public var retryAfter: String? {
+        get { self.storage.retryAfter }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.retryAfter
+        }
+    }
     /// The `Location` value.
-    public var location: String?
+    public var location: String? {
+        get { self.storage.location }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.location
+        }
+    }
     /// The wait before the status line.
-    public var delay: Duration
+    public var delay: Duration {
+        get { self.storage.delay }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.delay
+        }
+    }
     /// The entity tag the rule set (quoted); Faultline computes one from the body when `nil`.
-    public var etag: String?
+    public var etag: String? {
+        get { self.storage.etag }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.etag
+        }
+    }
     /// When the representation last changed, in seconds since 1970: the rule's `lastModified` or the scenario's
     /// load time (a file's own time wins over the load time).
-    public var lastModified: Int64?
+    public var lastModified: Int64? {
+        get { self.storage.lastModified }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.lastModified
+        }
+    }
     /// Whether `lastModified` was set by the rule, so it wins over a file's own time.
-    public var lastModifiedIsExplicit: Bool
+    public var lastModifiedIsExplicit: Bool {
+        get { self.storage.lastModifiedIsExplicit }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.lastModifiedIsExplicit
+        }
+    }
     /// Informational responses to send first.
-    public var interim: [InterimResponse]
+    public var interim: [InterimResponse] {
+        get { self.storage.interim }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.interim
+        }
+    }
     /// For a 405: the methods to list in `Allow`.
-    public var allow: [String]?
+    public var allow: [String]? {
+        get { self.storage.allow }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.allow
+        }
+    }
     /// A fault replacing or cutting the response.
-    public var fault: Fault?
+    public var fault: Fault? {
+        get { self.storage.fault }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.fault
+        }
+    }
     /// The wait between the head and the body.
-    public var bodyDelay: Duration = .zero
+    public var bodyDelay: Duration {
+        get { self.storage.bodyDelay }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.bodyDelay
+        }
+    }
     /// The body's pace in bytes per second.
-    public var bytesPerSecond: Int64?
+    public var bytesPerSecond: Int64? {
+        get { self.storage.bytesPerSecond }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.bytesPerSecond
+        }
+    }
     /// Spread the body evenly over this duration (the planner turns it into a pace).
-    public var spreadOver: Duration?
+    public var spreadOver: Duration? {
+        get { self.storage.spreadOver }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.spreadOver
+        }
+    }
     /// Send the body chunked, in pieces of this size.
-    public var chunkSize: Int64?
+    public var chunkSize: Int64? {
+        get { self.storage.chunkSize }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.chunkSize
+        }
+    }
     /// The body's entity tag, computed once for a response that does not change.
-    public var bodyETag: String?
+    public var bodyETag: String? {
+        get { self.storage.bodyETag }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.bodyETag
+        }
+    }
     /// `lastModified` as an HTTP date, formatted once for a response that does not change.
-    public var lastModifiedText: String?
+    public var lastModifiedText: String? {
+        get { self.storage.lastModifiedText }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.lastModifiedText
+        }
+    }
     /// The request goes to this upstream, whose answer is sent with this response's headers, delays, pace and fault
     /// on top (`proxy:`); status and body then come from the upstream.
-    public var proxy: ProxySpec?
+    public var proxy: ProxySpec? {
+        get { self.storage.proxy }
+        _modify {
+            self.makeUnique()
+            yield &self.storage.proxy
+        }
+    }
 
     public init(
         status: Int,

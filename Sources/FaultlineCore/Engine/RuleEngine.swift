@@ -136,7 +136,7 @@ public final class RuleEngine: Sendable {
                 Self.commit(prepared, now: now, state: &state)
             }
             var decision: Decision
-            switch committed {
+            switch consume committed {
             case .stepAside:
                 continue
             case .refused(let refusal):
@@ -152,7 +152,7 @@ public final class RuleEngine: Sendable {
                     )
                 }
             }
-            decision.regexGaveUp = gaveUp.map { self.compiled[$0].label }
+            if !gaveUp.isEmpty { decision.regexGaveUp = gaveUp.map { self.compiled[$0].label } }
             return decision
         }
         var decision = self.noRuleAnswers(request, candidates: candidates, regexGaveUp: gaveUp, now: now)
@@ -200,12 +200,11 @@ public final class RuleEngine: Sendable {
         let refusal: Refusal?
 
         init(_ compiled: CompiledRule, request: IncomingRequest, captures: [String: String]) {
-            let rule = compiled.rule
             let context = TemplateContext(captures: captures, query: request.query)
             self.compiled = compiled
             self.context = context
-            self.ownSeed = rule.requestSeed.flatMap { try? $0.render(in: context) }.flatMap { UInt64($0) }
-            if let probability = rule.probability {
+            self.ownSeed = compiled.rule.requestSeed.flatMap { try? $0.render(in: context) }.flatMap { UInt64($0) }
+            if let probability = compiled.rule.probability {
                 do throws(TemplateError) {
                     let chance = try ResponseResolver.value(probability, in: context, what: "a probability from 0 to 1")
                     { text in
@@ -218,9 +217,9 @@ public final class RuleEngine: Sendable {
             } else {
                 self.probability = .success(nil)
             }
-            if rule.requireContentLength, request.hasBodyWithoutLength {
+            if compiled.rule.requireContentLength, request.hasBodyWithoutLength {
                 self.refusal = .lengthRequired
-            } else if let auth = rule.auth {
+            } else if let auth = compiled.rule.auth {
                 do throws(TemplateError) {
                     self.refusal = try AuthCheck.refusal(for: request, auth: auth, context: context).map {
                         .unauthorized($0)

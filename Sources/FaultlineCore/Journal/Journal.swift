@@ -207,4 +207,12 @@ public final class Journal: Sendable {
     public var generation: Int {
         self.state.withLock { $0.generation }
     }
+
+    /// `reserveID()` and `generation` under one lock: what an exchange takes when its request arrives.
+    public func reserveIDAndGeneration() -> (id: Int, generation: Int) {
+        self.state.withLock { state in
+            defer { state.nextID += 1 }
+            return (state.nextID, state.generation)
+        }
+    }
 }

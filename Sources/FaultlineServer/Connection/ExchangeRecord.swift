@@ -49,9 +49,10 @@ final class ExchangeRecord {
         let head = self.request.head
         let facts = self.request.facts
         var responseHeaders: [HeaderField] = []
-        if self.statusSent != nil, let plan = self.plan {
-            responseHeaders = plan.headers
-            if let date = self.dateSent, plan.dateIsAutomatic,
+        // Read field by field: binding the plan would copy all of it.
+        if self.statusSent != nil, let headers = self.plan?.headers {
+            responseHeaders = headers
+            if let date = self.dateSent, self.plan?.dateIsAutomatic == true,
                 let index = responseHeaders.firstIndex(where: { $0.name == "Date" })
             {
                 responseHeaders[index] = HeaderField("Date", date)

@@ -240,17 +240,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         incoming.clientCertificateSubject = self.info.clientSubject
         self.info.requestsSeen += 1
         let responder = self.environment.responders.responder(for: incoming)
-        let journal = self.recorder.journal
         let request = HTTP1ConnectionStateMachine.Request(
             head: incoming,
             keepsBody: responder.readsBody,
-            facts: RequestFacts(
-                journalID: responder.isJournaled ? journal.reserveID() : 0,
-                journalGeneration: journal.generation,
-                receivedAt: Date().timeIntervalSince1970,
-                arrivedAt: .now(),
-                isJournaled: responder.isJournaled
-            )
+            facts: .arriving(isJournaled: responder.isJournaled, journal: self.recorder.journal)
         )
         request.mayForwardBody = responder.forwardsBodies && incoming.hasBody
         return request
@@ -319,17 +312,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// A request that never had a head (a timeout, a malformed first line), numbered now.
     private func emptyRequest() -> HTTP1ConnectionStateMachine.Request {
-        let journal = self.recorder.journal
-        return HTTP1ConnectionStateMachine.Request(
+        HTTP1ConnectionStateMachine.Request(
             head: IncomingRequest(method: "", target: "", version: (1, 1)),
             keepsBody: false,
-            facts: RequestFacts(
-                journalID: journal.reserveID(),
-                journalGeneration: journal.generation,
-                receivedAt: Date().timeIntervalSince1970,
-                arrivedAt: .now(),
-                isJournaled: true
-            )
+            facts: .arriving(isJournaled: true, journal: self.recorder.journal)
         )
     }
 

@@ -1,4 +1,5 @@
 import FaultlineCore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -673,4 +674,17 @@ struct RequestFacts {
     var isJournaled: Bool
     /// The HTTP/2 stream the request came on; `nil` on HTTP/1.x.
     var streamID: Int?
+
+    /// The facts of a request arriving now: numbered in `journal` when it is journaled (the id and the generation
+    /// read under one lock).
+    static func arriving(isJournaled: Bool, journal: Journal) -> RequestFacts {
+        let reserved = isJournaled ? journal.reserveIDAndGeneration() : (id: 0, generation: journal.generation)
+        return RequestFacts(
+            journalID: reserved.id,
+            journalGeneration: reserved.generation,
+            receivedAt: Date().timeIntervalSince1970,
+            arrivedAt: .now(),
+            isJournaled: isJournaled
+        )
+    }
 }

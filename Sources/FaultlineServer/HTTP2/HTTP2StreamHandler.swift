@@ -173,17 +173,10 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let head = Self.incomingRequest(headers, info: self.connection.info)
         self.connection.info.requestsSeen += 1
         let responder = self.environment.responders.responder(for: head)
-        let journal = self.recorder.journal
         let request = HTTP1ConnectionStateMachine.Request(
             head: head,
             keepsBody: responder.readsBody,
-            facts: RequestFacts(
-                journalID: responder.isJournaled ? journal.reserveID() : 0,
-                journalGeneration: journal.generation,
-                receivedAt: Date().timeIntervalSince1970,
-                arrivedAt: .now(),
-                isJournaled: responder.isJournaled
-            )
+            facts: .arriving(isJournaled: responder.isJournaled, journal: self.recorder.journal)
         )
         request.facts.streamID = self.streamID
         self.request = request
