@@ -1,6 +1,7 @@
-import FaultlineCore
 import Foundation
 import Testing
+
+@testable import FaultlineCore
 
 /// The `--journal` line of an entry, byte for byte: it is built from bytes for speed, so its exact form is pinned here.
 @Suite("Journal entries as JSON")
@@ -91,5 +92,35 @@ struct JournalJSONTests {
         #expect(Timestamps.rfc3339(0) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamps.rfc3339(1_764_892_800.007) == "2025-12-05T00:00:00.007Z")
         #expect(Timestamps.rfc3339(253_402_300_799.999) == "9999-12-31T23:59:59.999Z")
+    }
+}
+
+/// The eight-bytes-at-a-time scan that decides whether a string is copied whole.
+@Suite("JSON escape scan")
+struct JSONEscapeScanTests {
+    func needsNoEscape(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { JSONBytes.needsNoEscape($0) }
+    }
+
+    @Test func findsEveryByteThatNeedsAnEscapeAtEveryPlace() {
+        let special: [UInt8] = Array(0..<0x20) + [UInt8(ascii: "\""), UInt8(ascii: "\\")]
+        for length in [1, 7, 8, 9, 15, 16, 17, 40] {
+            #expect(self.needsNoEscape(Array(repeating: UInt8(ascii: "a"), count: length)))
+            for place in 0..<length {
+                for byte in special {
+                    var bytes = Array(repeating: UInt8(ascii: "a"), count: length)
+                    bytes[place] = byte
+                    #expect(!self.needsNoEscape(bytes), "byte \(byte) at \(place) of \(length)")
+                }
+            }
+        }
+    }
+
+    @Test func letsEverythingElseThrough() {
+        // Every byte from 0x20 up but `"` and `\`, UTF-8's high bytes included, side by side in words.
+        let plain = (0x20...0xFF).map(UInt8.init).filter { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        #expect(self.needsNoEscape(plain))
+        #expect(self.needsNoEscape(Array("héllo wörld 🚀 ~!#$%&'()*+,-./:;<=>?@[]^_`{|}".utf8)))
+        #expect(self.needsNoEscape([]))
     }
 }

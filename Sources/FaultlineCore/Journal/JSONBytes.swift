@@ -43,7 +43,13 @@ struct JSONBytes: ~Copyable {
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         self.reserve(bytes.count)
-        (self.base + self.count).update(from: source, count: bytes.count)
+        let target = self.base + self.count
+        if bytes.count <= 16 {
+            // Most pieces are a key or a short value: copied in place, cheaper than a call to memmove.
+            for index in 0..<bytes.count { target[index] = source[index] }
+        } else {
+            target.update(from: source, count: bytes.count)
+        }
         self.count += bytes.count
     }
 
@@ -55,28 +61,52 @@ struct JSONBytes: ~Copyable {
 
     /// Appends text known not to need escaping (a number's digits).
     mutating func raw(_ text: String) {
-        var text = text
-        text.withUTF8 { self.append($0) }
+        if text.utf8.withContiguousStorageIfAvailable({ self.append($0) }) == nil {
+            for byte in text.utf8 { self.append(byte) }
+        }
     }
 
     /// Appends `text` as a JSON string literal, quotes included: `"`, `\` and control characters escaped, everything
     /// else as it is (the same text as `JSONString.append`).
     mutating func string(_ text: String) {
         self.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var plain = true
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                plain = false
-                break
-            }
-            if plain {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            if Self.needsNoEscape(utf8) {
                 self.append(utf8)
             } else {
                 for byte in utf8 { self.append(escaping: byte) }
             }
         }
+        if copied == nil {
+            for byte in text.utf8 { self.append(escaping: byte) }
+        }
         self.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether no byte is a control character, `"` or `\`: eight bytes at a time (the high bit of each byte of
+    /// `found` is set where one of them is), then the rest one by one.
+    static func needsNoEscape(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = utf8.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        while index + 8 <= utf8.count {
+            let word = UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)
+            // A byte below 0x20 (bytes of 0x80 and above, UTF-8's, are let through by `& ~word`).
+            let control = (word &- ones &* 0x20) & ~word & highs
+            // A byte equal to `"` or `\`: zero after the XOR.
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let equal = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+            if control | equal != 0 { return false }
+            index += 8
+        }
+        while index < utf8.count {
+            let byte = start[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Appends `text` as a string literal, or `null`.
