@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #define _GNU_SOURCE
 #include "CFaultlineSystem.h"
 
@@ -76,4 +77,12 @@ int faultline_release_free_memory(void) {
 #else
     return 0;
 #endif
+}
+
+long faultline_link_count(int fd) {
+    struct stat status;
+    if (fstat(fd, &status) != 0) {
+        return -1;
+    }
+    return (long)status.st_nlink;
 }

@@ -1,10 +1,9 @@
+import CFaultlineSystem
 public import FaultlineCore
 import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-// `stat` is declared by Glibc and by CoreFoundation's view of it; with member import visibility, name the latter.
-import CoreFoundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -111,13 +110,16 @@ public final class JournalWriter: Sendable {
             return pending.entries
         }
         guard !entries.isEmpty else { return }
-        var bytes: [UInt8] = []
-        for entry in entries {
-            switch self.format {
-            case .json: bytes += entry.jsonBytes
-            case .accessLog: bytes += entry.accessLogLine.utf8
+        var bytes: [UInt8]
+        switch self.format {
+        case .json:
+            bytes = JournalEntry.jsonLines(entries)
+        case .accessLog:
+            bytes = []
+            for entry in entries {
+                bytes += entry.accessLogLine.utf8
+                bytes.append(UInt8(ascii: "\n"))
             }
-            bytes.append(UInt8(ascii: "\n"))
         }
         // A full disk or a closed pipe loses these lines, never the server; the first loss is reported.
         if let problem = self.writeAll(bytes) {
@@ -162,8 +164,7 @@ public final class JournalWriter: Sendable {
     private func currentDescriptor() -> Result<Int32, Removed> {
         self.output.withLock { output in
             if self.ownsDescriptor, let descriptor = output.descriptor {
-                var status = stat()
-                if fstat(descriptor, &status) == 0, status.st_nlink == 0 {
+                if faultline_link_count(descriptor) == 0 {
                     posixClose(descriptor)
                     output.descriptor = nil
                 }

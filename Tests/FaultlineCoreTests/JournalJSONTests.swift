@@ -124,3 +124,26 @@ struct JSONEscapeScanTests {
         #expect(self.needsNoEscape([]))
     }
 }
+
+/// The journal's millisecond figures, written from integers, read exactly as `String(Double)` wrote them.
+@Suite("Journal milliseconds")
+struct JournalMillisecondsTests {
+    func written(_ value: Double) -> String {
+        var out = JSONBytes(capacity: 32)
+        JournalEntry.appendMilliseconds(value, to: &out)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    @Test func matchTheShortestDecimal() {
+        var generator = SeededGenerator(seed: 7)
+        var values: [Double] = [
+            0, 1, 12, 1.5, 0.001, 0.0004, 0.0005, 0.123, 12.34, 999.9995, 1000, 1_234_567.891, -0.5,
+        ]
+        for _ in 0..<20_000 {
+            values.append(Double(generator.next() % 10_000_000) / Double(1 + generator.next() % 100_000))
+        }
+        for value in values {
+            #expect(self.written(value) == JournalEntry.milliseconds(value), "\(value)")
+        }
+    }
+}

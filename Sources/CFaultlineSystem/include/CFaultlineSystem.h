@@ -24,4 +24,8 @@ int faultline_catch_termination_signals(void);
 /// back, 0 when none was or the C library has no such call.
 int faultline_release_free_memory(void);
 
+/// How many links (names) the open file `fd` has left: 0 once it was deleted. Returns -1 with `errno` set when `fstat`
+/// fails. (Swift sees `struct stat` through several modules, and which one it picks varies between builds.)
+long faultline_link_count(int fd);
+
 #endif

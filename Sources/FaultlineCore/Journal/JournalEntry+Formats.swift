@@ -6,9 +6,25 @@ extension JournalEntry {
         String(decoding: self.jsonBytes, as: UTF8.self)
     }
 
-    /// `json` as UTF-8 bytes, as `--journal` writes it: built by appending bytes, since it is made for every request.
+    /// `json` as UTF-8 bytes: built by appending bytes, since `--journal` writes a line for every request.
     public var jsonBytes: [UInt8] {
         var out = JSONBytes(capacity: 1024)
+        self.appendJSON(to: &out)
+        return out.bytes
+    }
+
+    /// The entries as `--journal` writes them, one JSON line each (ended by a newline), in one buffer.
+    public static func jsonLines(_ entries: [JournalEntry]) -> [UInt8] {
+        var out = JSONBytes(capacity: entries.count * 512)
+        for entry in entries {
+            entry.appendJSON(to: &out)
+            out.raw("\n")
+        }
+        return out.bytes
+    }
+
+    /// Appends `json` to `out`.
+    func appendJSON(to out: inout JSONBytes) {
         out.raw("{\"id\":")
         out.int(self.id)
         out.raw(",\"connection\":")
@@ -54,9 +70,13 @@ extension JournalEntry {
         out.raw(",\"bodyBytesSent\":")
         out.int(self.bodyBytesSent)
         out.raw(",\"firstByteMs\":")
-        if let firstByteMs = self.firstByteMs { out.raw(Self.milliseconds(firstByteMs)) } else { out.raw("null") }
+        if let firstByteMs = self.firstByteMs {
+            Self.appendMilliseconds(firstByteMs, to: &out)
+        } else {
+            out.raw("null")
+        }
         out.raw(",\"totalMs\":")
-        out.raw(Self.milliseconds(self.totalMs))
+        Self.appendMilliseconds(self.totalMs, to: &out)
         if let stream = self.stream {
             out.raw(",\"stream\":")
             out.int(stream)
@@ -76,7 +96,7 @@ extension JournalEntry {
             out.raw(",\"status\":")
             if let status = upstream.status { out.int(status) } else { out.raw("null") }
             out.raw(",\"ms\":")
-            out.raw(Self.milliseconds(upstream.milliseconds))
+            Self.appendMilliseconds(upstream.milliseconds, to: &out)
             out.raw("}")
         }
         if !self.regexGaveUp.isEmpty {
@@ -88,7 +108,6 @@ extension JournalEntry {
             out.raw("]")
         }
         out.raw("}")
-        return out.bytes
     }
 
     /// Entries as a JSON array, one per line.
@@ -119,6 +138,30 @@ extension JournalEntry {
             out.raw("]")
         }
         out.raw("]")
+    }
+
+    /// Appends `milliseconds(value)`: the same text, worked out in integers when the value is in range (a
+    /// thousandth is exact as an integer count, and the shortest decimal that reads back as `value` rounded to three
+    /// places is that count's digits with the trailing zeros left off).
+    static func appendMilliseconds(_ value: Double, to out: inout JSONBytes) {
+        let scaled = (value * 1000).rounded()
+        guard scaled.magnitude < 1e15 else {
+            out.raw(Self.milliseconds(value))
+            return
+        }
+        let thousandths = Int64(scaled)
+        if thousandths < 0 { out.raw("-") }
+        let magnitude = thousandths.magnitude
+        out.int(magnitude / 1000)
+        var fraction = magnitude % 1000
+        guard fraction != 0 else { return }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        out.raw(".")
+        out.int(Int64(fraction), width: digits)
     }
 
     static func milliseconds(_ value: Double) -> String {
