@@ -234,6 +234,22 @@ struct CommandLineTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("--port must be from 0 to 65535"))
     }
+
+    /// `serve` is parsed on its own (a quicker start); what it refuses is still refused by the whole tool, with the
+    /// whole tool's usage line.
+    @Test func serveArgumentsItCannotTakeGetTheToolsOwnMessages() throws {
+        let notANumber = try FaultlineProcess.run(["serve", "--port", "abc"])
+        #expect(notANumber.status == 64)
+        #expect(notANumber.stderr.contains("Error: The value 'abc' is invalid for '--port <port>'"))
+        #expect(notANumber.stderr.contains("Usage: faultline serve [<options>] [<files> ...]"))
+        let unknown = try FaultlineProcess.run(["serve", "--no-such-option"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("Error: Unknown option '--no-such-option'"))
+        #expect(unknown.stderr.contains("Usage: faultline serve"))
+        let help = try FaultlineProcess.run(["serve", "-h"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: faultline serve [<options>] [<files> ...]"))
+    }
 }
 
 /// The example scenarios shipped in `Scenarios/` all load.
