@@ -11,15 +11,26 @@ public final class ServerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let openConnections: Metrics.Gauge
     private let delays: Metrics.Timer
-    /// The counters made so far, by their labels: making one goes through the registry's lock and checks.
-    private let counters = Mutex<[CounterKey: Metrics.Counter]>([:])
+    /// The counters made so far, by their labels: making one goes through the registry's lock and checks. Keyed by
+    /// the values themselves (a status as a number, not its text), so finding one per request hashes little.
+    private let counters = Mutex<Counters>(Counters())
 
-    /// A counter's name and labels, as a dictionary key.
-    struct CounterKey: Hashable {
-        let label: String
-        let first: String
-        let second: String
-        let third: String
+    struct Counters {
+        var requests: [RequestKey: Metrics.Counter] = [:]
+        var faults: [FaultKey: Metrics.Counter] = [:]
+    }
+
+    /// The labels of `faultline_requests_total`.
+    struct RequestKey: Hashable {
+        let rule: String
+        let status: Int
+        let outcome: JournalEntry.Outcome
+    }
+
+    /// The labels of `faultline_faults_total`.
+    struct FaultKey: Hashable {
+        let rule: String
+        let fault: String
     }
 
     public init() {
@@ -37,26 +48,36 @@ public final class ServerMetrics: Sendable {
     /// Counts a finished exchange.
     func record(_ entry: JournalEntry) {
         let rule = entry.rule ?? "none"
-        let status = entry.status
-        let outcome = entry.outcome.rawValue
-        self.counter(CounterKey(label: "faultline_requests_total", first: rule, second: String(status), third: outcome))
-        {
-            [("rule", rule), ("status", String(status)), ("outcome", outcome)]
-        }.increment()
-        if let fault = entry.fault {
-            self.counter(CounterKey(label: "faultline_faults_total", first: rule, second: fault, third: "")) {
-                [("rule", rule), ("fault", fault)]
-            }.increment()
+        let requests = RequestKey(rule: rule, status: entry.status, outcome: entry.outcome)
+        let fault = entry.fault.map { FaultKey(rule: rule, fault: $0) }
+        let (counter, faultCounter) = self.counters.withLock { counters in
+            (
+                counters.requests[requests] ?? self.makeCounter(requests, in: &counters),
+                fault.map { counters.faults[$0] ?? self.makeCounter($0, in: &counters) }
+            )
         }
+        counter.increment()
+        faultCounter?.increment()
     }
 
-    private func counter(_ key: CounterKey, dimensions: () -> [(String, String)]) -> Metrics.Counter {
-        self.counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Metrics.Counter(label: key.label, dimensions: dimensions(), factory: self.factory)
-            counters[key] = counter
-            return counter
-        }
+    private func makeCounter(_ key: RequestKey, in counters: inout Counters) -> Metrics.Counter {
+        let counter = Metrics.Counter(
+            label: "faultline_requests_total",
+            dimensions: [("rule", key.rule), ("status", String(key.status)), ("outcome", key.outcome.rawValue)],
+            factory: self.factory
+        )
+        counters.requests[key] = counter
+        return counter
+    }
+
+    private func makeCounter(_ key: FaultKey, in counters: inout Counters) -> Metrics.Counter {
+        let counter = Metrics.Counter(
+            label: "faultline_faults_total",
+            dimensions: [("rule", key.rule), ("fault", key.fault)],
+            factory: self.factory
+        )
+        counters.faults[key] = counter
+        return counter
     }
 
     /// Records a response's delay before its status line.
