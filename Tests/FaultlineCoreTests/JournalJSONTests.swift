@@ -88,6 +88,31 @@ struct JournalJSONTests {
         #expect(object["target"] as? String == "/ü?q=\"x\"")
     }
 
+    @Test func theDateAHeadWentOutWithStandsForThePlannedOne() {
+        var entry = self.entry()
+        entry.responseHeaders = [
+            HeaderField("Date", "Thu, 01 Jan 1970 00:00:00 GMT"), HeaderField("Content-Length", "0"),
+            HeaderField("Date", "second"),
+        ]
+        entry.dateResponse("Sat, 05 Dec 2026 01:00:00 GMT")
+        let sent = [
+            HeaderField("Date", "Sat, 05 Dec 2026 01:00:00 GMT"), HeaderField("Content-Length", "0"),
+            HeaderField("Date", "second"),
+        ]
+        #expect(entry.responseHeaders == sent)
+        #expect(
+            entry.json.contains(
+                #""responseHeaders":[["Date","Sat, 05 Dec 2026 01:00:00 GMT"],["Content-Length","0"],["Date","second"]]"#
+            )
+        )
+        // Equal to an entry given the same fields as sent.
+        var same = self.entry()
+        same.responseHeaders = sent
+        #expect(same == entry)
+        same.responseHeaders[1] = HeaderField("Content-Length", "1")
+        #expect(same != entry)
+    }
+
     @Test func timestampsKeepTheirWidths() {
         #expect(Timestamps.rfc3339(0) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamps.rfc3339(1_764_892_800.007) == "2025-12-05T00:00:00.007Z")

@@ -60,7 +60,7 @@ extension JournalEntry {
         out.raw(",\"status\":")
         out.int(self.status)
         out.raw(",\"responseHeaders\":")
-        Self.appendHeaders(self.responseHeaders, to: &out)
+        Self.appendHeaders(self.sentHeaders.planned, dated: self.sentHeaders.date, to: &out)
         out.raw(",\"fault\":")
         out.optional(self.fault)
         out.raw(",\"outcome\":")
@@ -128,13 +128,20 @@ extension JournalEntry {
             + "\(self.status) \(self.bodyBytesSent) \"\(Self.escaped(referer))\" \"\(Self.escaped(agent))\""
     }
 
-    private static func appendHeaders(_ headers: [HeaderField], to out: inout JSONBytes) {
+    /// Appends `headers` as a list of `[name, value]` pairs; `date`, when given, as the first `Date` field's value.
+    private static func appendHeaders(_ headers: [HeaderField], dated date: String? = nil, to out: inout JSONBytes) {
+        var date = date
         out.raw("[")
         for (index, header) in headers.enumerated() {
             out.raw(index == 0 ? "[" : ",[")
             out.string(header.name)
             out.raw(",")
-            out.string(header.value)
+            if let sent = date, header.name == "Date" {
+                out.string(sent)
+                date = nil
+            } else {
+                out.string(header.value)
+            }
             out.raw("]")
         }
         out.raw("]")

@@ -18,7 +18,8 @@ extension JournalEntry {
         for header in self.headers {
             bytes += Self.perHeaderOverheadBytes + header.name.utf8.count + header.value.utf8.count
         }
-        for header in self.responseHeaders {
+        // The planned fields: the date sent is as long as the planned one (an IMF-fixdate always is).
+        for header in self.sentHeaders.planned {
             bytes += Self.perHeaderOverheadBytes + header.name.utf8.count + header.value.utf8.count
         }
         for label in self.regexGaveUp {

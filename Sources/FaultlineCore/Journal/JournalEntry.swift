@@ -45,7 +45,13 @@ public struct JournalEntry: Sendable, Equatable {
     /// that left before it).
     public var status: Int
     /// The response headers sent with that status line.
-    public var responseHeaders: [HeaderField]
+    public var responseHeaders: [HeaderField] {
+        get { self.sentHeaders.fields }
+        set { self.sentHeaders = SentHeaders(planned: newValue, date: nil) }
+    }
+    /// The response headers as kept: the planned ones (shared with the plan, not copied per exchange) and the date the
+    /// head was written with, standing for their `Date`.
+    var sentHeaders: SentHeaders
     /// The fault's name, such as `truncate`.
     public var fault: String?
     public var outcome: Outcome
@@ -113,7 +119,7 @@ public struct JournalEntry: Sendable, Equatable {
         self.rule = rule
         self.step = step
         self.status = status
-        self.responseHeaders = responseHeaders
+        self.sentHeaders = SentHeaders(planned: responseHeaders, date: nil)
         self.fault = fault
         self.outcome = outcome
         self.bytesSent = bytesSent
@@ -170,5 +176,38 @@ private final class UpstreamOutcomeBox: Sendable, Equatable {
 
     static func == (lhs: UpstreamOutcomeBox, rhs: UpstreamOutcomeBox) -> Bool {
         lhs.outcome == rhs.outcome
+    }
+}
+
+extension JournalEntry {
+    /// Says that the head went out dated `date`: it stands for the `Date` field of `responseHeaders` (the planned
+    /// one), without a copy of the fields being made for the entry.
+    public mutating func dateResponse(_ date: String) {
+        self.sentHeaders.date = date
+    }
+
+    /// Response header fields as sent: the planned fields, and the date written in place of the first `Date` field's
+    /// value when the head went out. Equal when the fields as sent are.
+    struct SentHeaders: Sendable, Equatable {
+        var planned: [HeaderField]
+        var date: String?
+
+        /// Where `date` goes, if anywhere.
+        var dateIndex: Int? {
+            guard self.date != nil else { return nil }
+            return self.planned.firstIndex { $0.name == "Date" }
+        }
+
+        /// The fields as sent.
+        var fields: [HeaderField] {
+            guard let date = self.date, let index = self.dateIndex else { return self.planned }
+            var fields = self.planned
+            fields[index] = HeaderField("Date", date)
+            return fields
+        }
+
+        static func == (lhs: SentHeaders, rhs: SentHeaders) -> Bool {
+            lhs.fields == rhs.fields
+        }
     }
 }

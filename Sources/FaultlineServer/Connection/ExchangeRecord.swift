@@ -50,15 +50,16 @@ final class ExchangeRecord {
         let facts = self.request.facts
         var responseHeaders: [HeaderField] = []
         // Read field by field: binding the plan would copy all of it.
+        var sentDate: String?
         if self.statusSent != nil, let headers = self.plan?.headers {
             responseHeaders = headers
-            if let date = self.dateSent, self.plan?.dateIsAutomatic == true,
-                let index = responseHeaders.firstIndex(where: { $0.name == "Date" })
-            {
-                responseHeaders[index] = HeaderField("Date", date)
-            }
+            if self.plan?.dateIsAutomatic == true { sentDate = self.dateSent }
             if head.version.major == 2 {
-                // As HTTP/2 sent them: names in lower case, no connection-specific fields.
+                // As HTTP/2 sent them: names in lower case, no connection-specific fields, the date in place.
+                if let date = sentDate, let index = responseHeaders.firstIndex(where: { $0.name == "Date" }) {
+                    responseHeaders[index] = HeaderField("Date", date)
+                }
+                sentDate = nil
                 responseHeaders = responseHeaders.compactMap { field in
                     let name = field.name.lowercased()
                     return HTTP2ResponseWriter.hopByHop.contains(name) ? nil : HeaderField(name, field.value)
@@ -87,6 +88,7 @@ final class ExchangeRecord {
             firstByteMs: self.firstByteAt.map { Double(($0 - facts.arrivedAt).nanoseconds) / 1e6 },
             totalMs: Double((now - facts.arrivedAt).nanoseconds) / 1e6
         )
+        if let sentDate { entry.dateResponse(sentDate) }
         entry.id = facts.journalID
         entry.tls = connection.tlsVersion
         entry.regexGaveUp = self.decision?.regexGaveUp ?? []
