@@ -217,9 +217,7 @@ public enum Timestamps {
         let total = Int64((seconds * 1000).rounded())
         let whole = total >= 0 ? total / 1000 : (total - 999) / 1000
         let milliseconds = total - whole * 1000
-        let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
-        let secondOfDay = whole - days * 86_400
-        let date = HTTPDate.civilDate(daysSince1970: days)
+        let (date, secondOfDay) = self.split(whole)
         out.int(date.year)
         out.raw("-")
         out.int(date.month, width: 2)
@@ -243,11 +241,16 @@ public enum Timestamps {
     }
 
     private static func parts(_ seconds: Int64) -> (date: (year: Int64, month: Int64, day: Int64), time: String) {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        let (date, secondOfDay) = self.split(seconds)
         let time =
             "\(self.two(secondOfDay / 3600)):\(self.two((secondOfDay % 3600) / 60)):\(self.two(secondOfDay % 60))"
-        return (HTTPDate.civilDate(daysSince1970: days), time)
+        return (date, time)
+    }
+
+    /// The civil date of a time in seconds since 1970, and the second of that day.
+    private static func split(_ seconds: Int64) -> (date: (year: Int64, month: Int64, day: Int64), secondOfDay: Int64) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        return (HTTPDate.civilDate(daysSince1970: days), seconds - days * 86_400)
     }
 
     private static func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }

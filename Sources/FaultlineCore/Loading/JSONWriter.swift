@@ -102,29 +102,11 @@ public enum JSONString {
         return output
     }
 
-    /// Appends `text` as a JSON string literal, quotes included, to `output`.
+    /// Appends `text` as a JSON string literal, quotes included, to `output`: the journal's escaper (`JSONBytes`),
+    /// so every JSON Faultline writes escapes alike.
     public static func append(_ text: String, to output: inout String) {
-        output += "\""
-        // Most journal text needs no escaping at all: copy it whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output += text
-            output += "\""
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        var bytes = JSONBytes(capacity: text.utf8.count + 2)
+        bytes.string(text)
+        output += String(decoding: bytes.bytes, as: UTF8.self)
     }
 }
