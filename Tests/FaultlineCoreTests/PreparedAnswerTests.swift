@@ -90,6 +90,7 @@ struct PreparedAnswerTests {
                 #expect(prepared.dateIsAutomatic == fresh.dateIsAutomatic, "\(what)")
                 #expect(prepared.isChunked == fresh.isChunked, "\(what)")
                 if let wire = prepared.wire {
+                    #expect(wire.wholeBody == fresh.wholeBody, "\(what)")
                     // The bytes made once are the head the serializer writes, the placeholder where the date goes.
                     #expect(wire.head == prepared.serializedHead(), "\(what)")
                     if let offset = wire.dateOffset {
@@ -149,5 +150,50 @@ struct PreparedAnswerTests {
             prepared: reply.preparedAnswer
         )
         #expect(plan.headers.contains(HeaderField("X-Late", "1")))
+    }
+
+    @Test func aSmallInMemoryAnswerGoesOutWholeUnlessItsWritingIsShaped() throws {
+        let engine = RuleEngine(
+            scenario: try ScenarioLoader.load(
+                yaml: """
+                    version: 1
+                    rules:
+                      - {path: /plain, body: ok}
+                      - {path: /delayed, delay: 1s, body: ok}
+                      - {path: /empty, status: 204}
+                      - {path: /paced, body: ok, throttle: 1KiB/s}
+                      - {path: /later, body: ok, bodyDelay: 1s}
+                      - {path: /chunked, body: ok, chunked: true}
+                      - {path: /cut, body: "0123456789", fault: {truncate: 3}}
+                      - {path: /generated, bodySize: 10}
+                    """,
+                name: "whole.yaml",
+                baseDirectory: "/"
+            )
+        )
+        func whole(_ path: String) -> [UInt8]? {
+            let request = IncomingRequest(method: "GET", target: path)
+            let reply = Reply(engine.decide(request))
+            return ResponsePlanner.plan(reply.response, for: request, date: self.date).wholeBody
+        }
+        #expect(whole("/plain") == Array("ok".utf8))
+        #expect(whole("/delayed") == Array("ok".utf8), "a delay is waited out before the one write")
+        #expect(whole("/empty") == [])
+        for path in ["/paced", "/later", "/chunked", "/cut", "/generated"] {
+            #expect(whole(path) == nil, "\(path) takes the writer's steps")
+        }
+        // In memory, up to the limit and no further.
+        for (size, goesWhole) in [
+            (Int(ResponsePlan.wholeWriteLimit), true), (Int(ResponsePlan.wholeWriteLimit) + 1, false),
+        ] {
+            let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+            let plan = ResponsePlanner.plan(
+                ResolvedResponse(status: 200, body: .bytes(body, contentType: "text/plain")),
+                for: IncomingRequest(method: "GET", target: "/"),
+                date: self.date
+            )
+            #expect((plan.wholeBody == body) == goesWhole, "\(size) bytes")
+            #expect((plan.wholeBody == nil) == !goesWhole, "\(size) bytes")
+        }
     }
 }

@@ -67,6 +67,9 @@ extension ResponsePlan {
     public struct Wire: Sendable {
         /// Exactly what `writeHead` writes, with the placeholder date.
         public let head: [UInt8]
+        /// `ResponsePlan.wholeBody` of the plan, worked out once: the body every plain request's answer writes with
+        /// the head in one write, or `nil` when the answer takes the writer's steps.
+        public let wholeBody: [UInt8]?
         /// Where the `Date` value starts in `head`, when Faultline dates the head (29 bytes to overwrite); `nil` when
         /// the rule set its own `Date`.
         public let dateOffset: Int?
@@ -89,6 +92,7 @@ extension ResponsePlan {
             }
             self.head = head
             self.dateOffset = offset
+            self.wholeBody = plan.wholeBody
         }
     }
 }

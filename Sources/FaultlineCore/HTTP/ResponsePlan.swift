@@ -385,6 +385,24 @@ public struct ResponsePlan: Sendable {
         write("\r\n")
     }
 
+    /// The largest in-memory body an HTTP/1.1 answer sends in one write with its head.
+    public static let wholeWriteLimit: Int64 = 64 * 1024
+
+    /// The body of a plan that goes out whole in one write with its head (after its delay, if it has one): an
+    /// in-memory body of at most `wholeWriteLimit` bytes, no interim response, no pacing, chunking, cut or slow head,
+    /// no stream and nothing from an upstream. `nil` when the plan needs its write steps (`http1Steps`).
+    public var wholeBody: [UInt8]? {
+        guard self.action == .respond, self.interim.isEmpty, self.slowHeaders == nil, self.bodyDelay == .zero,
+            self.bytesPerSecond == nil, self.cut == nil, self.chunkSize == nil, !self.isChunked,
+            self.stream == nil, self.upstreamBody == nil, self.bodyLength <= Self.wholeWriteLimit
+        else { return nil }
+        switch self.source {
+        case .none: return []
+        case .bytes(let body, _): return body
+        default: return nil
+        }
+    }
+
     /// How many body bytes follow the head.
     public var bodyLength: Int64 { self.segments.reduce(0) { $0 + $1.length } }
 

@@ -24,8 +24,6 @@ final class HTTP1ResponseWriter {
     static let fileChunkSize: Int64 = 1 << 20
     /// The piece of a file read into memory at once for a TLS connection.
     static let tlsFileChunkSize: Int64 = 256 * 1024
-    /// The largest in-memory response sent in one write.
-    static let wholeResponseLimit: Int64 = 64 * 1024
     /// How often a slow head gets its next piece.
     static let slowHeadTick: Duration = .milliseconds(50)
 
@@ -129,7 +127,7 @@ final class HTTP1ResponseWriter {
         onEnd: @escaping (ExchangeRecord, Ending) -> Void
     ) {
         record.plan = plan
-        if file == nil, let whole = Self.wholeResponse(plan) {
+        if file == nil, let whole = plan.wire?.wholeBody ?? plan.wholeBody {
             // The common case takes no steps: the whole response in one write, at once or after the rule's delay.
             guard plan.delay > .zero else {
                 self.writeWhole(whole, plan: plan, record: record, onEnd: onEnd)
@@ -301,21 +299,6 @@ final class HTTP1ResponseWriter {
     }
 
     // MARK: - The head
-
-    /// The body of a plan that goes out whole in one write with its head (after its delay, if it has one): a small
-    /// in-memory response with no interim response, no pacing and no fault. `nil` when the plan needs its steps.
-    static func wholeResponse(_ plan: ResponsePlan) -> [UInt8]? {
-        guard plan.action == .respond, plan.interim.isEmpty, plan.slowHeaders == nil,
-            plan.bodyDelay == .zero, plan.bytesPerSecond == nil, plan.cut == nil, plan.chunkSize == nil,
-            !plan.isChunked,
-            plan.bodyLength <= Self.wholeResponseLimit, plan.stream == nil, plan.upstreamBody == nil
-        else { return nil }
-        switch plan.source {
-        case .none: return []
-        case .bytes(let body, _): return body
-        default: return nil
-        }
-    }
 
     /// Waits out `delay` (a run holding only the delay's timer, counted as a delay while it runs, cancelled if the
     /// connection closes), then writes the response whole.
