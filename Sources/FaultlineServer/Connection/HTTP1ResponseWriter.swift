@@ -166,14 +166,7 @@ final class HTTP1ResponseWriter {
             run.next += 1
             switch step {
             case .delay(let duration):
-                self.statistics.delayScheduled()
-                self.metrics.recordDelay(duration)
-                run.timerIsDelay = true
-                self.schedule(duration, run) {
-                    run.timerIsDelay = false
-                    self.statistics.delayEnded()
-                    self.advance()
-                }
+                self.waitOutDelay(duration, run) { self.advance() }
                 return
             case .interim(let responses):
                 for interim in responses {
@@ -311,15 +304,22 @@ final class HTTP1ResponseWriter {
     ) {
         let run = Run(record: record, plan: plan, steps: [], file: nil, onEnd: onEnd)
         self.run = run
+        self.waitOutDelay(delay, run) {
+            // The run ends with its timer; the write ends the exchange, as an undelayed whole response's does.
+            self.run = nil
+            self.writeWhole(bytes, plan: plan, record: record, onEnd: onEnd)
+        }
+    }
+
+    /// Waits out a rule's `delay` on the run's timer, counted in the server's statistics and metrics while it runs.
+    private func waitOutDelay(_ delay: Duration, _ run: Run, then: @escaping () -> Void) {
         self.statistics.delayScheduled()
         self.metrics.recordDelay(delay)
         run.timerIsDelay = true
         self.schedule(delay, run) {
             run.timerIsDelay = false
             self.statistics.delayEnded()
-            // The run ends with its timer; the write ends the exchange, as an undelayed whole response's does.
-            self.run = nil
-            self.writeWhole(bytes, plan: plan, record: record, onEnd: onEnd)
+            then()
         }
     }
 
