@@ -338,6 +338,15 @@ public final class FaultlineServer: Sendable {
         self.recorder.flush()
     }
 
+    /// Waits until every event loop of the server has finished what it was doing when asked, as the control API does
+    /// before it answers: an exchange whose answer a client already has is then in the journal. Returns at once on
+    /// one of the server's own event loops (which cannot wait for itself).
+    public func settle() {
+        let loops = Array(self.group.makeIterator())
+        guard let first = loops.first, !loops.contains(where: { $0.inEventLoop }) else { return }
+        try? EventLoopFuture.andAllComplete(loops.map { $0.submit {} }, on: first).wait()
+    }
+
     /// Closes the listeners and asks every connection to finish what it is doing and close; the future completes when
     /// every connection has closed.
     private func startQuiescing() -> EventLoopFuture<Void> {

@@ -30,9 +30,11 @@ public struct RunningFaultline: Sendable {
     /// The engine answering requests, for inspecting the scenario and the seed.
     public var engine: RuleEngine { self.server.live.engine }
 
-    /// The journal so far, oldest first.
+    /// The journal so far, oldest first: every exchange whose answer the client already has is in it (the server's
+    /// event loops finish what they are doing first, as the control API's do).
     public func journal() -> [JournalEntry] {
-        self.server.recorder.journal.entries()
+        self.server.settle()
+        return self.server.recorder.journal.entries()
     }
 
     /// Puts sequences, `times` counters, windows, rate limits and random streams back to their start, clears the
@@ -43,13 +45,15 @@ public struct RunningFaultline: Sendable {
 
     /// The scenario's expectations checked against the journal so far.
     public func expectations() -> ExpectationReport {
-        self.server.control.expectations()
+        self.server.settle()
+        return self.server.control.expectations()
     }
 
     /// The run as a self-contained HTML page: the verdict so far, the timeline of the journal, and the journal as a
     /// table, as `faultline run --report` writes it. Attach it to a failing test to see what the client did.
     public func report() -> String {
-        self.server.control.report()
+        self.server.settle()
+        return self.server.control.report()
     }
 
     /// Checks the scenario's expectations and throws `ExpectationFailure`, whose description is the report, when
